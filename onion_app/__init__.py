@@ -1,0 +1,5 @@
+"""Haven's web application: the Flask factory, one blueprint per role, storage.
+
+Boundary: the only package that knows HTTP. It uses ``crypto`` for every secret
+and reaches tor only through ``tor_config``.
+"""
