@@ -1,0 +1,119 @@
+"""Haven's configuration: one frozen dataclass, built once from the environment.
+
+Everything has an embedded default, so an operator who sets nothing gets a
+working Haven. Nothing below this module reads ``os.environ``: the factory and
+the store are handed a :class:`Config`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from onion_app.errors import ConfigError
+
+ROLES = ("public", "staff")
+
+# A story of 20,000 Persian characters is about 40 KB of UTF-8 and three times
+# that once a browser percent-encodes it; 1 MiB leaves room for that, the other
+# fields and an uploaded reply bundle, and still stops a memory-filling body.
+DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Config:
+    """What a Haven process needs to know, validated once at start."""
+
+    instance_path: Path
+    db_passphrase: str | None = field(default=None, repr=False)
+    secret_key: bytes | None = field(default=None, repr=False)
+    host: str = "127.0.0.1"
+    public_port: int = 8080
+    staff_port: int = 8081
+    max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
+    # The tests turn this off only for the test client, never for a server.
+    csrf_enabled: bool = True
+    testing: bool = False
+
+    @property
+    def db_path(self) -> Path:
+        return self.instance_path / "haven.db"
+
+    @property
+    def db_key_path(self) -> Path:
+        return self.instance_path / "db.key"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Config:
+        """Builds the configuration from ``HAVEN_*`` variables.
+
+        :returns: a validated :class:`Config`
+        :raises ConfigError: naming the variable that is wrong and why
+        """
+        env = os.environ if environ is None else environ
+        secret = env.get("HAVEN_SECRET_KEY")
+        config = cls(
+            instance_path=Path(env.get("HAVEN_INSTANCE", "instance")).absolute(),
+            db_passphrase=env.get("HAVEN_DB_PASSPHRASE") or None,
+            secret_key=secret.encode() if secret else None,
+            host=env.get("HAVEN_HOST", "127.0.0.1"),
+            public_port=_int(env, "HAVEN_PUBLIC_PORT", 8080),
+            staff_port=_int(env, "HAVEN_STAFF_PORT", 8081),
+            max_content_length=_int(env, "HAVEN_MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH),
+        )
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Refuses settings Haven cannot run with safely.
+
+        :raises ConfigError: naming the setting and the reason
+        """
+        if self.host not in ("127.0.0.1", "::1", "localhost"):
+            # Haven makes no connection of its own and is reached only through
+            # tor on this machine; listening elsewhere would expose it.
+            raise ConfigError("HAVEN_HOST must be a loopback address (127.0.0.1 or ::1)")
+        for name, port in (("HAVEN_PUBLIC_PORT", self.public_port),
+                           ("HAVEN_STAFF_PORT", self.staff_port)):
+            if not 0 <= port <= 65535:
+                raise ConfigError(f"{name} must be a port number from 0 to 65535")
+        if self.public_port == self.staff_port and self.public_port != 0:
+            raise ConfigError("HAVEN_PUBLIC_PORT and HAVEN_STAFF_PORT must differ")
+        if self.max_content_length < 64 * 1024:
+            raise ConfigError("HAVEN_MAX_CONTENT_LENGTH must be at least 65536 bytes")
+        if self.db_passphrase is not None and len(self.db_passphrase) < 12:
+            raise ConfigError("HAVEN_DB_PASSPHRASE must be at least 12 characters")
+        if self.secret_key is not None and len(self.secret_key) < 32:
+            raise ConfigError("HAVEN_SECRET_KEY must be at least 32 characters")
+
+    def with_changes(self, **changes: object) -> Config:
+        """A copy with some fields changed, validated again."""
+        config = replace(self, **changes)  # type: ignore[arg-type]
+        config.validate()
+        return config
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number") from None
+
+
+def ensure_instance(config: Config) -> Path:
+    """Creates the instance folder, readable by this user alone.
+
+    :returns: the instance folder
+    :raises ConfigError: if it exists but is not a folder
+    """
+    path = config.instance_path
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path} exists and is not a folder")
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path

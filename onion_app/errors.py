@@ -1,0 +1,43 @@
+"""The exceptions Haven's web application raises, as a small typed tree.
+
+Library code raises these; only views and CLI commands turn them into pages or
+one plain sentence. Messages never carry a codename, passphrase or key.
+"""
+
+from __future__ import annotations
+
+
+class HavenError(Exception):
+    """Base of every error raised by ``onion_app``."""
+
+
+class ConfigError(HavenError):
+    """A setting in the environment is missing, malformed or unsafe."""
+
+
+class StoreError(HavenError):
+    """The database cannot be opened or used as asked."""
+
+
+class WrongDatabaseKey(StoreError):
+    """The key or passphrase given does not open the database file."""
+
+
+class NotAHavenDatabase(StoreError):
+    """The file opens (or is plain SQLite) but holds no Haven schema."""
+
+
+class DatabaseMissing(StoreError):
+    """No database file exists where one was expected."""
+
+
+class DatabaseKeyMissing(StoreError):
+    """A database exists but neither a key file nor a passphrase is there to open it."""
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer Haven than this one."""
+
+
+class TargetExists(StoreError):
+    """A backup or rekey would overwrite a file that already exists."""

@@ -1,0 +1,77 @@
+"""``create_app(role, config)``: one codebase, two apps.
+
+The public app (requester onion) registers only the requester blueprint; the
+staff app (volunteer and operator onion) only the staff ones. A staff URL does
+not exist on the public onion: not hidden, absent.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from onion_app import error_pages, store
+from onion_app.config import ROLES, Config
+from onion_app.errors import ConfigError
+from onion_app.security import SecurityHeaders
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_app(role: str, config: Config) -> Flask:
+    """Builds the Flask app for one onion.
+
+    :param role: ``"public"`` (requesters) or ``"staff"`` (volunteers, operators)
+    :param config: the validated configuration, built once by the caller
+    :returns: the app, with its WSGI entry wrapped in the security headers
+    :raises ConfigError: for an unknown role
+    """
+    if role not in ROLES:
+        raise ConfigError(f"role must be one of {', '.join(ROLES)}")
+    app = Flask(
+        f"haven_{role}",
+        template_folder=str(TEMPLATES),
+        static_folder=str(Path(__file__).resolve().parent / "static"),
+        instance_path=str(config.instance_path),
+    )
+    app.config.update(
+        HAVEN=config,
+        HAVEN_ROLE=role,
+        TESTING=config.testing,
+        # Random per process unless configured: a restart logs everyone out,
+        # which is what DESIGN §4 asks of sessions anyway.
+        SECRET_KEY=config.secret_key or secrets.token_bytes(32),
+        SESSION_COOKIE_NAME=f"haven_{role}",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_PERMANENT=False,
+        MAX_CONTENT_LENGTH=config.max_content_length,
+        # A requester on a slow circuit may take an hour over their story; the
+        # token lives as long as the session, which has its own time limits.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_ENABLED=config.csrf_enabled,
+        WTF_CSRF_SSL_STRICT=False,
+        SEND_FILE_MAX_AGE_DEFAULT=86400,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    CSRFProtect(app)
+    store.init_app(app)
+    error_pages.register(app)
+    _register_blueprints(app, role)
+    app.jinja_env.globals["haven_role"] = role
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+def _register_blueprints(app: Flask, role: str) -> None:
+    if role == "public":
+        from onion_app.requester import blueprint as requester
+
+        app.register_blueprint(requester)
+    else:
+        from onion_app.volunteer import blueprint as volunteer
+
+        app.register_blueprint(volunteer)

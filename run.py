@@ -1,0 +1,8 @@
+"""The one command an operator runs: ``python run.py`` (see ``--help``)."""
+
+import sys
+
+from onion_app.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

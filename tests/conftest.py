@@ -1,0 +1,57 @@
+"""Shared fixtures: apps over a temporary instance folder, built the way
+production builds them (``Config.from_env``), never by a side road."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from onion_app import create_app
+from onion_app.config import Config
+from onion_app.store import maintenance
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config.from_env({"HAVEN_INSTANCE": str(tmp_path / "instance")}).with_changes(
+        testing=True
+    )
+
+
+@pytest.fixture
+def initialised(config: Config) -> Config:
+    maintenance.init_database(config)
+    return config
+
+
+@pytest.fixture(params=["public", "staff"])
+def role(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def app(initialised: Config, role: str) -> Flask:
+    return create_app(role, initialised)
+
+
+@pytest.fixture
+def public_app(initialised: Config) -> Flask:
+    return create_app("public", initialised)
+
+
+@pytest.fixture
+def staff_app(initialised: Config) -> Flask:
+    return create_app("staff", initialised)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(staff_app: Flask) -> FlaskCliRunner:
+    return staff_app.test_cli_runner()

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from onion_app.config import DEFAULT_MAX_CONTENT_LENGTH, Config, ensure_instance
+from onion_app.errors import ConfigError
+
+
+def test_defaults_need_nothing_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    config = Config.from_env({})
+    assert config.instance_path == tmp_path / "instance"
+    assert config.db_path == tmp_path / "instance" / "haven.db"
+    assert config.db_passphrase is None
+    assert config.secret_key is None
+    assert config.host == "127.0.0.1"
+    assert (config.public_port, config.staff_port) == (8080, 8081)
+    assert config.max_content_length == DEFAULT_MAX_CONTENT_LENGTH
+
+
+def test_values_come_from_haven_variables(tmp_path: Path) -> None:
+    config = Config.from_env({
+        "HAVEN_INSTANCE": str(tmp_path / "x"),
+        "HAVEN_DB_PASSPHRASE": "correct horse battery",
+        "HAVEN_PUBLIC_PORT": "9000",
+        "HAVEN_STAFF_PORT": "9001",
+        "HAVEN_SECRET_KEY": "k" * 40,
+    })
+    assert config.instance_path == tmp_path / "x"
+    assert config.db_passphrase == "correct horse battery"
+    assert (config.public_port, config.staff_port) == (9000, 9001)
+    assert config.secret_key == b"k" * 40
+
+
+def test_secrets_stay_out_of_repr(tmp_path: Path) -> None:
+    config = Config.from_env({
+        "HAVEN_INSTANCE": str(tmp_path), "HAVEN_DB_PASSPHRASE": "a very secret phrase",
+        "HAVEN_SECRET_KEY": "s" * 40,
+    })
+    assert "a very secret phrase" not in repr(config)
+    assert "sss" not in repr(config)
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("HAVEN_HOST", "0.0.0.0", "loopback"),  # noqa: S104
+    ("HAVEN_PUBLIC_PORT", "eighty", "whole number"),
+    ("HAVEN_STAFF_PORT", "70000", "port number"),
+    ("HAVEN_STAFF_PORT", "8080", "must differ"),
+    ("HAVEN_DB_PASSPHRASE", "short", "at least 12"),
+    ("HAVEN_SECRET_KEY", "short", "at least 32"),
+    ("HAVEN_MAX_CONTENT_LENGTH", "1000", "at least 65536"),
+])
+def test_bad_values_are_refused_by_name(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        Config.from_env({name: value})
+    if name not in ("HAVEN_DB_PASSPHRASE", "HAVEN_SECRET_KEY"):
+        assert name in str(caught.value)
+    else:
+        assert value not in str(caught.value)
+
+
+def test_config_is_frozen(tmp_path: Path) -> None:
+    config = Config.from_env({"HAVEN_INSTANCE": str(tmp_path)})
+    with pytest.raises(AttributeError):
+        config.host = "::1"  # type: ignore[misc]
+
+
+def test_instance_folder_is_private(tmp_path: Path) -> None:
+    config = Config.from_env({"HAVEN_INSTANCE": str(tmp_path / "inst")})
+    path = ensure_instance(config)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o700
+
+
+def test_instance_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "inst").write_text("x")
+    config = Config.from_env({"HAVEN_INSTANCE": str(tmp_path / "inst")})
+    with pytest.raises(ConfigError, match="not a folder"):
+        ensure_instance(config)

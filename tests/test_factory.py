@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from onion_app import create_app
+from onion_app.config import Config
+from onion_app.errors import ConfigError
+
+
+def _paths(app: Flask) -> set[str]:
+    return {rule.rule for rule in app.url_map.iter_rules()}
+
+
+def test_unknown_role_is_refused(initialised: Config) -> None:
+    with pytest.raises(ConfigError, match="role must be one of"):
+        create_app("admin", initialised)
+
+
+def test_each_app_has_only_its_blueprints(public_app: Flask, staff_app: Flask) -> None:
+    assert set(public_app.blueprints) == {"requester"}
+    assert "requester" not in staff_app.blueprints
+    assert staff_app.blueprints
+
+
+def test_every_staff_url_is_absent_from_the_public_app(public_app: Flask,
+                                                       staff_app: Flask) -> None:
+    public = public_app.test_client()
+    shared = {"/", "/static/<path:filename>"}
+    staff_only = _paths(staff_app) - shared
+    for rule in staff_app.url_map.iter_rules():
+        if rule.rule not in staff_only:
+            continue
+        url = rule.rule
+        for name in rule.arguments:
+            url = url.replace(f"<{name}>", "A" * 22)
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            assert public.open(url, method=method).status_code == 404, url
+    # And the staff landing page is not what the public app serves at "/".
+    assert b"Haven for volunteers" not in public.get("/").data
+
+
+def test_landing_pages(public_app: Flask, staff_app: Flask) -> None:
+    public = public_app.test_client().get("/")
+    assert public.status_code == 200
+    assert b"<h1>" in public.data
+    assert b"Tor Browser" in public.data
+    staff = staff_app.test_client().get("/")
+    assert staff.status_code == 200
+    assert b"Haven for volunteers" in staff.data
+
+
+def test_secret_key_is_random_per_app_unless_configured(initialised: Config) -> None:
+    one = create_app("public", initialised)
+    two = create_app("public", initialised)
+    assert one.config["SECRET_KEY"] != two.config["SECRET_KEY"]
+    assert len(one.config["SECRET_KEY"]) >= 32
+    fixed = initialised.with_changes(secret_key=b"x" * 32)
+    assert create_app("public", fixed).config["SECRET_KEY"] == b"x" * 32
+
+
+def test_session_cookie_settings(public_app: Flask) -> None:
+    assert public_app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert public_app.config["SESSION_COOKIE_SAMESITE"] == "Strict"
+    assert public_app.config["SESSION_PERMANENT"] is False

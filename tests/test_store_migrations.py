@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import pytest
+
+from onion_app.errors import NotAHavenDatabase, SchemaTooNew
+from onion_app.store import migrations
+from onion_app.store.connection import Connection, open_database
+from onion_app.store.keys import DatabaseKey
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Connection:
+    connection = open_database(tmp_path / "m.db", DatabaseKey(raw=secrets.token_bytes(32)),
+                               create=True)
+    yield connection
+    connection.close()
+
+
+def _schema(conn: Connection) -> list[tuple[str, str]]:
+    return [tuple(row) for row in conn.execute(
+        "SELECT name, sql FROM sqlite_master ORDER BY name")]
+
+
+def test_files_are_numbered_in_order() -> None:
+    versions = [m.version for m in migrations.available()]
+    assert versions == sorted(versions)
+    assert versions[0] == 1
+    assert len(versions) == len(set(versions))
+
+
+def test_empty_database_gets_every_migration(conn: Connection) -> None:
+    applied = migrations.apply_pending(conn)
+    assert [m.version for m in applied] == [m.version for m in migrations.available()]
+    assert migrations.current_version(conn) == migrations.latest_version()
+    days = [row[0] for row in conn.execute("SELECT applied_on FROM schema_version")]
+    assert all(len(day) == 10 for day in days)  # YYYY-MM-DD: a day, never a time
+
+
+def test_running_twice_changes_nothing(conn: Connection) -> None:
+    migrations.apply_pending(conn)
+    before = _schema(conn)
+    rows = conn.execute("SELECT * FROM schema_version").fetchall()
+    assert migrations.apply_pending(conn) == []
+    assert _schema(conn) == before
+    assert conn.execute("SELECT * FROM schema_version").fetchall() == rows
+
+
+def test_foreign_tables_mean_not_haven(conn: Connection) -> None:
+    conn.execute("CREATE TABLE customers (id INTEGER)")
+    conn.commit()
+    with pytest.raises(NotAHavenDatabase):
+        migrations.apply_pending(conn)
+
+
+def test_newer_schema_is_refused(conn: Connection) -> None:
+    migrations.apply_pending(conn)
+    conn.execute("INSERT INTO schema_version VALUES (?, '2099-01-01')",
+                 (migrations.latest_version() + 1,))
+    conn.commit()
+    with pytest.raises(SchemaTooNew, match="newer than this Haven"):
+        migrations.pending(conn)
+
+
+def test_failed_migration_leaves_nothing_half_done(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = migrations.Migration(1, "0001_broken.sql",
+                                  "CREATE TABLE half (x);\nTHIS IS NOT SQL;")
+    monkeypatch.setattr(migrations, "available", lambda: [broken])
+    with pytest.raises(Exception, match="syntax error"):
+        migrations.apply_pending(conn)
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert "half" not in names
+    assert migrations.current_version(conn) == 0
