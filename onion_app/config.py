@@ -33,6 +33,20 @@ class Config:
     public_port: int = 8080
     staff_port: int = 8081
     max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
+    # Matching and abuse limits (DESIGN §2, §5).
+    match_limit: int = 10
+    open_requests_per_requester: int = 5
+    messages_per_requester_per_day: int = 30
+    submissions_per_hour: int = 120
+    # Argon2id cost for a *new* installation's requester keys; an existing
+    # installation keeps the cost it was created with, or every codename
+    # would stop working.
+    kdf_opslimit: int = 2
+    kdf_memlimit_kib: int = 256 * 1024
+    # How many key derivations may run at once: each holds kdf_memlimit_kib.
+    kdf_concurrency: int = 2
+    requester_idle_minutes: int = 30
+    requester_lifetime_minutes: int = 120
     # The tests turn this off only for the test client, never for a server.
     csrf_enabled: bool = True
     testing: bool = False
@@ -62,6 +76,13 @@ class Config:
             public_port=_int(env, "HAVEN_PUBLIC_PORT", 8080),
             staff_port=_int(env, "HAVEN_STAFF_PORT", 8081),
             max_content_length=_int(env, "HAVEN_MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH),
+            match_limit=_int(env, "HAVEN_MATCH_LIMIT", 10),
+            open_requests_per_requester=_int(env, "HAVEN_OPEN_REQUESTS_PER_CODENAME", 5),
+            messages_per_requester_per_day=_int(env, "HAVEN_MESSAGES_PER_CODENAME_PER_DAY", 30),
+            submissions_per_hour=_int(env, "HAVEN_SUBMISSIONS_PER_HOUR", 120),
+            kdf_opslimit=_int(env, "HAVEN_KDF_OPSLIMIT", 2),
+            kdf_memlimit_kib=_int(env, "HAVEN_KDF_MEMLIMIT_KIB", 256 * 1024),
+            kdf_concurrency=_int(env, "HAVEN_KDF_CONCURRENCY", 2),
         )
         config.validate()
         return config
@@ -83,6 +104,17 @@ class Config:
             raise ConfigError("HAVEN_PUBLIC_PORT and HAVEN_STAFF_PORT must differ")
         if self.max_content_length < 64 * 1024:
             raise ConfigError("HAVEN_MAX_CONTENT_LENGTH must be at least 65536 bytes")
+        for name, value, low in (
+            ("HAVEN_MATCH_LIMIT", self.match_limit, 1),
+            ("HAVEN_OPEN_REQUESTS_PER_CODENAME", self.open_requests_per_requester, 1),
+            ("HAVEN_MESSAGES_PER_CODENAME_PER_DAY", self.messages_per_requester_per_day, 1),
+            ("HAVEN_SUBMISSIONS_PER_HOUR", self.submissions_per_hour, 1),
+            ("HAVEN_KDF_OPSLIMIT", self.kdf_opslimit, 1),
+            ("HAVEN_KDF_CONCURRENCY", self.kdf_concurrency, 1),
+            ("HAVEN_KDF_MEMLIMIT_KIB", self.kdf_memlimit_kib, 8),
+        ):
+            if value < low:
+                raise ConfigError(f"{name} must be at least {low}")
         if self.db_passphrase is not None and len(self.db_passphrase) < 12:
             raise ConfigError("HAVEN_DB_PASSPHRASE must be at least 12 characters")
         if self.secret_key is not None and len(self.secret_key) < 32:

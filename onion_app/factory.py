@@ -13,9 +13,10 @@ from pathlib import Path
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from onion_app import error_pages, store
+from onion_app import auth, error_pages, store
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
+from onion_app.limits import KdfGate, RateWindow
 from onion_app.security import SecurityHeaders
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -67,10 +68,18 @@ def create_app(role: str, config: Config) -> Flask:
 
 
 def _register_blueprints(app: Flask, role: str) -> None:
+    config: Config = app.config["HAVEN"]
     if role == "public":
         from onion_app.requester import blueprint as requester
+        from onion_app.requester.accounts import GATE
+        from onion_app.requester.views import OPEN_ENDPOINTS, SUBMISSIONS
 
         app.register_blueprint(requester)
+        auth.init_app(app, kind="requester", idle_minutes=config.requester_idle_minutes,
+                      lifetime_minutes=config.requester_lifetime_minutes,
+                      open_endpoints=OPEN_ENDPOINTS, login_endpoint="requester.login")
+        app.extensions[GATE] = KdfGate(config.kdf_concurrency)
+        app.extensions[SUBMISSIONS] = RateWindow(config.submissions_per_hour)
     else:
         from onion_app.volunteer import blueprint as volunteer
 

@@ -44,3 +44,24 @@ LANGUAGES: dict[str, str] = {
     "hi": "हिन्दी",
     "pt": "Português",
 }
+
+# Coarse on purpose: enough to route a request to someone who knows the
+# context, too coarse to narrow down who sent it.
+REGIONS: dict[str, str] = {
+    "unsaid": "Prefer not to say",
+    "mena": "Middle East and North Africa",
+    "africa": "Africa south of the Sahara",
+    "eastern-europe": "Eastern Europe, Russia and the Caucasus",
+    "central-asia": "Central Asia",
+    "south-asia": "South Asia",
+    "east-asia": "East Asia",
+    "southeast-asia": "Southeast Asia",
+    "americas": "Latin America and the Caribbean",
+    "elsewhere": "Somewhere else",
+}
+
+URGENCIES: dict[str, str] = {
+    "normal": "Normal",
+    "urgent": "Urgent",
+    "critical": "Life or liberty at risk",
+}

@@ -16,9 +16,12 @@ from onion_app.store import maintenance
 
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
-    return Config.from_env({"HAVEN_INSTANCE": str(tmp_path / "instance")}).with_changes(
-        testing=True
-    )
+    # Cheap argon2id for speed: the tests exercise the derivation, not its cost.
+    return Config.from_env({
+        "HAVEN_INSTANCE": str(tmp_path / "instance"),
+        "HAVEN_KDF_OPSLIMIT": "1",
+        "HAVEN_KDF_MEMLIMIT_KIB": "8",
+    }).with_changes(testing=True)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from flask import Flask, render_template_string
 from flask_wtf import FlaskForm
 
 from onion_app import create_app
+from onion_app.auth import OPEN_ENDPOINTS
 from onion_app.config import Config
 from tests.test_security import check_headers, check_markup
 
@@ -30,7 +31,13 @@ def app_with_forms(initialised: Config, role: str) -> Flask:
     def crash() -> str:
         raise RuntimeError("secret internal detail /work/main/onion_app")
 
+    _open(app, "form", "crash")
     return app
+
+
+def _open(app: Flask, *endpoints: str) -> None:
+    """Lets anonymous visitors reach test-only endpoints past deny-by-default."""
+    app.extensions.setdefault(OPEN_ENDPOINTS, set()).update(endpoints)
 
 
 def _no_leak(body: str) -> None:
@@ -89,6 +96,8 @@ def test_each_error_page_speaks_plainly(app_with_forms: Flask, code: int, word: 
     @app_with_forms.get(f"/_test/abort{code}")
     def aborting() -> str:
         abort(code)
+
+    _open(app_with_forms, "aborting")
 
     response = app_with_forms.test_client().get(f"/_test/abort{code}")
     assert response.status_code == code

@@ -23,7 +23,7 @@ REQUIRED = {
 
 FORBIDDEN_MARKUP = [
     re.compile(r"<script", re.I),
-    re.compile(r"javascript:", re.I),
+    re.compile(r"""=\s*["']?\s*javascript:""", re.I),
     re.compile(r"<[^>]+\son[a-z]+\s*=", re.I),
     re.compile(r"""(?:src|href|action|formaction)\s*=\s*["']?(?:[a-z][a-z0-9+.-]*:)?//""", re.I),
     re.compile(r"@import|url\(", re.I),

@@ -1,13 +1,264 @@
-"""Requester views: the landing page for now."""
+"""The requester's journey: codename, ask for help, read replies, delete."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, current_app, flash, redirect, render_template, session, url_for
+from nacl.public import PrivateKey
+from werkzeug.wrappers import Response
 
-from onion_app.requester import blueprint
-from onion_app.taxonomy import SKILLS
+from crypto.codename import generate_codename, normalize_codename
+from crypto.errors import InvalidCodename
+from onion_app import auth, sealing
+from onion_app.config import Config
+from onion_app.limits import Busy, RateExceeded, RateWindow
+from onion_app.requester import accounts, blueprint
+from onion_app.requester.forms import (
+    ConfirmForm,
+    LoginForm,
+    ReplyForm,
+    RequestForm,
+    StartForm,
+    refuse,
+)
+from onion_app.sessions import Session
+from onion_app.store import get_db
+from onion_app.store import requests as rows
+from onion_app.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
+
+OPEN_ENDPOINTS = frozenset({"requester.landing", "requester.start", "requester.login"})
+SUBMISSIONS = "haven.submissions"
+
+BUSY = ("Many people are signing in right now. Nothing was lost: wait a minute, "
+        "then type your codename again.")
+LOGIN_FAILED = "That codename did not open an account. Check each word and try again."
+NOT_A_CODENAME = "That is not a valid codename. A codename is seven words from Haven's list."
+
+Page = str | tuple[str, int] | Response
+
+
+def _config() -> Config:
+    config: Config = current_app.config["HAVEN"]
+    return config
+
+
+def _private_key(me: Session) -> PrivateKey:
+    if me.private_key is None:  # a requester session always holds its key
+        abort(404)
+    return me.private_key
 
 
 @blueprint.get("/")
 def landing() -> str:
     return render_template("requester/landing.html", skills=SKILLS)
+
+
+@blueprint.route("/start", methods=["GET", "POST"])
+def start() -> Page:
+    form = StartForm()
+    secret = current_app.config["SECRET_KEY"]
+    if not form.is_submitted():
+        codename = generate_codename()
+        session["pending"] = accounts.pending_tag(secret, codename)
+        form.shown.data = codename
+        return render_template("requester/start.html", form=form, codename=codename)
+    shown = form.shown.data or ""
+    if session.get("pending") != accounts.pending_tag(secret, shown):
+        # Not the codename this session was shown (expired session, or made up).
+        flash("That page expired. Here is a new codename.", "error")
+        return redirect(url_for("requester.start"))
+    if form.validate() and _same_codename(form.codename.data, shown):
+        try:
+            keys = accounts.derive(get_db(), _config(), shown)
+        except Busy:
+            refuse(form.codename, BUSY)
+            return render_template("requester/start.html", form=form, codename=shown), 429
+        conn = get_db()
+        requester_id = rows.create_requester(conn, keys.lookup_id, bytes(keys.public_key))
+        conn.commit()
+        auth.start("requester", requester_id, keys.private_key)
+        flash("Your account is ready. Keep your codename on paper, somewhere safe.", "ok")
+        return redirect(url_for("requester.new_request"))
+    if not form.codename.errors:
+        refuse(form.codename,
+            "That does not match the codename shown. Check each word and type it again.")
+    form.codename.data = ""
+    return render_template("requester/start.html", form=form, codename=shown), 400
+
+
+def _same_codename(typed: str | None, shown: str) -> bool:
+    try:
+        return normalize_codename(typed or "") == normalize_codename(shown)
+    except InvalidCodename:
+        return False
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Page:
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("requester/login.html", form=form), 400 if form.errors else 200
+    typed = form.codename.data or ""
+    form.codename.data = ""  # a secret is never sent back in a page
+    try:
+        normalize_codename(typed)
+    except InvalidCodename:
+        refuse(form.codename, NOT_A_CODENAME)
+        return render_template("requester/login.html", form=form), 400
+    conn = get_db()
+    try:
+        keys = accounts.derive(conn, _config(), typed)
+    except Busy:
+        refuse(form.codename, BUSY)
+        return render_template("requester/login.html", form=form), 429
+    found = rows.find_requester(conn, keys.lookup_id)
+    if found is None:
+        refuse(form.codename, LOGIN_FAILED)
+        return render_template("requester/login.html", form=form), 400
+    requester_id = int(found["id"])
+    sealing.rematch(conn, requester_id, keys.private_key, _config().match_limit)
+    conn.commit()
+    auth.start("requester", requester_id, keys.private_key)
+    return redirect(url_for("requester.my_requests"))
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    auth.end()
+    flash("You are signed out. Close Tor Browser's window to clear this visit.", "ok")
+    return redirect(url_for("requester.landing"))
+
+
+@blueprint.get("/requests")
+@auth.login_required
+def my_requests(me: Session) -> str:
+    listing = rows.requests_of(get_db(), me.account_id)
+    return render_template("requester/requests.html", requests=listing, form=ConfirmForm(),
+                           urgencies=URGENCIES)
+
+
+@blueprint.route("/requests/new", methods=["GET", "POST"])
+@auth.login_required
+def new_request(me: Session) -> Page:
+    form = RequestForm()
+    config = _config()
+    if not form.validate_on_submit():
+        return _request_form(form, 400 if form.errors else 200)
+    conn = get_db()
+    if rows.count_open_requests(conn, me.account_id) >= config.open_requests_per_requester:
+        flash(f"You already have {config.open_requests_per_requester} open requests. Close one "
+              "you no longer need, then send this again; what you wrote is still here.", "error")
+        return _request_form(form, 429)
+    window: RateWindow = current_app.extensions[SUBMISSIONS]
+    try:
+        window.take()
+    except RateExceeded:
+        flash("Haven is receiving very many requests right now. What you wrote is still "
+              "here: wait an hour and send it again.", "error")
+        return _request_form(form, 429)
+    new = sealing.NewRequest(
+        text=sealing.RequestText((form.title.data or "").strip(), form.story.data or "",
+                                 form.help.data or ""),
+        skills=frozenset(form.skills.data or ()), languages=frozenset(form.languages.data or ()),
+        region=form.region.data, urgency=form.urgency.data,
+    )
+    requester_key = _private_key(me).public_key
+    public_id = sealing.submit_request(conn, me.account_id, requester_key, new,
+                                       config.match_limit)
+    conn.commit()
+    flash("Your request is sealed and sent. Only the volunteers it matches can read it.", "ok")
+    return redirect(url_for("requester.view_request", public_id=public_id))
+
+
+def _request_form(form: RequestForm, status: int) -> tuple[str, int]:
+    return render_template("requester/new_request.html", form=form), status
+
+
+def _mine(me: Session, public_id: str) -> rows.Row:
+    found = rows.request_of(get_db(), me.account_id, public_id)
+    if found is None:
+        abort(404)  # someone else's request and no request look the same
+    return found
+
+
+@blueprint.get("/requests/<public_id>")
+@auth.login_required
+def view_request(me: Session, public_id: str) -> Page:
+    return _thread_page(me, _mine(me, public_id), ReplyForm(), 200)
+
+
+def _thread_page(me: Session, request_row: rows.Row, reply: ReplyForm,
+                 status: int) -> tuple[str, int]:
+    conn = get_db()
+    key = _private_key(me)
+    text = sealing.open_request(conn, request_row["id"], request_row["public_id"], key)
+    thread = sealing.open_thread(conn, request_row["id"], key)
+    rows.mark_seen_by_requester(conn, request_row["id"])
+    conn.commit()
+    return render_template(
+        "requester/request.html", request_row=request_row, text=text, thread=thread,
+        reply=reply, confirm=ConfirmForm(), skills=SKILLS, languages=LANGUAGES,
+        regions=REGIONS, urgencies=URGENCIES,
+    ), status
+
+
+@blueprint.post("/requests/<public_id>/reply")
+@auth.login_required
+def reply(me: Session, public_id: str) -> Page:
+    request_row = _mine(me, public_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _thread_page(me, request_row, form, 400)
+    if request_row["status"] != "open":
+        flash("This request is closed; it takes no more replies.", "error")
+        return _thread_page(me, request_row, form, 400)
+    conn = get_db()
+    cap = _config().messages_per_requester_per_day
+    if rows.requester_messages_today(conn, me.account_id) >= cap:
+        refuse(form.text, f"You have sent {cap} messages today, the most Haven takes in "
+                                "a day. Your text is still here: send it tomorrow.")
+        return _thread_page(me, request_row, form, 429)
+    sealing.post_message(conn, request_row["id"], form.text.data or "", from_requester=True)
+    conn.commit()
+    flash("Your reply is sealed and sent.", "ok")
+    return redirect(url_for("requester.view_request", public_id=public_id))
+
+
+@blueprint.post("/requests/<public_id>/close")
+@auth.login_required
+def close_request(me: Session, public_id: str) -> Response:
+    request_row = _mine(me, public_id)
+    if ConfirmForm().validate_on_submit():
+        conn = get_db()
+        rows.set_status(conn, request_row["id"], "closed")
+        conn.commit()
+        flash("The request is closed. You can still read it, or delete it.", "ok")
+    return redirect(url_for("requester.view_request", public_id=public_id))
+
+
+@blueprint.route("/requests/<public_id>/delete", methods=["GET", "POST"])
+@auth.login_required
+def delete_request(me: Session, public_id: str) -> Page:
+    request_row = _mine(me, public_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        conn = get_db()
+        rows.delete_request(conn, request_row["id"])
+        conn.commit()
+        flash("The request and its messages are deleted.", "ok")
+        return redirect(url_for("requester.my_requests"))
+    return render_template("requester/confirm_delete.html", form=form, request_row=request_row)
+
+
+@blueprint.route("/account/delete", methods=["GET", "POST"])
+@auth.login_required
+def delete_account(me: Session) -> Page:
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        conn = get_db()
+        rows.delete_requester(conn, me.account_id)
+        conn.commit()
+        auth.store().end_account("requester", me.account_id)
+        auth.end()
+        flash("Everything of this codename is deleted. The codename opens nothing now.", "ok")
+        return redirect(url_for("requester.landing"))
+    return render_template("requester/confirm_account_delete.html", form=form)

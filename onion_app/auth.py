@@ -1,0 +1,92 @@
+"""Who is logged in, and deny by default.
+
+A ``before_request`` hook lets anonymous visitors reach only the endpoints an
+app lists as open; every other view needs a session, which a decorator hands
+to the view as an argument. The cookie (Flask's signed session) holds only the
+session id; the session itself lives in :mod:`onion_app.sessions`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from nacl.public import PrivateKey
+from werkzeug.wrappers import Response
+
+from onion_app.sessions import Session, SessionStore
+
+_STORE = "haven.sessions"
+OPEN_ENDPOINTS = "haven.open_endpoints"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def init_app(app: Flask, *, kind: str, idle_minutes: int, lifetime_minutes: int,
+             open_endpoints: frozenset[str], login_endpoint: str) -> None:
+    """Gives the app its session store and the deny-by-default hook."""
+    app.extensions[_STORE] = SessionStore(idle_minutes * 60, lifetime_minutes * 60)
+    app.extensions[OPEN_ENDPOINTS] = set(open_endpoints)
+    app.context_processor(lambda: {"signed_in": current() is not None})
+
+    @app.before_request
+    def deny_by_default() -> Response | None:
+        g.haven_session = _lookup(kind)
+        endpoint = request.endpoint
+        if endpoint is None or endpoint == "static" or endpoint in app.extensions[OPEN_ENDPOINTS]:
+            return None
+        if g.haven_session is None:
+            flash("Please sign in to continue.", "info")
+            return redirect(url_for(login_endpoint))
+        return None
+
+
+def store() -> SessionStore:
+    found: SessionStore = current_app.extensions[_STORE]
+    return found
+
+
+def _lookup(kind: str) -> Session | None:
+    found = store().get(session.get("sid"))
+    if found is not None and found.kind != kind:
+        return None
+    return found
+
+
+def current() -> Session | None:
+    """The logged-in session of this request, if any."""
+    found: Session | None = g.get("haven_session")
+    return found
+
+
+def start(kind: str, account_id: int, private_key: PrivateKey | None) -> None:
+    """Logs in: a fresh session id, so an id seen before login is worthless after."""
+    old = session.get("sid")
+    store().end(old)
+    session.clear()
+    session["sid"] = store().create(kind, account_id, private_key)
+
+
+def end() -> None:
+    """Logs out: the server forgets the session and the cookie is emptied."""
+    store().end(session.get("sid"))
+    session.clear()
+
+
+def login_required(view: Callable[Concatenate[Session, P], R]) -> Callable[P, R]:
+    """Hands the logged-in :class:`Session` to the view as its first argument.
+
+    The deny-by-default hook has already redirected anyone without one.
+    """
+
+    @functools.wraps(view)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        me = current()
+        if me is None:  # the hook makes this unreachable; refuse rather than assume
+            raise PermissionError("no session")
+        return view(me, *args, **kwargs)
+
+    return wrapped

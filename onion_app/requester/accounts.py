@@ -1,0 +1,50 @@
+"""Requester accounts: a codename in, a lookup id and key pair out.
+
+The installation's salt and KDF cost are made once and kept in the database:
+they are part of every requester's key, so they must never change under an
+existing installation (a new default cost applies only to new installations).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import struct
+
+from flask import current_app
+
+from crypto.kdf import KdfParams
+from crypto.requester import RequesterKeys, derive_requester_keys, new_install_salt
+from onion_app.config import Config
+from onion_app.limits import KdfGate
+from onion_app.store import settings
+from onion_app.store.connection import Connection
+
+GATE = "haven.kdf_gate"
+
+
+def install_params(conn: Connection, config: Config) -> tuple[bytes, KdfParams]:
+    """The installation's requester salt and KDF cost, made on first use."""
+    salt = settings.ensure(conn, "requester_salt", new_install_salt)
+    packed = settings.ensure(conn, "requester_kdf", lambda: struct.pack(
+        ">II", config.kdf_opslimit, config.kdf_memlimit_kib * 1024))
+    opslimit, memlimit = struct.unpack(">II", packed)
+    return salt, KdfParams(opslimit=opslimit, memlimit=memlimit)
+
+
+def derive(conn: Connection, config: Config, codename: str) -> RequesterKeys:
+    """Derives a requester's keys, holding one of the few KDF slots meanwhile.
+
+    :raises Busy: if every slot stays taken for the wait
+    :raises InvalidCodename: if the text is not a codename
+    """
+    salt, params = install_params(conn, config)
+    gate: KdfGate = current_app.extensions[GATE]
+    with gate.slot():
+        return derive_requester_keys(codename, salt, params=params)
+
+
+def pending_tag(secret_key: bytes, codename: str) -> str:
+    """A keyed tag of a codename just shown, so the session can hold proof of it
+    without holding the codename itself."""
+    return hmac.new(secret_key, codename.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,188 @@
+"""Sealing requests and messages to their readers, and opening them again.
+
+The bridge between ``crypto`` (which knows envelopes) and ``store`` (which
+knows rows): content is sealed here before any SQL sees it. Associated data
+binds each envelope to its row (kind, public id, format version), so a body
+copied into another row does not open.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from nacl.public import PrivateKey, PublicKey
+
+from crypto.envelope import add_reader, open_envelope, seal
+from crypto.errors import DecryptionError
+from crypto.keys import fingerprint
+from onion_app import matching
+from onion_app.store import requests as rows
+from onion_app.store import volunteers
+from onion_app.store.connection import Connection
+
+FORMAT_VERSION = 1
+# A 20,000-character story can be 80 KB of UTF-8; the bucket above that.
+REQUEST_MAX_SIZE = 128 * 1024
+MESSAGE_MAX_SIZE = 64 * 1024
+
+
+def request_ad(public_id: str) -> bytes:
+    return f"haven/request/{public_id}/v{FORMAT_VERSION}".encode()
+
+
+def message_ad(public_id: str) -> bytes:
+    return f"haven/message/{public_id}/v{FORMAT_VERSION}".encode()
+
+
+@dataclass(frozen=True)
+class RequestText:
+    """What a requester wrote: only ever in memory, decrypted for one page."""
+
+    title: str
+    story: str
+    help: str
+
+    def encode(self) -> bytes:
+        return json.dumps({"title": self.title, "story": self.story, "help": self.help},
+                          ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> RequestText:
+        fields = json.loads(data.decode())
+        return cls(str(fields["title"]), str(fields["story"]), str(fields["help"]))
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    """One decrypted message of a thread."""
+
+    public_id: str
+    from_requester: bool
+    author: str | None
+    created_on: str
+    text: str
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """A request as the form gives it, before sealing."""
+
+    text: RequestText
+    skills: frozenset[str]
+    languages: frozenset[str]
+    region: str
+    urgency: str
+
+
+def submit_request(conn: Connection, requester_id: int, requester_key: PublicKey,
+                   new: NewRequest, match_limit: int) -> str:
+    """Seals a new request to its requester and its matched volunteers, and stores it.
+
+    :returns: the request's public id
+    """
+    public_id = rows.new_public_id()
+    needs = matching.Needs(new.skills, new.languages)
+    chosen = matching.rank(needs, volunteers.candidates(conn, new.skills), match_limit)
+    volunteer_keys = {fingerprint(PublicKey(c.public_key)): c.volunteer_id for c in chosen}
+    readers = [requester_key, *(PublicKey(c.public_key) for c in chosen)]
+    envelope = seal(new.text.encode(), readers, request_ad(public_id), max_size=REQUEST_MAX_SIZE)
+    stored = [rows.Reader(fp, volunteer_keys.get(fp), stanza)
+              for fp, stanza in envelope.stanzas.items()]
+    rows.create_request(
+        conn, requester_id=requester_id, public_id=public_id, urgency=new.urgency,
+        region=new.region, skills=new.skills, languages=new.languages,
+        body=envelope.body, readers=stored,
+    )
+    return public_id
+
+
+def open_request(conn: Connection, request_id: int, public_id: str,
+                 private_key: PrivateKey) -> RequestText:
+    """Decrypts a request for one of its readers.
+
+    :raises DecryptionError: if this key is not a reader, or the row was tampered with
+    """
+    stanza = rows.request_stanza(conn, request_id, fingerprint(private_key.public_key))
+    if stanza is None:
+        raise DecryptionError("not a reader of this request")
+    body = rows.request_body(conn, request_id)
+    plaintext = open_envelope(body, stanza, private_key, request_ad(public_id),
+                              max_size=REQUEST_MAX_SIZE)
+    return RequestText.decode(plaintext)
+
+
+def post_message(conn: Connection, request_id: int, text: str, *, from_requester: bool,
+                 author_volunteer_id: int | None = None) -> str:
+    """Seals a message to every current reader of the request and stores it.
+
+    :returns: the message's public id
+    """
+    public_id = rows.new_public_id()
+    keys = [PublicKey(raw) for raw in rows.request_reader_keys(conn, request_id)]
+    envelope = seal(text.encode(), keys, message_ad(public_id), max_size=MESSAGE_MAX_SIZE)
+    rows.create_message(conn, request_id=request_id, public_id=public_id,
+                        from_requester=from_requester, author_volunteer_id=author_volunteer_id,
+                        body=envelope.body, stanzas=envelope.stanzas)
+    return public_id
+
+
+def open_thread(conn: Connection, request_id: int, private_key: PrivateKey) -> list[ThreadMessage]:
+    """Decrypts a request's messages for one reader, in order.
+
+    A message sealed before this reader joined and not yet shared with them
+    is left out rather than failing the whole page.
+    """
+    found = []
+    for row in rows.thread_of(conn, request_id, fingerprint(private_key.public_key)):
+        if row["stanza"] is None:
+            continue
+        text = open_envelope(bytes(row["body"]), bytes(row["stanza"]), private_key,
+                             message_ad(row["public_id"]), max_size=MESSAGE_MAX_SIZE)
+        found.append(ThreadMessage(row["public_id"], bool(row["from_requester"]),
+                                   row["author"], row["created_on"], text.decode()))
+    return found
+
+
+def share_with(conn: Connection, request_id: int, public_id: str, reader_key: PrivateKey,
+               new_reader: PublicKey, volunteer_id: int) -> None:
+    """Makes a new volunteer a reader of a request and its whole thread.
+
+    ``reader_key`` is any current reader's private key (the requester's at
+    login, the referring volunteer's on referral); the bodies are untouched.
+
+    :raises DecryptionError: if ``reader_key`` does not read the request
+    """
+    mine = fingerprint(reader_key.public_key)
+    theirs = fingerprint(new_reader)
+    stanza = rows.request_stanza(conn, request_id, mine)
+    if stanza is None:
+        raise DecryptionError("not a reader of this request")
+    rows.add_request_readers(conn, request_id,
+                             [rows.Reader(theirs, volunteer_id,
+                                          add_reader(stanza, reader_key, new_reader))])
+    for message_id, _ in rows.message_ids(conn, request_id):
+        message_stanza = rows.message_stanza(conn, message_id, mine)
+        if message_stanza is not None:
+            rows.add_message_readers(conn, message_id,
+                                     {theirs: add_reader(message_stanza, reader_key, new_reader)})
+
+
+def rematch(conn: Connection, requester_id: int, private_key: PrivateKey, match_limit: int) -> int:
+    """Adds newly matching volunteers to a requester's open requests (at login).
+
+    :returns: how many readers were added
+    """
+    added = 0
+    for request in rows.open_requests_needing_readers(conn, requester_id, match_limit):
+        request_id = int(request["id"])
+        skills, languages = rows.request_needs(conn, request_id)
+        present = rows.volunteer_readers(conn, request_id)
+        chosen = matching.rank(matching.Needs(frozenset(skills), frozenset(languages)),
+                               volunteers.candidates(conn, skills),
+                               match_limit - len(present), exclude=present)
+        for candidate in chosen:
+            share_with(conn, request_id, request["public_id"], private_key,
+                       PublicKey(candidate.public_key), candidate.volunteer_id)
+            added += 1
+    return added

@@ -1,0 +1,96 @@
+"""Logged-in sessions, held in this process's memory only.
+
+The cookie carries a random session id and nothing else of value; the
+unlocked private key stays here, in memory, and never touches disk. A restart
+forgets every session, so everyone logs in again (DESIGN §4). Idle and
+absolute lifetimes both apply.
+
+Chosen over a cookie holding the key sealed under a process key because the
+server can then end a session for certain (logout, account deletion) instead
+of trusting a cookie the browser might replay, and because nothing derived
+from the key ever leaves the server, even encrypted.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from nacl.public import PrivateKey
+
+
+@dataclass
+class Session:
+    """One logged-in person.
+
+    .. warning:: ``private_key`` unlocks everything sealed to this person.
+    """
+
+    kind: str  # "requester" or "volunteer"
+    account_id: int
+    private_key: PrivateKey | None = field(repr=False)
+    started: float
+    last_seen: float
+
+
+class SessionStore:
+    """Sessions by id, with idle and absolute timeouts, safe across threads."""
+
+    def __init__(self, idle_seconds: float, lifetime_seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._idle = idle_seconds
+        self._lifetime = lifetime_seconds
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def create(self, kind: str, account_id: int, private_key: PrivateKey | None) -> str:
+        """Starts a session and returns its id (for the cookie only)."""
+        now = self._clock()
+        session_id = secrets.token_urlsafe(32)
+        with self._lock:
+            self._prune(now)
+            self._sessions[session_id] = Session(kind, account_id, private_key, now, now)
+        return session_id
+
+    def get(self, session_id: str | None) -> Session | None:
+        """The live session with this id, touched; None if absent or expired."""
+        if not session_id:
+            return None
+        now = self._clock()
+        with self._lock:
+            found = self._sessions.get(session_id)
+            if found is None:
+                return None
+            if self._expired(found, now):
+                del self._sessions[session_id]
+                return None
+            found.last_seen = now
+            return found
+
+    def end(self, session_id: str | None) -> None:
+        """Forgets one session; unknown ids are ignored."""
+        if session_id:
+            with self._lock:
+                self._sessions.pop(session_id, None)
+
+    def end_account(self, kind: str, account_id: int) -> None:
+        """Forgets every session of one account (after deletion or suspension)."""
+        with self._lock:
+            for key in [k for k, s in self._sessions.items()
+                        if s.kind == kind and s.account_id == account_id]:
+                del self._sessions[key]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sessions)
+
+    def _expired(self, session: Session, now: float) -> bool:
+        return now - session.last_seen > self._idle or now - session.started > self._lifetime
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, s in self._sessions.items() if self._expired(s, now)]:
+            del self._sessions[key]

@@ -1,0 +1,265 @@
+"""SQL for requesters, requests, threads and their readers.
+
+Plain SQL with ``?`` placeholders. List queries read only metadata tables;
+bodies and stanzas are read one row at a time by id. Every date is a day.
+The caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from onion_app.store.connection import Connection
+
+Row = Any  # sqlcipher3.Row: read by column name
+
+
+def today() -> str:
+    """Today as Haven stores it: a day, never a time."""
+    return datetime.date.today().isoformat()
+
+
+def new_public_id() -> str:
+    """A random identifier for URLs: 128 bits, URL-safe, says nothing about counts."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One stanza to store: whose it is and the sealed content key."""
+
+    fingerprint: str
+    volunteer_id: int | None
+    stanza: bytes
+
+
+# Requesters ---------------------------------------------------------------
+
+def find_requester(conn: Connection, lookup_id: bytes) -> Row | None:
+    return conn.execute(
+        "SELECT id, public_key FROM requesters WHERE lookup_id = ?", (lookup_id,)
+    ).fetchone()
+
+
+def create_requester(conn: Connection, lookup_id: bytes, public_key: bytes) -> int:
+    cursor = conn.execute(
+        "INSERT INTO requesters (lookup_id, public_key, created_on) VALUES (?, ?, ?)",
+        (lookup_id, public_key, today()),
+    )
+    return int(cursor.lastrowid)
+
+
+def requester_public_key(conn: Connection, requester_id: int) -> bytes:
+    row = conn.execute("SELECT public_key FROM requesters WHERE id = ?",
+                       (requester_id,)).fetchone()
+    return bytes(row["public_key"])
+
+
+def delete_requester(conn: Connection, requester_id: int) -> None:
+    """Deletes the account; requests, threads and stanzas go with it (cascade)."""
+    conn.execute("DELETE FROM requesters WHERE id = ?", (requester_id,))
+
+
+# Requests -----------------------------------------------------------------
+
+def create_request(conn: Connection, *, requester_id: int, public_id: str, urgency: str,
+                   region: str, skills: Iterable[str], languages: Iterable[str],
+                   body: bytes, readers: Iterable[Reader]) -> int:
+    day = today()
+    cursor = conn.execute(
+        "INSERT INTO requests (public_id, requester_id, urgency, region, created_on, updated_on)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (public_id, requester_id, urgency, region, day, day),
+    )
+    request_id = int(cursor.lastrowid)
+    conn.executemany("INSERT INTO request_skills (request_id, skill) VALUES (?, ?)",
+                     [(request_id, s) for s in sorted(set(skills))])
+    conn.executemany("INSERT INTO request_languages (request_id, language) VALUES (?, ?)",
+                     [(request_id, lang) for lang in sorted(set(languages))])
+    conn.execute("INSERT INTO request_bodies (request_id, body) VALUES (?, ?)", (request_id, body))
+    add_request_readers(conn, request_id, readers)
+    return request_id
+
+
+def add_request_readers(conn: Connection, request_id: int, readers: Iterable[Reader]) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO request_readers (request_id, fingerprint, volunteer_id, stanza)"
+        " VALUES (?, ?, ?, ?)",
+        [(request_id, r.fingerprint, r.volunteer_id, r.stanza) for r in readers],
+    )
+
+
+_LIST_COLUMNS = """
+    r.id, r.public_id, r.status, r.urgency, r.region, r.claimed_by, r.created_on, r.updated_on,
+    (SELECT count(*) FROM request_readers rr
+      WHERE rr.request_id = r.id AND rr.volunteer_id IS NOT NULL) AS volunteer_readers,
+    (SELECT count(*) FROM messages m
+      WHERE m.request_id = r.id AND m.from_requester = 0 AND m.seen_by_requester = 0) AS unread,
+    (SELECT group_concat(skill) FROM request_skills s WHERE s.request_id = r.id) AS skills,
+    (SELECT group_concat(language) FROM request_languages l
+      WHERE l.request_id = r.id) AS languages,
+    (SELECT handle FROM volunteers v WHERE v.id = r.claimed_by) AS claimed_handle
+"""
+
+
+def requests_of(conn: Connection, requester_id: int) -> list[Row]:
+    """A requester's requests, newest first, with counts; no ciphertext."""
+    found: list[Row] = conn.execute(
+        f"SELECT {_LIST_COLUMNS} FROM requests r WHERE r.requester_id = ? ORDER BY r.id DESC",  # noqa: S608  (fixed text)
+        (requester_id,),
+    ).fetchall()
+    return found
+
+
+def request_of(conn: Connection, requester_id: int, public_id: str) -> Row | None:
+    """One of this requester's requests; None for anyone else's (so: 404)."""
+    return conn.execute(
+        f"SELECT {_LIST_COLUMNS} FROM requests r WHERE r.public_id = ? AND r.requester_id = ?",  # noqa: S608  (fixed text)
+        (public_id, requester_id),
+    ).fetchone()
+
+
+def request_body(conn: Connection, request_id: int) -> bytes:
+    row = conn.execute("SELECT body FROM request_bodies WHERE request_id = ?",
+                       (request_id,)).fetchone()
+    return bytes(row["body"])
+
+
+def request_stanza(conn: Connection, request_id: int, fingerprint: str) -> bytes | None:
+    row = conn.execute(
+        "SELECT stanza FROM request_readers WHERE request_id = ? AND fingerprint = ?",
+        (request_id, fingerprint),
+    ).fetchone()
+    return None if row is None else bytes(row["stanza"])
+
+
+def request_reader_keys(conn: Connection, request_id: int) -> list[bytes]:
+    """Public keys of everyone who reads a request: requester and volunteers."""
+    rows = conn.execute(
+        """SELECT q.public_key FROM requests r JOIN requesters q ON q.id = r.requester_id
+            WHERE r.id = ?
+           UNION
+           SELECT v.public_key FROM request_readers rr JOIN volunteers v ON v.id = rr.volunteer_id
+            WHERE rr.request_id = ?""",
+        (request_id, request_id),
+    ).fetchall()
+    return [bytes(row[0]) for row in rows]
+
+
+def volunteer_readers(conn: Connection, request_id: int) -> set[int]:
+    rows = conn.execute(
+        "SELECT volunteer_id FROM request_readers"
+        " WHERE request_id = ? AND volunteer_id IS NOT NULL",
+        (request_id,),
+    ).fetchall()
+    return {int(row[0]) for row in rows}
+
+
+def request_needs(conn: Connection, request_id: int) -> tuple[set[str], set[str]]:
+    skills = {r[0] for r in conn.execute(
+        "SELECT skill FROM request_skills WHERE request_id = ?", (request_id,))}
+    languages = {r[0] for r in conn.execute(
+        "SELECT language FROM request_languages WHERE request_id = ?", (request_id,))}
+    return skills, languages
+
+
+def count_open_requests(conn: Connection, requester_id: int) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM requests WHERE requester_id = ? AND status = 'open'",
+        (requester_id,),
+    ).fetchone()
+    return int(row[0])
+
+
+def set_status(conn: Connection, request_id: int, status: str) -> None:
+    conn.execute("UPDATE requests SET status = ?, updated_on = ? WHERE id = ?",
+                 (status, today(), request_id))
+
+
+def delete_request(conn: Connection, request_id: int) -> None:
+    conn.execute("DELETE FROM requests WHERE id = ?", (request_id,))
+
+
+def open_requests_needing_readers(conn: Connection, requester_id: int, limit: int) -> list[Row]:
+    found: list[Row] = conn.execute(
+        """SELECT r.id, r.public_id FROM requests r
+            WHERE r.requester_id = ? AND r.status = 'open'
+              AND (SELECT count(*) FROM request_readers rr
+                    WHERE rr.request_id = r.id AND rr.volunteer_id IS NOT NULL) < ?""",
+        (requester_id, limit),
+    ).fetchall()
+    return found
+
+
+# Messages -----------------------------------------------------------------
+
+def create_message(conn: Connection, *, request_id: int, public_id: str, from_requester: bool,
+                   author_volunteer_id: int | None, body: bytes,
+                   stanzas: Mapping[str, bytes]) -> int:
+    cursor = conn.execute(
+        "INSERT INTO messages (public_id, request_id, author_volunteer_id, from_requester,"
+        " seen_by_requester, created_on) VALUES (?, ?, ?, ?, ?, ?)",
+        (public_id, request_id, author_volunteer_id, int(from_requester), int(from_requester),
+         today()),
+    )
+    message_id = int(cursor.lastrowid)
+    conn.execute("INSERT INTO message_bodies (message_id, body) VALUES (?, ?)", (message_id, body))
+    add_message_readers(conn, message_id, stanzas)
+    conn.execute("UPDATE requests SET updated_on = ? WHERE id = ?", (today(), request_id))
+    return message_id
+
+
+def add_message_readers(conn: Connection, message_id: int, stanzas: Mapping[str, bytes]) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO message_readers (message_id, fingerprint, stanza) VALUES (?, ?, ?)",
+        [(message_id, fp, stanza) for fp, stanza in stanzas.items()],
+    )
+
+
+def thread_of(conn: Connection, request_id: int, fingerprint: str) -> list[Row]:
+    """A request's messages in order, each with this reader's stanza and its body."""
+    found: list[Row] = conn.execute(
+        """SELECT m.id, m.public_id, m.from_requester, m.created_on, v.handle AS author,
+                  mr.stanza, mb.body
+             FROM messages m
+             JOIN message_bodies mb ON mb.message_id = m.id
+             LEFT JOIN message_readers mr ON mr.message_id = m.id AND mr.fingerprint = ?
+             LEFT JOIN volunteers v ON v.id = m.author_volunteer_id
+            WHERE m.request_id = ?
+            ORDER BY m.id""",
+        (fingerprint, request_id),
+    ).fetchall()
+    return found
+
+
+def message_ids(conn: Connection, request_id: int) -> list[tuple[int, str]]:
+    return [(int(r[0]), str(r[1])) for r in conn.execute(
+        "SELECT id, public_id FROM messages WHERE request_id = ? ORDER BY id", (request_id,))]
+
+
+def message_stanza(conn: Connection, message_id: int, fingerprint: str) -> bytes | None:
+    row = conn.execute(
+        "SELECT stanza FROM message_readers WHERE message_id = ? AND fingerprint = ?",
+        (message_id, fingerprint),
+    ).fetchone()
+    return None if row is None else bytes(row["stanza"])
+
+
+def mark_seen_by_requester(conn: Connection, request_id: int) -> None:
+    conn.execute(
+        "UPDATE messages SET seen_by_requester = 1 WHERE request_id = ? AND seen_by_requester = 0",
+        (request_id,),
+    )
+
+
+def requester_messages_today(conn: Connection, requester_id: int) -> int:
+    row = conn.execute(
+        """SELECT count(*) FROM messages m JOIN requests r ON r.id = m.request_id
+            WHERE r.requester_id = ? AND m.from_requester = 1 AND m.created_on = ?""",
+        (requester_id, today()),
+    ).fetchone()
+    return int(row[0])

@@ -1,0 +1,387 @@
+"""The requester's whole journey through the test client, and what must not leak."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from onion_app import sealing
+from onion_app.config import Config
+from onion_app.limits import KdfGate, RateWindow
+from onion_app.requester.accounts import GATE
+from onion_app.requester.views import SUBMISSIONS
+from onion_app.store import maintenance
+from tests.journey import (
+    CODENAME,
+    CSRF,
+    add_volunteer,
+    csrf,
+    dump_database,
+    login,
+    logout,
+    new_account,
+    reply,
+    request_fields,
+    submit,
+    submitted_id,
+)
+from tests.test_security import check_headers, check_markup
+
+MARKERS = {
+    "title": "TITLE-MARKER-91c2",
+    "story": "STORY-MARKER-5d7e",
+    "help": "HELP-MARKER-0a4b",
+    "reply": "REPLY-MARKER-ee31",
+}
+
+
+@pytest.fixture
+def client(public_app: Flask) -> FlaskClient:
+    return public_app.test_client()
+
+
+def _request_id(initialised: Config, public_id: str) -> int:
+    conn, _ = maintenance.open_existing(initialised)
+    row = conn.execute("SELECT id FROM requests WHERE public_id = ?", (public_id,)).fetchone()
+    conn.close()
+    return int(row[0])
+
+
+def test_landing_offers_both_ways_in(client: FlaskClient) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/start"' in page
+    assert 'href="/login"' in page
+    assert "Safest" in page
+    assert "Legal help and asylum" in page
+
+
+def test_start_shows_a_codename_and_wants_it_typed_back(client: FlaskClient) -> None:
+    page = client.get("/start").get_data(as_text=True)
+    shown = CODENAME.search(page)
+    assert shown
+    assert len(shown.group(1).split()) == 7
+    token = CSRF.search(page)
+    assert token
+    wrong = " ".join([*shown.group(1).split()[:6], "zzzz"])
+    response = client.post("/start", data={"csrf_token": token.group(1),
+                                           "shown": shown.group(1), "codename": wrong})
+    assert response.status_code == 400
+    again = response.get_data(as_text=True)
+    assert "does not match the codename shown" in again
+    assert CODENAME.search(again).group(1) == shown.group(1)  # type: ignore[union-attr]
+    assert wrong not in again  # what was typed is a secret: not sent back
+    # Spacing and case do not matter when typing it back.
+    sloppy = "  " + shown.group(1).upper().replace(" ", "   ") + " "
+    done = client.post("/start", data={"csrf_token": token.group(1),
+                                       "shown": shown.group(1), "codename": sloppy})
+    assert done.status_code == 302
+    assert done.location == "/requests/new"
+
+
+def test_start_refuses_a_codename_it_did_not_show(client: FlaskClient) -> None:
+    client.get("/start")
+    chosen = "abacus abdomen abdominal abide abiding ability ablaze"
+    response = client.post("/start", data={"csrf_token": csrf(client, "/login"),
+                                           "shown": chosen, "codename": chosen})
+    assert response.status_code == 302
+    assert response.location == "/start"
+    assert client.get("/requests").status_code == 302  # no account, no session
+
+
+def test_whole_journey(client: FlaskClient, initialised: Config) -> None:
+    codename = new_account(client)
+    public_id = submitted_id(client, title=MARKERS["title"], story=MARKERS["story"],
+                             help=MARKERS["help"])
+    page = client.get(f"/requests/{public_id}").get_data(as_text=True)
+    assert MARKERS["title"] in page
+    assert MARKERS["story"] in page
+    assert MARKERS["help"] in page
+    assert "Waiting for a match" in page
+    listing = client.get("/requests").get_data(as_text=True)
+    assert public_id in listing
+    assert "Waiting for a match" in listing
+    assert reply(client, public_id, MARKERS["reply"]).status_code == 302
+    logout(client)
+    assert client.get("/requests").status_code == 302
+    assert login(client, codename).status_code == 302
+    page = client.get(f"/requests/{public_id}").get_data(as_text=True)
+    assert MARKERS["reply"] in page
+    assert MARKERS["story"] in page
+
+
+def test_nothing_typed_is_readable_in_the_database(client: FlaskClient,
+                                                   initialised: Config) -> None:
+    new_account(client)
+    public_id = submitted_id(client, title=MARKERS["title"], story=MARKERS["story"],
+                             help=MARKERS["help"])
+    reply(client, public_id, MARKERS["reply"])
+    conn, _ = maintenance.open_existing(initialised)
+    dump = dump_database(conn)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    raw = b"".join(p.read_bytes() for p in initialised.instance_path.iterdir() if p.is_file())
+    for marker in MARKERS.values():
+        assert marker not in dump
+        assert marker.encode() not in raw
+
+
+def test_no_time_finer_than_a_day_is_stored(client: FlaskClient, initialised: Config) -> None:
+    new_account(client)
+    public_id = submitted_id(client)
+    reply(client, public_id, "hello")
+    conn, _ = maintenance.open_existing(initialised)
+    dump = dump_database(conn)
+    conn.close()
+    assert not re.search(r"\d{1,2}:\d{2}", dump)
+    days = re.findall(r"'(\d{4}-\d{2}-\d{2}[^']*)'", dump)
+    assert days
+    assert all(len(day) == 10 for day in days)
+
+
+def test_someone_elses_request_is_404(public_app: Flask) -> None:
+    owner = public_app.test_client()
+    new_account(owner)
+    public_id = submitted_id(owner)
+    other = public_app.test_client()
+    new_account(other)
+    for method, path in (("GET", ""), ("POST", "/reply"), ("POST", "/close"),
+                         ("GET", "/delete"), ("POST", "/delete")):
+        response = other.open(f"/requests/{public_id}{path}", method=method,
+                              data={"csrf_token": csrf(other, "/requests"), "text": "x"})
+        assert response.status_code == 404, path
+    assert owner.get(f"/requests/{public_id}").status_code == 200
+
+
+def test_anonymous_visitors_reach_only_the_open_pages(client: FlaskClient) -> None:
+    for path in ("/", "/start", "/login"):
+        assert client.get(path).status_code == 200, path
+    for path in ("/requests", "/requests/new", "/requests/AAAAAAAAAAAAAAAAAAAAAA",
+                 "/account/delete"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.location == "/login"
+
+
+XSS = '<script>alert(1)</script><img src=x onerror=alert(2)>"\'><a href="javascript:x">'
+
+
+def test_xss_in_every_field_comes_back_escaped(client: FlaskClient) -> None:
+    new_account(client)
+    public_id = submitted_id(client, title=XSS[:120], story=XSS, help=XSS)
+    reply(client, public_id, XSS)
+    for path in (f"/requests/{public_id}", "/requests"):
+        response = client.get(path)
+        page = response.get_data(as_text=True)
+        check_markup(page)
+        check_headers(response)
+    assert "&lt;script&gt;" in client.get(f"/requests/{public_id}").get_data(as_text=True)
+
+
+def test_post_without_csrf_is_refused_plainly(client: FlaskClient) -> None:
+    new_account(client)
+    response = client.post("/requests/new", data=request_fields())
+    assert response.status_code == 400
+    assert "did not come from this site" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("field", "length", "message"), [
+    ("title", 121, "120 characters or fewer"),
+    ("story", 20_001, "20,000 characters or fewer"),
+    ("help", 5_001, "5,000 characters or fewer"),
+])
+def test_over_long_fields_come_back_with_what_was_typed(client: FlaskClient, field: str,
+                                                       length: int, message: str) -> None:
+    new_account(client)
+    typed = "ش" * length
+    response = submit(client, **{field: typed, "title": "kept title" if field != "title"
+                                 else typed})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert typed in page
+    assert re.search(r'<input checked[^>]*value="legal"', page)
+
+
+def test_missing_choices_are_explained(client: FlaskClient) -> None:
+    new_account(client)
+    response = submit(client, skills=[], languages=[], story="still here")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Choose at least one kind of help." in page
+    assert "Choose at least one language." in page
+    assert "still here" in page
+    assert 'aria-describedby="skills-error"' in page
+
+
+def test_honeypot_filled_is_refused_and_nothing_lost(client: FlaskClient) -> None:
+    new_account(client)
+    response = submit(client, website="http://spam.example", story="a real story")
+    assert response.status_code == 400
+    assert "a real story" in response.get_data(as_text=True)
+    assert "Waiting for a match" not in client.get("/requests").get_data(as_text=True)
+
+
+def test_open_requests_cap(public_app: Flask, initialised: Config) -> None:
+    client = public_app.test_client()
+    new_account(client)
+    for _ in range(initialised.open_requests_per_requester):
+        submitted_id(client)
+    response = submit(client, story="the sixth story")
+    assert response.status_code == 429
+    page = response.get_data(as_text=True)
+    assert "open requests" in page
+    assert "the sixth story" in page
+
+
+def test_daily_message_cap(public_app: Flask, initialised: Config) -> None:
+    client = public_app.test_client()
+    new_account(client)
+    public_id = submitted_id(client)
+    for number in range(initialised.messages_per_requester_per_day):
+        assert reply(client, public_id, f"message {number}").status_code == 302
+    response = reply(client, public_id, "one too many")
+    assert response.status_code == 429
+    page = response.get_data(as_text=True)
+    assert "send it tomorrow" in page
+    assert "one too many" in page
+
+
+def test_site_wide_submission_cap(public_app: Flask) -> None:
+    public_app.extensions[SUBMISSIONS] = RateWindow(per_hour=1)
+    client = public_app.test_client()
+    new_account(client)
+    submitted_id(client)
+    response = submit(client, story="waiting story")
+    assert response.status_code == 429
+    assert "waiting story" in response.get_data(as_text=True)
+
+
+def test_login_messages(client: FlaskClient) -> None:
+    malformed = login(client, "not a codename at all")
+    assert malformed.status_code == 400
+    assert "not a valid codename" in malformed.get_data(as_text=True)
+    unknown = login(client, "abacus abdomen abdominal abide abiding ability ablaze")
+    assert unknown.status_code == 400
+    text = unknown.get_data(as_text=True)
+    assert "did not open an account" in text
+    assert "abdominal" not in text
+
+
+def test_busy_key_derivation_is_a_polite_429(public_app: Flask) -> None:
+    gate = KdfGate(concurrency=1, wait_seconds=0)
+    public_app.extensions[GATE] = gate
+    client = public_app.test_client()
+    with gate.slot():
+        response = login(client, "abacus abdomen abdominal abide abiding ability ablaze")
+    assert response.status_code == 429
+    assert "wait a minute" in response.get_data(as_text=True)
+
+
+def test_close_then_no_more_replies(client: FlaskClient) -> None:
+    new_account(client)
+    public_id = submitted_id(client)
+    client.post(f"/requests/{public_id}/close",
+                data={"csrf_token": csrf(client, f"/requests/{public_id}")})
+    page = client.get(f"/requests/{public_id}").get_data(as_text=True)
+    assert "Closed" in page
+    assert "Seal and send" not in page
+    response = reply(client, public_id, "after closing")
+    assert response.status_code == 400
+    assert "closed" in response.get_data(as_text=True)
+
+
+def test_delete_request_removes_rows(client: FlaskClient, initialised: Config) -> None:
+    new_account(client)
+    public_id = submitted_id(client)
+    reply(client, public_id, "to be deleted")
+    assert client.get(f"/requests/{public_id}/delete").status_code == 200
+    client.post(f"/requests/{public_id}/delete",
+                data={"csrf_token": csrf(client, f"/requests/{public_id}/delete")})
+    assert client.get(f"/requests/{public_id}").status_code == 404
+    conn, _ = maintenance.open_existing(initialised)
+    for table in ("requests", "request_bodies", "request_readers", "messages",
+                  "message_bodies", "message_readers", "request_skills"):
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table  # noqa: S608
+    conn.close()
+
+
+def test_delete_account_removes_everything(client: FlaskClient, initialised: Config) -> None:
+    codename = new_account(client)
+    submitted_id(client)
+    client.post("/account/delete", data={"csrf_token": csrf(client, "/account/delete")})
+    assert client.get("/requests").status_code == 302
+    conn, _ = maintenance.open_existing(initialised)
+    for table in ("requesters", "requests", "request_bodies", "request_readers"):
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table  # noqa: S608
+    conn.close()
+    assert "did not open an account" in login(client, codename).get_data(as_text=True)
+
+
+def test_matched_volunteers_can_read_at_submission(client: FlaskClient,
+                                                   initialised: Config) -> None:
+    conn, _ = maintenance.open_existing(initialised)
+    _, lawyer = add_volunteer(conn, "lawyer", ["legal"], ["fa"])
+    _, painter = add_volunteer(conn, "painter", ["art"], ["fa"])
+    _, away = add_volunteer(conn, "away", ["legal"], ["fa"], available=False)
+    conn.close()
+    new_account(client)
+    public_id = submitted_id(client, story=MARKERS["story"])
+    assert "Matched: 1 volunteer can read it" in client.get("/requests").get_data(as_text=True)
+    request_id = _request_id(initialised, public_id)
+    conn, _ = maintenance.open_existing(initialised)
+    assert sealing.open_request(conn, request_id, public_id, lawyer).story == MARKERS["story"]
+    for outsider in (painter, away):
+        with pytest.raises(Exception, match="not a reader"):
+            sealing.open_request(conn, request_id, public_id, outsider)
+    conn.close()
+
+
+def test_login_adds_newly_matching_volunteers(public_app: Flask, initialised: Config) -> None:
+    client = public_app.test_client()
+    codename = new_account(client)
+    public_id = submitted_id(client, story=MARKERS["story"])
+    reply(client, public_id, MARKERS["reply"])
+    logout(client)
+    conn, _ = maintenance.open_existing(initialised)
+    volunteer_id, key = add_volunteer(conn, "late", ["press"], ["en"])
+    conn.close()
+    login(client, codename)
+    assert "Matched: 1 volunteer" in client.get("/requests").get_data(as_text=True)
+    request_id = _request_id(initialised, public_id)
+    conn, _ = maintenance.open_existing(initialised)
+    assert sealing.open_request(conn, request_id, public_id, key).story == MARKERS["story"]
+    thread = sealing.open_thread(conn, request_id, key)
+    assert [m.text for m in thread] == [MARKERS["reply"]]
+    conn.close()
+    assert volunteer_id
+
+
+def test_logout_forgets_the_session(public_app: Flask) -> None:
+    client = public_app.test_client()
+    new_account(client)
+    cookie = client.get_cookie("haven_public")
+    assert cookie is not None
+    logout(client)
+    replay = public_app.test_client()
+    replay.set_cookie("haven_public", cookie.value)
+    assert replay.get("/requests").status_code == 302
+
+
+def test_restart_logs_everyone_out(public_app: Flask, initialised: Config) -> None:
+    from onion_app import create_app
+
+    client = public_app.test_client()
+    new_account(client)
+    cookie = client.get_cookie("haven_public")
+    assert cookie is not None
+    fixed = initialised.with_changes(secret_key=b"k" * 32)
+    first = create_app("public", fixed).test_client()
+    new_account(first)
+    carried = first.get_cookie("haven_public")
+    assert carried is not None
+    restarted = create_app("public", fixed).test_client()
+    restarted.set_cookie("haven_public", carried.value)
+    assert restarted.get("/requests").status_code == 302

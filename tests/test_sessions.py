@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from nacl.public import PrivateKey
+
+from onion_app.sessions import SessionStore
+
+
+class Clock:
+    """A hand-moved clock: timeouts are tested by moving it, not by waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_create_get_end() -> None:
+    store = SessionStore(60, 600)
+    key = PrivateKey.generate()
+    sid = store.create("requester", 7, key)
+    assert len(sid) >= 32
+    found = store.get(sid)
+    assert found is not None
+    assert (found.kind, found.account_id, found.private_key) == ("requester", 7, key)
+    store.end(sid)
+    assert store.get(sid) is None
+
+
+def test_unknown_and_empty_ids() -> None:
+    store = SessionStore(60, 600)
+    assert store.get(None) is None
+    assert store.get("") is None
+    assert store.get("nope") is None
+    store.end("nope")
+
+
+def test_idle_timeout_and_touch() -> None:
+    clock = Clock()
+    store = SessionStore(idle_seconds=30 * 60, lifetime_seconds=2 * 3600, clock=clock)
+    sid = store.create("requester", 1, None)
+    clock.now += 29 * 60
+    assert store.get(sid) is not None  # touched: the idle clock restarts
+    clock.now += 29 * 60
+    assert store.get(sid) is not None
+    clock.now += 31 * 60
+    assert store.get(sid) is None
+
+
+def test_absolute_lifetime_wins_over_activity() -> None:
+    clock = Clock()
+    store = SessionStore(idle_seconds=30 * 60, lifetime_seconds=2 * 3600, clock=clock)
+    sid = store.create("requester", 1, None)
+    for _ in range(4):
+        clock.now += 29 * 60
+        assert store.get(sid) is not None
+    clock.now += 5 * 60  # 2 h 1 min after login, though active a minute ago
+    assert store.get(sid) is None
+
+
+def test_end_account_ends_all_its_sessions() -> None:
+    store = SessionStore(60, 600)
+    mine = [store.create("requester", 1, None) for _ in range(3)]
+    other = store.create("requester", 2, None)
+    volunteer = store.create("volunteer", 1, None)
+    store.end_account("requester", 1)
+    assert all(store.get(sid) is None for sid in mine)
+    assert store.get(other) is not None
+    assert store.get(volunteer) is not None
+
+
+def test_expired_sessions_are_pruned_on_create() -> None:
+    clock = Clock()
+    store = SessionStore(idle_seconds=10, lifetime_seconds=100, clock=clock)
+    for _ in range(5):
+        store.create("requester", 1, None)
+    clock.now += 11
+    store.create("requester", 2, None)
+    assert len(store) == 1
+
+
+def test_private_key_is_not_in_repr() -> None:
+    store = SessionStore(60, 600)
+    key = PrivateKey.generate()
+    found = store.get(store.create("requester", 1, key))
+    assert bytes(key).hex() not in repr(found)

@@ -1,0 +1,96 @@
+"""The requests SQL: counts in list queries, days only, cascades."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from onion_app.config import Config
+from onion_app.store import maintenance
+from onion_app.store import requests as rows
+from onion_app.store.connection import Connection
+from tests.journey import add_volunteer
+
+
+@pytest.fixture
+def conn(initialised: Config) -> Iterator[Connection]:
+    connection, _ = maintenance.open_existing(initialised)
+    yield connection
+    connection.close()
+
+
+def _request(conn: Connection, requester_id: int, readers: list[rows.Reader] | None = None) -> int:
+    return rows.create_request(
+        conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency="normal",
+        region="unsaid", skills=["legal", "press"], languages=["fa"], body=b"sealed",
+        readers=readers or [rows.Reader("a" * 32, None, b"stanza")],
+    )
+
+
+def test_public_ids_are_random_and_url_safe() -> None:
+    ids = {rows.new_public_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(len(i) == 22 and all(c.isalnum() or c in "-_" for c in i) for i in ids)
+
+
+def test_today_is_a_day() -> None:
+    assert len(rows.today()) == 10
+
+
+def test_listing_counts_readers_and_unread(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    volunteer_id, _ = add_volunteer(conn, "lawyer", ["legal"], ["fa"])
+    request_id = _request(conn, requester_id, [
+        rows.Reader("a" * 32, None, b"s1"), rows.Reader("b" * 32, volunteer_id, b"s2")])
+    rows.create_message(conn, request_id=request_id, public_id=rows.new_public_id(),
+                        from_requester=False, author_volunteer_id=volunteer_id, body=b"x",
+                        stanzas={"a" * 32: b"s"})
+    rows.create_message(conn, request_id=request_id, public_id=rows.new_public_id(),
+                        from_requester=True, author_volunteer_id=None, body=b"y",
+                        stanzas={"a" * 32: b"s"})
+    [listed] = rows.requests_of(conn, requester_id)
+    assert listed["volunteer_readers"] == 1
+    assert listed["unread"] == 1
+    assert set(listed["skills"].split(",")) == {"legal", "press"}
+    rows.mark_seen_by_requester(conn, request_id)
+    assert rows.requests_of(conn, requester_id)[0]["unread"] == 0
+    assert rows.requester_messages_today(conn, requester_id) == 1
+
+
+def test_request_of_is_scoped_to_its_requester(conn: Connection) -> None:
+    owner = rows.create_requester(conn, b"A" * 32, b"P" * 32)
+    other = rows.create_requester(conn, b"B" * 32, b"Q" * 32)
+    request_id = _request(conn, owner)
+    public_id = conn.execute("SELECT public_id FROM requests WHERE id = ?",
+                             (request_id,)).fetchone()[0]
+    assert rows.request_of(conn, owner, public_id) is not None
+    assert rows.request_of(conn, other, public_id) is None
+
+
+def test_count_open_requests(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"A" * 32, b"P" * 32)
+    first = _request(conn, requester_id)
+    _request(conn, requester_id)
+    assert rows.count_open_requests(conn, requester_id) == 2
+    rows.set_status(conn, first, "closed")
+    assert rows.count_open_requests(conn, requester_id) == 1
+
+
+def test_deleting_a_requester_cascades(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"A" * 32, b"P" * 32)
+    request_id = _request(conn, requester_id)
+    rows.create_message(conn, request_id=request_id, public_id=rows.new_public_id(),
+                        from_requester=True, author_volunteer_id=None, body=b"y",
+                        stanzas={"a" * 32: b"s"})
+    rows.delete_requester(conn, requester_id)
+    for table in ("requests", "request_bodies", "request_readers", "request_skills",
+                  "request_languages", "messages", "message_bodies", "message_readers"):
+        assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table  # noqa: S608
+
+
+def test_list_queries_use_indexes(conn: Connection) -> None:
+    plan = " ".join(str(tuple(r)) for r in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM requests WHERE requester_id = ? ORDER BY id DESC",
+        (1,)))
+    assert "requests_by_requester" in plan
