@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEB_RUN := tor
-DEB_TEST := tor
+DEB_TEST := tor chromium
 
 .PHONY: run test lint typecheck pytest deb-run deb-test bench clean
 

@@ -115,3 +115,19 @@ def test_wrapper_replaces_weaker_headers_set_by_a_view() -> None:
     assert names.count("X-Frame-Options") == 1
     assert "Server" not in names
     assert dict(seen)["Cache-Control"] == "no-store"
+
+
+def test_every_page_of_a_signed_in_requester(public_app: Flask) -> None:
+    from tests.journey import new_account, reply, submitted_id
+
+    client = public_app.test_client()
+    new_account(client)
+    public_id = submitted_id(client, title="<b>t</b>", story="<i>s</i>")
+    reply(client, public_id, "<u>r</u>")
+    for rule in public_app.url_map.iter_rules():
+        if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
+            continue
+        response = client.get(rule.rule.replace("<public_id>", public_id))
+        assert response.status_code == 200, rule.rule
+        check_headers(response)
+        check_markup(response.get_data(as_text=True))

@@ -1,0 +1,62 @@
+"""The requester's journey in a real browser with JavaScript disabled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from onion_app.config import Config
+from tests.browser import chromium, haven_server
+
+pytestmark = pytest.mark.browser
+
+STORY = "Border guards took my passport. I need advice on asylum."
+
+
+def test_requester_journey_without_javascript(initialised: Config, tmp_path: Path) -> None:
+    with haven_server(initialised) as urls, chromium(tmp_path / "screenshots") as browser:
+        page = browser.page
+        base = urls["public"]
+        page.goto(base + "/")
+        browser.shot("landing")
+        page.get_by_role("link", name="Ask for help").first.click()
+        codename = page.locator("p.codename").inner_text().strip()
+        assert len(codename.split()) == 7
+        browser.shot("codename")
+        page.get_by_label("Type your codename here").fill(codename)
+        page.get_by_role("button", name="My copy is right: make my account").click()
+        assert urlsplit(page.url).path == "/requests/new"
+        browser.shot("new-request")
+
+        page.get_by_label("Legal help and asylum").check()
+        page.get_by_label("فارسی").check()
+        page.get_by_label("Urgent").check()
+        page.get_by_label("A short title").fill("Passport taken")
+        page.get_by_label("What is happening?").fill(STORY)
+        page.get_by_role("button", name="Seal and send").click()
+        assert urlsplit(page.url).path.startswith("/requests/")
+        assert STORY in page.content()
+        request_path = urlsplit(page.url).path
+        browser.shot("request")
+
+        page.get_by_role("link", name="My requests").click()
+        assert "Waiting for a match" in page.content()
+        browser.shot("my-requests")
+        page.get_by_role("button", name="Sign out").click()
+        browser.shot("signed-out")
+
+        page.get_by_role("link", name="I have a codename").first.click()
+        page.get_by_label("Your codename").fill(codename.upper())
+        page.get_by_role("button", name="Sign in").click()
+        assert urlsplit(page.url).path == "/requests"
+        page.get_by_role("link", name="Passport taken").click()
+        assert urlsplit(page.url).path == request_path
+        assert STORY in page.content()
+        browser.shot("request-again")
+
+        host = urlsplit(base).netloc
+        assert browser.requested, "the browser recorded no requests"
+        assert browser.foreign({host}) == []
+    assert len(list((tmp_path / "screenshots").glob("*.png"))) == 7
