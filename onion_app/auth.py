@@ -12,7 +12,18 @@ import functools
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
-from flask import Flask, current_app, flash, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
@@ -39,9 +50,28 @@ def init_app(app: Flask, *, kind: str, idle_minutes: int, lifetime_minutes: int,
         if endpoint is None or endpoint == "static" or endpoint in app.extensions[OPEN_ENDPOINTS]:
             return None
         if g.haven_session is None:
+            if request.method == "POST":
+                return _keep_what_was_typed(login_endpoint)
             flash("Please sign in to continue.", "info")
             return redirect(url_for(login_endpoint))
         return None
+
+
+# Fields never shown back: secrets and form plumbing.
+_NOT_SHOWN = frozenset({"csrf_token", "codename", "shown", "passphrase", "website"})
+
+
+def _keep_what_was_typed(login_endpoint: str) -> Response:
+    """A session that ended while someone wrote must not cost them the text.
+
+    Without JavaScript the browser cannot keep it for them, so the page shows
+    what they sent, ready to copy, beside the way back in.
+    """
+    typed = [(name, value) for name, value in request.form.items(multi=True)
+             if name not in _NOT_SHOWN and len(value) > 20]
+    page = render_template("session_ended.html", typed=typed,
+                           login_url=url_for(login_endpoint))
+    return make_response(page, 401)
 
 
 def store() -> SessionStore:

@@ -84,6 +84,11 @@ class SessionStore:
                         if s.kind == kind and s.account_id == account_id]:
                 del self._sessions[key]
 
+    def clear(self) -> None:
+        """Forgets every session, as a restart does."""
+        with self._lock:
+            self._sessions.clear()
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._sessions)

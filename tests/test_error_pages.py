@@ -106,3 +106,16 @@ def test_each_error_page_speaks_plainly(app_with_forms: Flask, code: int, word: 
     assert body.count("<h1>") == 1
     check_headers(response)
     _no_leak(body)
+
+
+def test_crash_log_holds_no_request_data(app_with_forms: Flask,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    app_with_forms.testing = False
+    app_with_forms.config["PROPAGATE_EXCEPTIONS"] = False
+    app_with_forms.test_client().get("/_test/crash?codename=SECRET-IN-QUERY")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "RuntimeError" in logged
+    assert "crash" in logged
+    assert "SECRET-IN-QUERY" not in logged
+    assert "secret internal detail" not in logged
+    assert "/_test/crash" not in logged

@@ -385,3 +385,22 @@ def test_restart_logs_everyone_out(public_app: Flask, initialised: Config) -> No
     restarted = create_app("public", fixed).test_client()
     restarted.set_cookie("haven_public", carried.value)
     assert restarted.get("/requests").status_code == 302
+
+
+def test_a_session_ending_mid_story_loses_nothing(public_app: Flask) -> None:
+    from onion_app import auth
+
+    client = public_app.test_client()
+    new_account(client)
+    token = csrf(client, "/requests/new")
+    with public_app.test_request_context():
+        auth.store().clear()  # the idle timeout passed while they wrote
+    story = "A long story written slowly over a bad circuit. " * 20
+    data = request_fields(story=story)
+    data["csrf_token"] = token
+    response = client.post("/requests/new", data=data)
+    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    assert story.strip() in page
+    assert 'href="/login"' in page
+    check_markup(page)
