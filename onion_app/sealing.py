@@ -8,7 +8,6 @@ copied into another row does not open.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from nacl.public import PrivateKey, PublicKey
@@ -27,6 +26,9 @@ REQUEST_MAX_SIZE = 128 * 1024
 MESSAGE_MAX_SIZE = 64 * 1024
 
 
+_HELP_HEADING = "\n\nWhat would help:\n"
+
+
 def request_ad(public_id: str) -> bytes:
     return f"haven/request/{public_id}/v{FORMAT_VERSION}".encode()
 
@@ -43,14 +45,27 @@ class RequestText:
     story: str
     help: str
 
+    # Plain text a person can read when ``python -m crypto open`` prints it,
+    # yet unambiguous: the title is one line and the story's length is given.
     def encode(self) -> bytes:
-        return json.dumps({"title": self.title, "story": self.story, "help": self.help},
-                          ensure_ascii=False, separators=(",", ":")).encode()
+        title = " ".join(self.title.split())
+        return (f"Title: {title}\nStory-Characters: {len(self.story)}\n\n{self.story}"
+                f"{_HELP_HEADING}{self.help}").encode()
 
     @classmethod
     def decode(cls, data: bytes) -> RequestText:
-        fields = json.loads(data.decode())
-        return cls(str(fields["title"]), str(fields["story"]), str(fields["help"]))
+        """:raises ValueError: if the text is not in this format"""
+        text = data.decode()
+        title_line, length_line, blank, _ = text.split("\n", 3)
+        if not (title_line.startswith("Title: ") and length_line.startswith("Story-Characters: ")
+                and blank == ""):
+            raise ValueError("not a Haven request text")
+        start = len(title_line) + len(length_line) + 3
+        end = start + int(length_line.removeprefix("Story-Characters: "))
+        if not text.startswith(_HELP_HEADING, end):
+            raise ValueError("not a Haven request text")
+        return cls(title_line.removeprefix("Title: "), text[start:end],
+                   text[end + len(_HELP_HEADING):])
 
 
 @dataclass(frozen=True)

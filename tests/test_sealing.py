@@ -116,3 +116,19 @@ def test_rematch_fills_up_to_k_and_skips_closed(conn: Connection) -> None:
     assert len(rows.volunteer_readers(conn, open_id)) == 2
     assert rows.volunteer_readers(conn, closed_id) == set()
     assert sealing.rematch(conn, requester_id, key, match_limit=2) == 0
+
+
+@pytest.mark.parametrize("text", [
+    sealing.RequestText("t", "", ""),
+    sealing.RequestText("A title", "line\n\nWhat would help:\nin the story", "help\nhelp"),
+    sealing.RequestText("عنوان", "داستان\r\n" * 5, "کمک"),
+])
+def test_request_text_format_round_trips(text: sealing.RequestText) -> None:
+    encoded = text.encode()
+    assert encoded.startswith(b"Title: ")
+    assert sealing.RequestText.decode(encoded) == text
+
+
+def test_request_text_refuses_other_text() -> None:
+    with pytest.raises(ValueError, match="not a Haven request"):
+        sealing.RequestText.decode(b"hello\nworld\n\nmore")
