@@ -19,6 +19,8 @@ from onion_app import serve
 from onion_app.config import Config
 from onion_app.errors import HavenError
 from onion_app.factory import create_app
+from onion_app.operator.commands import COMMANDS as OPERATOR_COMMANDS
+from onion_app.operator.commands import purge_now
 from onion_app.store import maintenance
 from onion_app.store.commands import COMMANDS
 from onion_app.store.keys import display
@@ -40,7 +42,7 @@ def cli(ctx: click.Context, local: bool) -> None:
         run_server(config, local=local)
 
 
-for _command in COMMANDS:
+for _command in (*COMMANDS, *OPERATOR_COMMANDS):
     cli.add_command(_command)
 
 
@@ -72,14 +74,26 @@ def run_server(config: Config, *, local: bool) -> None:
     click.echo(f"public (requesters): {served.address('public')}")
     click.echo(f"staff (volunteers, operators): {served.address('staff')}")
     click.echo("press Ctrl-C to stop")
-    _wait_for_stop()
+    stop = threading.Event()
+    janitor = threading.Thread(target=_purge_daily, args=(config, stop), daemon=True,
+                               name="haven-retention")
+    janitor.start()
+    _wait_for_stop(stop)
     served.close()
     click.echo("stopped")
 
 
-def _wait_for_stop() -> None:
-    stop = threading.Event()
+def _purge_daily(config: Config, stop: threading.Event) -> None:
+    """Retention inside the server: once at start, then once a day."""
+    while not stop.is_set():
+        try:
+            purge_now(config)
+        except HavenError as error:
+            click.echo(f"retention purge failed: {error}", err=True)
+        stop.wait(24 * 3600)
 
+
+def _wait_for_stop(stop: threading.Event) -> None:
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 

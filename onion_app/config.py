@@ -47,6 +47,10 @@ class Config:
     kdf_concurrency: int = 2
     requester_idle_minutes: int = 30
     requester_lifetime_minutes: int = 120
+    volunteer_idle_minutes: int = 30
+    volunteer_lifetime_minutes: int = 8 * 60
+    # Requests and threads untouched this many days are purged.
+    retention_days: int = 90
     # The tests turn this off only for the test client, never for a server.
     csrf_enabled: bool = True
     testing: bool = False
@@ -83,6 +87,7 @@ class Config:
             kdf_opslimit=_int(env, "HAVEN_KDF_OPSLIMIT", 2),
             kdf_memlimit_kib=_int(env, "HAVEN_KDF_MEMLIMIT_KIB", 256 * 1024),
             kdf_concurrency=_int(env, "HAVEN_KDF_CONCURRENCY", 2),
+            retention_days=_int(env, "HAVEN_RETENTION_DAYS", 90),
         )
         config.validate()
         return config
@@ -111,6 +116,7 @@ class Config:
             ("HAVEN_SUBMISSIONS_PER_HOUR", self.submissions_per_hour, 1),
             ("HAVEN_KDF_OPSLIMIT", self.kdf_opslimit, 1),
             ("HAVEN_KDF_CONCURRENCY", self.kdf_concurrency, 1),
+            ("HAVEN_RETENTION_DAYS", self.retention_days, 1),
             ("HAVEN_KDF_MEMLIMIT_KIB", self.kdf_memlimit_kib, 8),
         ):
             if value < low:

@@ -17,6 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from onion_app import auth, error_pages, store
 from onion_app.config import ROLES, Config
+from onion_app.days import days_ago
 from onion_app.errors import ConfigError
 from onion_app.limits import KdfGate, RateWindow
 from onion_app.security import SecurityHeaders
@@ -82,6 +83,7 @@ def create_app(role: str, config: Config) -> Flask:
     error_pages.register(app)
     _register_blueprints(app, role)
     app.jinja_env.globals["haven_role"] = role
+    app.jinja_env.filters["days_ago"] = days_ago
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
@@ -100,6 +102,16 @@ def _register_blueprints(app: Flask, role: str) -> None:
         app.extensions[GATE] = KdfGate(config.kdf_concurrency)
         app.extensions[SUBMISSIONS] = RateWindow(config.submissions_per_hour)
     else:
+        from onion_app.operator import blueprint as operator
+        from onion_app.requester.accounts import GATE
         from onion_app.volunteer import blueprint as volunteer
+        from onion_app.volunteer import staff_auth
+        from onion_app.volunteer.views import OPEN_ENDPOINTS as STAFF_OPEN
 
         app.register_blueprint(volunteer)
+        app.register_blueprint(operator)
+        auth.init_app(app, kind="volunteer", idle_minutes=config.volunteer_idle_minutes,
+                      lifetime_minutes=config.volunteer_lifetime_minutes,
+                      open_endpoints=STAFF_OPEN, login_endpoint="volunteer.login")
+        staff_auth.init_app(app)
+        app.extensions[GATE] = KdfGate(config.kdf_concurrency)

@@ -65,3 +65,9 @@ URGENCIES: dict[str, str] = {
     "urgent": "Urgent",
     "critical": "Life or liberty at risk",
 }
+
+AVAILABILITY: dict[str, str] = {
+    "monthly": "A few hours a month",
+    "weekly": "A few hours a week",
+    "daily": "Some time most days",
+}

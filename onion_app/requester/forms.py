@@ -31,7 +31,7 @@ CODENAME_ATTRS = {"autocomplete": "off", "autocapitalize": "none", "spellcheck":
                   "autocorrect": "off"}
 
 
-def _choices(labels: dict[str, str]) -> list[SelectChoice]:
+def choices_of(labels: dict[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in labels.items()]
 
 
@@ -66,13 +66,13 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
 
 
 class RequestForm(FlaskForm):  # type: ignore[misc]
-    skills = Checkboxes("What kind of help do you need?", choices=_choices(SKILLS),
+    skills = Checkboxes("What kind of help do you need?", choices=choices_of(SKILLS),
                         validators=[AtLeastOne("Choose at least one kind of help.")])
-    languages = Checkboxes("Which languages can you read?", choices=_choices(LANGUAGES),
+    languages = Checkboxes("Which languages can you read?", choices=choices_of(LANGUAGES),
                            validators=[AtLeastOne("Choose at least one language.")])
     region = SelectField("Where are you? (optional, and coarse on purpose)",
-                         choices=_choices(REGIONS), default="unsaid")
-    urgency = RadioField("How urgent is it?", choices=_choices(URGENCIES), default="normal")
+                         choices=choices_of(REGIONS), default="unsaid")
+    urgency = RadioField("How urgent is it?", choices=choices_of(URGENCIES), default="normal")
     title = StringField("A short title", validators=[
         DataRequired("Give your request a short title."),
         Length(max=TITLE_MAX, message=f"Keep the title to {TITLE_MAX} characters or fewer."),

@@ -25,7 +25,8 @@ from onion_app.store import get_db
 from onion_app.store import requests as rows
 from onion_app.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
 
-OPEN_ENDPOINTS = frozenset({"requester.landing", "requester.start", "requester.login"})
+OPEN_ENDPOINTS = frozenset({"requester.landing", "requester.start", "requester.login",
+                            "requester.logout"})
 SUBMISSIONS = "haven.submissions"
 
 BUSY = ("Many people are signing in right now. Nothing was lost: wait a minute, "

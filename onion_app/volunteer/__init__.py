@@ -1,7 +1,7 @@
-"""The volunteer's pages on the staff onion."""
+"""The volunteer's pages on the staff onion: accounts, caseload, offline mode."""
 
 from flask import Blueprint
 
 blueprint = Blueprint("volunteer", __name__)
 
-from onion_app.volunteer import views  # noqa: E402, F401  (registers the routes)
+from onion_app.volunteer import cases, offline, views  # noqa: E402, F401  (registers the routes)

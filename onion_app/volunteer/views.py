@@ -1,13 +1,293 @@
-"""Volunteer views: the staff landing page for now."""
+"""Volunteer accounts on the staff onion: apply, log in, enrol TOTP, account."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, flash, redirect, render_template, session, url_for
+from werkzeug.wrappers import Response
 
+from crypto.errors import InvalidPublicKey, WrongPassphrase
+from onion_app import auth, totp
+from onion_app.config import Config
+from onion_app.limits import Busy
+from onion_app.requester.forms import refuse
+from onion_app.sessions import Session
+from onion_app.store import get_db, staff
+from onion_app.store.requests import today
 from onion_app.taxonomy import SKILLS
-from onion_app.volunteer import blueprint
+from onion_app.throttle import LoginThrottle
+from onion_app.volunteer import accounts, blueprint
+from onion_app.volunteer.forms import (
+    ApplyForm,
+    ButtonForm,
+    CodeForm,
+    LoginForm,
+    PassphraseChangeForm,
+    TotpResetForm,
+)
+from onion_app.volunteer.staff_auth import CHECKER, THROTTLE, signed_in_volunteer
+
+OPEN_ENDPOINTS = frozenset({"volunteer.landing", "volunteer.apply", "volunteer.login",
+                            "volunteer.enrol", "volunteer.enrol_qr", "volunteer.logout"})
+LOGIN_FAILED = "Those details did not match. Check them and try again."
+BUSY = "Many people are signing in right now. Wait a minute, then try again."
+ENROLLING = "enrolling"
+
+Page = str | tuple[str, int] | Response
+
+
+def _config() -> Config:
+    config: Config = current_app.config["HAVEN"]
+    return config
 
 
 @blueprint.get("/")
 def landing() -> str:
     return render_template("volunteer/landing.html", skills=SKILLS)
+
+
+@blueprint.route("/apply", methods=["GET", "POST"])
+def apply() -> Page:
+    form = ApplyForm()
+    if not form.validate_on_submit():
+        return _apply_page(form, 400 if form.errors else 200)
+    conn = get_db()
+    handle = form.handle.data or ""
+    passphrase = form.passphrase.data or ""
+    problem = accounts.passphrase_problem(passphrase, handle)
+    if problem:
+        refuse(form.passphrase, problem)
+    elif passphrase != form.confirm.data:
+        refuse(form.confirm, "The two passphrases differ. Type them again.")
+    if staff.handle_taken(conn, handle):
+        refuse(form.handle, "That handle is taken. Choose another.")
+    if form.errors:
+        return _apply_page(form, 400)
+    try:
+        keys = accounts.keys_for(passphrase, form.offline_key.data, _config())
+    except InvalidPublicKey:
+        refuse(form.offline_key, "That is not a Haven public key. Copy the whole line that "
+                                 "`python -m crypto keygen` printed, starting haven-pk1:.")
+        return _apply_page(form, 400)
+    except Busy:
+        flash(BUSY, "error")
+        return _apply_page(form, 429)
+    volunteer_id = staff.create_volunteer(conn, staff.Application(
+        handle=handle, public_key=keys.public_key, wrapped_key=keys.wrapped_key,
+        passphrase_hash=keys.passphrase_hash, skills=frozenset(form.skills.data or ()),
+        languages=frozenset(form.languages.data or ()),
+        availability=form.availability.data or "weekly", bio=form.bio.data or "",
+        references=form.references.data or ""))
+    staff.audit(conn, handle, "applied", f"volunteer {volunteer_id}")
+    conn.commit()
+    return render_template("volunteer/applied.html", handle=handle,
+                           offline=keys.wrapped_key is None)
+
+
+def _apply_page(form: ApplyForm, status: int) -> tuple[str, int]:
+    form.passphrase.data = form.confirm.data = ""  # secrets never go back out
+    return render_template("volunteer/apply.html", form=form), status
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Page:
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return _login_page(form, 400 if form.errors else 200)
+    handle = form.handle.data or ""
+    throttle: LoginThrottle = current_app.extensions[THROTTLE]
+    if throttle.held(handle):
+        flash("Too many attempts on this account. Wait a few minutes, then try again.", "error")
+        return _login_page(form, 429)
+    conn = get_db()
+    try:
+        row = accounts.check_passphrase(conn, handle, form.passphrase.data or "")
+        if row is None or row["status"] != "vetted":
+            return _login_failed(form, handle, row)
+        if not row["totp_confirmed"]:
+            key = accounts.unlock(row, form.passphrase.data or "")
+            _start(ENROLLING, int(row["id"]), key)
+            session["totp_secret"] = totp.new_secret()
+            return redirect(url_for("volunteer.enrol"))
+        checker: totp.CodeChecker = current_app.extensions[CHECKER]
+        if not checker.check(int(row["id"]), row["totp_secret"], form.code.data or ""):
+            return _login_failed(form, handle, None)
+        key = accounts.unlock(row, form.passphrase.data or "")
+    except Busy:
+        flash(BUSY, "error")
+        return _login_page(form, 429)
+    except WrongPassphrase:  # verifier and wrapped key disagree: treat as a failure
+        return _login_failed(form, handle, None)
+    throttle.succeeded(handle)
+    staff.update(conn, int(row["id"]), last_active_on=today())
+    conn.commit()
+    _start("volunteer", int(row["id"]), key)
+    return redirect(url_for("volunteer.dashboard"))
+
+
+def _start(kind: str, volunteer_id: int, key: object) -> None:
+    auth.start(kind, volunteer_id, key)  # type: ignore[arg-type]
+
+
+def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
+    form.passphrase.data = ""
+    form.code.data = ""
+    return render_template("volunteer/login.html", form=form), status
+
+
+def _login_failed(form: LoginForm, handle: str, row: staff.Row | None) -> tuple[str, int]:
+    if row is not None and row["status"] == "applied":
+        flash("Your application is waiting for an operator. Try again once you hear back.",
+              "info")
+        return _login_page(form, 403)
+    throttle: LoginThrottle = current_app.extensions[THROTTLE]
+    if throttle.failed(handle):
+        conn = get_db()
+        staff.audit(conn, "system", "login held after repeated failures", f"handle {handle}")
+        conn.commit()
+    refuse(form.handle, LOGIN_FAILED)
+    return _login_page(form, 400)
+
+
+def _enrolling() -> Session | None:
+    found = auth.store().get(session.get("sid"))
+    return found if found is not None and found.kind == ENROLLING else None
+
+
+@blueprint.route("/enrol", methods=["GET", "POST"])
+def enrol() -> Page:
+    pending = _enrolling()
+    secret = session.get("totp_secret")
+    if pending is None or not secret:
+        return redirect(url_for("volunteer.login"))
+    form = CodeForm()
+    conn = get_db()
+    row = staff.by_id(conn, pending.account_id)
+    if row is None:
+        return redirect(url_for("volunteer.login"))
+    if form.validate_on_submit():
+        checker: totp.CodeChecker = current_app.extensions[CHECKER]
+        if checker.check(pending.account_id, secret, form.code.data or ""):
+            staff.update(conn, pending.account_id, totp_secret=secret, totp_confirmed=1,
+                         last_active_on=today())
+            staff.audit(conn, row["handle"], "enrolled TOTP")
+            conn.commit()
+            session.pop("totp_secret", None)
+            auth.start("volunteer", pending.account_id, pending.private_key)
+            flash("Your authenticator is set up. Welcome to Haven.", "ok")
+            return redirect(url_for("volunteer.dashboard"))
+        refuse(form.code, "That code did not match. Check the clock on your phone and try "
+                          "the next code.")
+    form.code.data = ""
+    return render_template("volunteer/enrol.html", form=form, secret=secret,
+                           handle=row["handle"]), 400 if form.errors else 200
+
+
+@blueprint.get("/enrol/qr.png")
+def enrol_qr() -> Response:
+    pending = _enrolling()
+    secret = session.get("totp_secret")
+    if pending is None or not secret:
+        return Response(status=404)
+    row = staff.by_id(get_db(), pending.account_id)
+    if row is None:
+        return Response(status=404)
+    return Response(totp.qr_png(secret, row["handle"]), mimetype="image/png")
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    auth.end()
+    flash("You are signed out.", "ok")
+    return redirect(url_for("volunteer.landing"))
+
+
+@blueprint.route("/account", methods=["GET"])
+@auth.login_required
+def account(me: Session) -> str:
+    row = signed_in_volunteer(me)
+    return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
+                           passphrase_form=PassphraseChangeForm(), totp_form=TotpResetForm(),
+                           button=ButtonForm())
+
+
+@blueprint.post("/account/passphrase")
+@auth.login_required
+def change_passphrase(me: Session) -> Page:
+    row = signed_in_volunteer(me)
+    form = PassphraseChangeForm()
+    if form.validate_on_submit():
+        new = form.passphrase.data or ""
+        conn = get_db()
+        problem = accounts.passphrase_problem(new, row["handle"])
+        if accounts.check_passphrase(conn, row["handle"], form.current.data or "") is None:
+            refuse(form.current, "That is not your current passphrase.")
+        elif problem:
+            refuse(form.passphrase, problem)
+        elif new != form.confirm.data:
+            refuse(form.confirm, "The two new passphrases differ.")
+        else:
+            wrapped, verifier = accounts.rewrapped(row, form.current.data or "", new, _config())
+            staff.update(conn, me.account_id, wrapped_key=wrapped, passphrase_hash=verifier)
+            staff.audit(conn, row["handle"], "changed passphrase")
+            conn.commit()
+            flash("Your passphrase is changed. Your key and every request stay as they were.",
+                  "ok")
+            return redirect(url_for("volunteer.account"))
+    for field in (form.current, form.passphrase, form.confirm):
+        field.data = ""
+    return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
+                           passphrase_form=form, totp_form=TotpResetForm(),
+                           button=ButtonForm()), 400
+
+
+@blueprint.post("/account/totp")
+@auth.login_required
+def reset_totp(me: Session) -> Page:
+    row = signed_in_volunteer(me)
+    form = TotpResetForm()
+    conn = get_db()
+    checker: totp.CodeChecker = current_app.extensions[CHECKER]
+    if (form.validate_on_submit()
+            and accounts.check_passphrase(conn, row["handle"], form.current.data or "")
+            and checker.check(me.account_id, row["totp_secret"], form.code.data or "")):
+        staff.update(conn, me.account_id, totp_secret=None, totp_confirmed=0)
+        staff.audit(conn, row["handle"], "reset TOTP")
+        conn.commit()
+        _start(ENROLLING, me.account_id, me.private_key)
+        session["totp_secret"] = totp.new_secret()
+        return redirect(url_for("volunteer.enrol"))
+    refuse(form.code, "The passphrase or the code did not match.")
+    form.current.data = form.code.data = ""
+    return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
+                           passphrase_form=PassphraseChangeForm(), totp_form=form,
+                           button=ButtonForm()), 400
+
+
+@blueprint.post("/account/availability")
+@auth.login_required
+def toggle_availability(me: Session) -> Response:
+    row = signed_in_volunteer(me)
+    if ButtonForm().validate_on_submit():
+        conn = get_db()
+        staff.update(conn, me.account_id, available=0 if row["available"] else 1)
+        conn.commit()
+        flash("You are paused: no new requests will be sealed to you." if row["available"]
+              else "You are available again for new requests.", "ok")
+    return redirect(url_for("volunteer.account"))
+
+
+@blueprint.route("/account/delete", methods=["GET", "POST"])
+@auth.login_required
+def delete_account(me: Session) -> Page:
+    row = signed_in_volunteer(me)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        conn = get_db()
+        staff.delete_volunteer(conn, me.account_id)
+        staff.audit(conn, row["handle"], "deleted own account")
+        conn.commit()
+        auth.store().end_account("volunteer", me.account_id)
+        auth.end()
+        flash("Your account is deleted. Requests you were helping with are open again.", "ok")
+        return redirect(url_for("volunteer.landing"))
+    return render_template("volunteer/confirm_delete.html", form=form)

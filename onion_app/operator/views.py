@@ -1,0 +1,133 @@
+"""Operator views: vet volunteers, moderate by metadata, read counts and the audit log."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from onion_app import auth
+from onion_app.operator import blueprint
+from onion_app.operator.forms import ButtonForm, VetForm
+from onion_app.sessions import Session
+from onion_app.store import get_db, oversight, staff
+from onion_app.taxonomy import AVAILABILITY, LANGUAGES, SKILLS, URGENCIES
+from onion_app.volunteer.staff_auth import operator_required, signed_in_volunteer
+
+Page = str | tuple[str, int] | Response
+
+# What each volunteer action does: the status it needs, what it sets, its log line.
+ACTIONS: dict[str, tuple[str, dict[str, int | str], str]] = {
+    "suspend": ("vetted", {"status": "suspended"}, "suspended"),
+    "reinstate": ("suspended", {"status": "vetted"}, "reinstated"),
+    "grant": ("vetted", {"is_operator": 1}, "made operator"),
+    "revoke": ("vetted", {"is_operator": 0}, "removed operator"),
+}
+
+
+def _page() -> int:
+    try:
+        return max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        return 1
+
+
+@blueprint.get("/")
+@operator_required
+def overview(me: Session) -> str:
+    return render_template("operator/overview.html", counts=oversight.counts(get_db()),
+                           skills=SKILLS, languages=LANGUAGES)
+
+
+@blueprint.get("/applications")
+@operator_required
+def applications(me: Session) -> str:
+    return render_template("operator/applications.html",
+                           applicants=staff.listing(get_db(), "applied"))
+
+
+@blueprint.route("/applications/<public_id>", methods=["GET", "POST"])
+@operator_required
+def application(me: Session, public_id: str) -> Page:
+    conn = get_db()
+    row = staff.by_public_id(conn, public_id)
+    if row is None or row["status"] != "applied":
+        abort(404)
+    form = VetForm()
+    decision = request.form.get("decision")
+    if form.validate_on_submit() and decision in ("approve", "reject"):
+        status = "vetted" if decision == "approve" else "rejected"
+        staff.update(conn, row["id"], status=status, vetting_note=form.note.data or "")
+        staff.audit(conn, signed_in_volunteer(me)["handle"],
+                    "approved" if status == "vetted" else "rejected", f"volunteer {row['handle']}")
+        conn.commit()
+        flash(f"{row['handle']} is {'approved' if status == 'vetted' else 'rejected'}.", "ok")
+        return redirect(url_for("operator.applications"))
+    return render_template("operator/application.html", row=row, form=form, skills=SKILLS,
+                           languages=LANGUAGES, availability=AVAILABILITY), \
+        400 if form.errors else 200
+
+
+@blueprint.get("/volunteers")
+@operator_required
+def volunteers(me: Session) -> str:
+    return render_template("operator/volunteers.html", volunteers=staff.listing(get_db()),
+                           form=ButtonForm(), me=signed_in_volunteer(me))
+
+
+@blueprint.post("/volunteers/<public_id>/<action>")
+@operator_required
+def volunteer_action(me: Session, public_id: str, action: str) -> Response:
+    if action not in ACTIONS or not ButtonForm().validate_on_submit():
+        abort(404)
+    conn = get_db()
+    row = staff.by_public_id(conn, public_id)
+    needs, changes, line = ACTIONS[action]
+    if row is None or row["status"] != needs:
+        abort(404)
+    if row["id"] == me.account_id:
+        flash("You cannot do that to your own account; ask another operator.", "error")
+        return redirect(url_for("operator.volunteers"))
+    staff.update(conn, row["id"], **changes)
+    staff.audit(conn, signed_in_volunteer(me)["handle"], line, f"volunteer {row['handle']}")
+    conn.commit()
+    if action == "suspend":
+        auth.store().end_account("volunteer", int(row["id"]))
+    flash(f"{row['handle']}: {line}.", "ok")
+    return redirect(url_for("operator.volunteers"))
+
+
+@blueprint.get("/requests")
+@operator_required
+def requests(me: Session) -> str:
+    flagged = request.args.get("flagged") == "1"
+    listing, total = oversight.requests_metadata(get_db(), flagged_only=flagged, page=_page())
+    return render_template("operator/requests.html", requests=listing, total=total,
+                           flagged=flagged, page=_page(), page_size=oversight.PAGE_SIZE,
+                           form=ButtonForm(), skills=SKILLS, languages=LANGUAGES,
+                           urgencies=URGENCIES)
+
+
+@blueprint.post("/requests/<public_id>/delete")
+@operator_required
+def delete_request(me: Session, public_id: str) -> Response:
+    conn = get_db()
+    row = oversight.request_by_public_id(conn, public_id)
+    if row is None or not ButtonForm().validate_on_submit():
+        abort(404)
+    if not oversight.is_flagged(conn, row["id"]):
+        flash("Only a flagged request can be deleted by an operator.", "error")
+        return redirect(url_for("operator.requests"))
+    conn.execute("DELETE FROM requests WHERE id = ?", (row["id"],))
+    staff.audit(conn, signed_in_volunteer(me)["handle"], "deleted flagged request",
+                f"request {public_id}")
+    conn.commit()
+    flash("The flagged request is deleted.", "ok")
+    return redirect(url_for("operator.requests", flagged=1))
+
+
+@blueprint.get("/audit")
+@operator_required
+def audit(me: Session) -> str:
+    page = _page()
+    lines = staff.audit_lines(get_db(), 100, (page - 1) * 100)
+    return render_template("operator/audit.html", lines=lines, page=page)

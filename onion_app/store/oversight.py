@@ -1,0 +1,90 @@
+"""SQL for operators: request metadata, counts, and retention.
+
+Operators see what matching and moderation need and nothing else: no query
+here reads a body, a stanza, a title or a message.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from onion_app.store.connection import Connection
+
+Row = Any
+PAGE_SIZE = 50
+
+
+def requests_metadata(conn: Connection, *, flagged_only: bool, page: int) -> tuple[list[Row], int]:
+    where = "WHERE EXISTS (SELECT 1 FROM request_flags f WHERE f.request_id = r.id)" \
+        if flagged_only else ""
+    total = int(conn.execute(f"SELECT count(*) FROM requests r {where}").fetchone()[0])  # noqa: S608
+    rows: list[Row] = conn.execute(
+        f"""SELECT r.id, r.public_id, r.status, r.urgency, r.created_on, r.updated_on,
+                   (SELECT group_concat(skill) FROM request_skills s
+                     WHERE s.request_id = r.id) AS skills,
+                   (SELECT group_concat(language) FROM request_languages l
+                     WHERE l.request_id = r.id) AS languages,
+                   (SELECT count(*) FROM request_readers rr
+                     WHERE rr.request_id = r.id AND rr.volunteer_id IS NOT NULL) AS readers,
+                   (SELECT group_concat(reason) FROM request_flags f
+                     WHERE f.request_id = r.id) AS flags
+              FROM requests r {where} ORDER BY r.id DESC LIMIT ? OFFSET ?""",  # noqa: S608
+        (PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE),
+    ).fetchall()
+    return rows, total
+
+
+def request_by_public_id(conn: Connection, public_id: str) -> Row | None:
+    found: Row | None = conn.execute(
+        "SELECT id, public_id FROM requests WHERE public_id = ?", (public_id,)).fetchone()
+    return found
+
+
+def is_flagged(conn: Connection, request_id: int) -> bool:
+    return conn.execute("SELECT 1 FROM request_flags WHERE request_id = ?",
+                        (request_id,)).fetchone() is not None
+
+
+def counts(conn: Connection) -> dict[str, list[Row]]:
+    """The numbers an operator watches: never content, never a person."""
+    queries = {
+        "by_skill": """SELECT skill AS name, count(*) AS n FROM request_skills
+                        GROUP BY skill ORDER BY n DESC""",
+        "by_language": """SELECT language AS name, count(*) AS n FROM request_languages
+                           GROUP BY language ORDER BY n DESC""",
+        "by_status": """SELECT status AS name, count(*) AS n FROM requests
+                         GROUP BY status ORDER BY n DESC""",
+        "by_week": """SELECT strftime('%Y-W%W', created_on) AS name, count(*) AS n
+                       FROM requests GROUP BY name ORDER BY name DESC LIMIT 12""",
+        "unmatched_by_skill": """
+            SELECT s.skill AS name, count(*) AS n FROM request_skills s
+              JOIN requests r ON r.id = s.request_id
+             WHERE r.status = 'open'
+               AND NOT EXISTS (SELECT 1 FROM request_readers rr
+                                WHERE rr.request_id = r.id AND rr.volunteer_id IS NOT NULL)
+             GROUP BY s.skill ORDER BY n DESC""",
+        "volunteers_by_status": """SELECT status AS name, count(*) AS n FROM volunteers
+                                    GROUP BY status ORDER BY n DESC""",
+    }
+    return {name: conn.execute(sql).fetchall() for name, sql in queries.items()}
+
+
+def purge_untouched(conn: Connection, days: int, today: datetime.date | None = None) -> int:
+    """Deletes requests (and with them their threads) untouched for ``days`` days.
+
+    :returns: how many requests were deleted
+    """
+    cutoff = ((today or datetime.date.today()) - datetime.timedelta(days=days)).isoformat()
+    cursor = conn.execute("DELETE FROM requests WHERE updated_on < ?", (cutoff,))
+    # Requesters left with nothing keep nothing either: an empty account is
+    # still a row saying someone once asked.
+    conn.execute("DELETE FROM requesters WHERE created_on < ?"
+                 " AND id NOT IN (SELECT requester_id FROM requests)", (cutoff,))
+    return int(cursor.rowcount)
+
+
+def free_fraction(conn: Connection) -> float:
+    pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+    return free / pages if pages else 0.0

@@ -1,0 +1,152 @@
+"""SQL for volunteer accounts, operators, flags and the audit log.
+
+Metadata only: nothing here ever touches a request's body or stanza. The
+caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from onion_app.store.connection import Connection
+from onion_app.store.requests import new_public_id, today
+
+Row = Any
+
+
+@dataclass(frozen=True)
+class Application:
+    """What someone who applies to volunteer gives."""
+
+    handle: str
+    public_key: bytes
+    wrapped_key: bytes | None
+    passphrase_hash: bytes
+    skills: frozenset[str]
+    languages: frozenset[str]
+    availability: str
+    bio: str
+    references: str
+
+
+_VOLUNTEER = """
+    v.id, v.public_id, v.handle, v.public_key, v.wrapped_key, v.passphrase_hash, v.status,
+    v.available, v.totp_secret, v.totp_confirmed, v.is_operator, v.availability, v.bio,
+    v.references_text, v.vetting_note, v.created_on, v.last_active_on,
+    (SELECT group_concat(skill) FROM volunteer_skills s WHERE s.volunteer_id = v.id) AS skills,
+    (SELECT group_concat(language) FROM volunteer_languages l
+      WHERE l.volunteer_id = v.id) AS languages
+"""
+
+
+def create_volunteer(conn: Connection, application: Application, *, status: str = "applied",
+                     is_operator: bool = False) -> int:
+    day = today()
+    cursor = conn.execute(
+        "INSERT INTO volunteers (public_id, handle, public_key, wrapped_key, passphrase_hash,"
+        " status, is_operator, availability, bio, references_text, created_on, last_active_on)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (new_public_id(), application.handle, application.public_key, application.wrapped_key,
+         application.passphrase_hash, status, int(is_operator), application.availability,
+         application.bio, application.references, day, day),
+    )
+    volunteer_id = int(cursor.lastrowid)
+    set_skills(conn, volunteer_id, application.skills, application.languages)
+    return volunteer_id
+
+
+def set_skills(conn: Connection, volunteer_id: int, skills: Iterable[str],
+               languages: Iterable[str]) -> None:
+    conn.execute("DELETE FROM volunteer_skills WHERE volunteer_id = ?", (volunteer_id,))
+    conn.execute("DELETE FROM volunteer_languages WHERE volunteer_id = ?", (volunteer_id,))
+    conn.executemany("INSERT INTO volunteer_skills (volunteer_id, skill) VALUES (?, ?)",
+                     [(volunteer_id, s) for s in sorted(set(skills))])
+    conn.executemany("INSERT INTO volunteer_languages (volunteer_id, language) VALUES (?, ?)",
+                     [(volunteer_id, lang) for lang in sorted(set(languages))])
+
+
+def handle_taken(conn: Connection, handle: str) -> bool:
+    return conn.execute("SELECT 1 FROM volunteers WHERE handle = ? COLLATE NOCASE",
+                        (handle,)).fetchone() is not None
+
+
+def by_handle(conn: Connection, handle: str) -> Row | None:
+    return conn.execute(f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.handle = ?",  # noqa: S608  (fixed text)
+                        (handle,)).fetchone()
+
+
+def by_id(conn: Connection, volunteer_id: int) -> Row | None:
+    return conn.execute(f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.id = ?",  # noqa: S608  (fixed text)
+                        (volunteer_id,)).fetchone()
+
+
+def by_public_id(conn: Connection, public_id: str) -> Row | None:
+    return conn.execute(f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.public_id = ?",  # noqa: S608  (fixed text)
+                        (public_id,)).fetchone()
+
+
+def listing(conn: Connection, status: str | None = None) -> list[Row]:
+    if status is None:
+        found: list[Row] = conn.execute(
+            f"SELECT {_VOLUNTEER} FROM volunteers v ORDER BY v.handle").fetchall()  # noqa: S608
+    else:
+        found = conn.execute(
+            f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.status = ? ORDER BY v.id",  # noqa: S608
+            (status,)).fetchall()
+    return found
+
+
+def update(conn: Connection, volunteer_id: int, **fields: Any) -> None:
+    """Sets columns of one volunteer; names come from code, never from input."""
+    allowed = {"status", "available", "totp_secret", "totp_confirmed", "is_operator",
+               "wrapped_key", "passphrase_hash", "vetting_note", "last_active_on"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"not a settable volunteer column: {sorted(unknown)}")
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    conn.execute(f"UPDATE volunteers SET {assignments} WHERE id = ?",  # noqa: S608  (allow-listed names)
+                 (*fields.values(), volunteer_id))
+
+
+def delete_volunteer(conn: Connection, volunteer_id: int) -> None:
+    """Deletes a volunteer: their stanzas go (cascade), their claims reopen."""
+    conn.execute("UPDATE requests SET claimed_by = NULL WHERE claimed_by = ?", (volunteer_id,))
+    conn.execute("DELETE FROM volunteers WHERE id = ?", (volunteer_id,))
+
+
+def referral_candidates(conn: Connection, request_id: int) -> list[Row]:
+    """Vetted, available volunteers with one of the request's skills, not yet readers."""
+    found: list[Row] = conn.execute(
+        """SELECT v.public_id, v.handle FROM volunteers v
+            WHERE v.status = 'vetted' AND v.available = 1
+              AND v.id IN (SELECT vs.volunteer_id FROM volunteer_skills vs
+                            JOIN request_skills rs ON rs.skill = vs.skill
+                           WHERE rs.request_id = ?)
+              AND v.id NOT IN (SELECT volunteer_id FROM request_readers
+                                WHERE request_id = ? AND volunteer_id IS NOT NULL)
+            ORDER BY v.handle""",
+        (request_id, request_id),
+    ).fetchall()
+    return found
+
+
+# Flags and the audit log ----------------------------------------------------
+
+def flag(conn: Connection, request_id: int, volunteer_id: int, reason: str) -> None:
+    conn.execute("INSERT INTO request_flags (request_id, volunteer_id, reason, created_on)"
+                 " VALUES (?, ?, ?, ?)", (request_id, volunteer_id, reason, today()))
+
+
+def audit(conn: Connection, actor: str, action: str, target: str = "") -> None:
+    """Appends one line to the audit log: who, what, which object, the day."""
+    conn.execute("INSERT INTO audit_log (day, actor, action, object) VALUES (?, ?, ?, ?)",
+                 (today(), actor, action, target))
+
+
+def audit_lines(conn: Connection, limit: int, offset: int) -> list[Row]:
+    found: list[Row] = conn.execute(
+        "SELECT day, actor, action, object FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
+        (limit, offset)).fetchall()
+    return found

@@ -1,0 +1,59 @@
+"""Slowing down repeated login failures on one staff account.
+
+After five failures within a minute an account is held back, twice as long
+each further time (up to a quarter of an hour). Kept in memory: times are
+needed here and the database keeps none.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+WINDOW_SECONDS = 60.0
+FAILURES_ALLOWED = 5
+FIRST_HOLD_SECONDS = 30.0
+LONGEST_HOLD_SECONDS = 15 * 60.0
+
+
+class LoginThrottle:
+    """Failure counts and holds per account handle."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._held_until: dict[str, float] = {}
+        self._holds: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def held(self, handle: str) -> bool:
+        """Whether attempts on this handle are refused for now."""
+        with self._lock:
+            return self._held_until.get(handle.lower(), 0.0) > self._clock()
+
+    def failed(self, handle: str) -> bool:
+        """Records a failure. :returns: whether this failure started a hold"""
+        key = handle.lower()
+        now = self._clock()
+        with self._lock:
+            recent = self._failures.setdefault(key, deque())
+            recent.append(now)
+            while recent and now - recent[0] > WINDOW_SECONDS:
+                recent.popleft()
+            if len(recent) < FAILURES_ALLOWED:
+                return False
+            holds = self._holds.get(key, 0)
+            self._holds[key] = holds + 1
+            self._held_until[key] = now + min(FIRST_HOLD_SECONDS * 2 ** holds,
+                                              LONGEST_HOLD_SECONDS)
+            recent.clear()
+            return True
+
+    def succeeded(self, handle: str) -> None:
+        key = handle.lower()
+        with self._lock:
+            self._failures.pop(key, None)
+            self._holds.pop(key, None)
+            self._held_until.pop(key, None)

@@ -1,0 +1,119 @@
+"""Volunteer accounts: passphrase rules, key wrapping, and checking a login.
+
+A login runs argon2id twice (the verifier, then the unwrap), so it holds one
+of the few KDF slots; an unknown handle is checked against a dummy verifier
+so a failure takes the same time whether or not the handle exists.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import TypeVar
+
+from flask import current_app
+from nacl.public import PrivateKey
+
+from crypto.kdf import KdfParams
+from crypto.keytext import decode_public_key
+from crypto.volunteer import hash_passphrase, rewrap, unwrap_private_key, verify_passphrase
+from crypto.volunteer import wrap_private_key as wrap
+from onion_app.config import Config
+from onion_app.limits import KdfGate
+from onion_app.requester.accounts import GATE
+from onion_app.store import staff
+from onion_app.store.connection import Connection
+
+PASSPHRASE_MIN = 12
+T = TypeVar("T")
+
+
+def kdf_params(config: Config) -> KdfParams:
+    return KdfParams(opslimit=config.kdf_opslimit, memlimit=config.kdf_memlimit_kib * 1024)
+
+
+@functools.cache
+def common_passphrases() -> frozenset[str]:
+    text = resources.files("onion_app.volunteer").joinpath("common_passphrases.txt")
+    return frozenset(line.strip() for line in text.read_text("utf-8").splitlines() if line)
+
+
+def passphrase_problem(passphrase: str, handle: str) -> str | None:
+    """Why a new passphrase is refused, in words for the person; None if it is fine."""
+    if len(passphrase) < PASSPHRASE_MIN:
+        return (f"Use at least {PASSPHRASE_MIN} characters: a few unrelated words are "
+                "easy to remember and hard to guess.")
+    folded = passphrase.lower()
+    if folded in common_passphrases() or len(set(folded)) <= 2:
+        return ("That passphrase is on the lists attackers try first. Choose another: "
+                "a few unrelated words work well.")
+    if handle and handle.lower() in folded:
+        return "Your passphrase must not contain your handle."
+    return None
+
+
+@dataclass(frozen=True)
+class NewKeys:
+    """What an application stores: public key, wrapped private key, verifier."""
+
+    public_key: bytes
+    wrapped_key: bytes | None
+    passphrase_hash: bytes
+
+
+def keys_for(passphrase: str, offline_key: str | None, config: Config) -> NewKeys:
+    """Makes a wrapped key pair, or takes an offline volunteer's public key.
+
+    :raises InvalidPublicKey: if ``offline_key`` is not a Haven public key
+    """
+    params = kdf_params(config)
+    verifier = _gated(lambda: hash_passphrase(passphrase, params=params))
+    if offline_key:
+        return NewKeys(bytes(decode_public_key(offline_key.strip())), None, verifier)
+    private_key = PrivateKey.generate()
+    wrapped = _gated(lambda: wrap(private_key, passphrase, params=params))
+    return NewKeys(bytes(private_key.public_key), wrapped, verifier)
+
+
+@functools.cache
+def _dummy_verifier() -> bytes:
+    return hash_passphrase("not any volunteer's passphrase",
+                           params=kdf_params(current_app.config["HAVEN"]))
+
+
+def check_passphrase(conn: Connection, handle: str, passphrase: str) -> staff.Row | None:
+    """The volunteer row if handle and passphrase match; None otherwise, in equal time."""
+    row = staff.by_handle(conn, handle)
+    verifier = bytes(row["passphrase_hash"]) if row is not None else _dummy_verifier()
+    ok = _gated(lambda: verify_passphrase(verifier, passphrase))
+    return row if ok and row is not None else None
+
+
+def unlock(row: staff.Row, passphrase: str) -> PrivateKey | None:
+    """The private key, unwrapped; None for an offline-only volunteer.
+
+    :raises WrongPassphrase: if the passphrase does not unwrap it
+    """
+    if row["wrapped_key"] is None:
+        return None
+    wrapped = bytes(row["wrapped_key"])
+    return _gated(lambda: unwrap_private_key(wrapped, passphrase))
+
+
+def rewrapped(row: staff.Row, old: str, new: str, config: Config) -> tuple[bytes | None, bytes]:
+    """The key wrapped under a new passphrase, and the new verifier."""
+    params = kdf_params(config)
+    wrapped = None
+    if row["wrapped_key"] is not None:
+        old_wrapped = bytes(row["wrapped_key"])
+        wrapped = _gated(lambda: rewrap(old_wrapped, old, new, params=params))
+    return wrapped, _gated(lambda: hash_passphrase(new, params=params))
+
+
+def _gated(work: Callable[[], T]) -> T:
+    gate: KdfGate = current_app.extensions[GATE]
+    with gate.slot():
+        return work()
+

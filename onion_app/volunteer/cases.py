@@ -1,0 +1,223 @@
+"""A volunteer's caseload: the dashboard, a request, and what they can do with it."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from nacl.public import PrivateKey, PublicKey
+from werkzeug.wrappers import Response
+
+from crypto.envelope import open_envelope
+from crypto.errors import DecryptionError
+from onion_app import auth, sealing
+from onion_app.requester.forms import refuse
+from onion_app.sessions import Session
+from onion_app.store import caseload, get_db, staff
+from onion_app.store import requests as rows
+from onion_app.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
+from onion_app.volunteer import blueprint, offline
+from onion_app.volunteer.forms import ButtonForm, FlagForm, ReferForm, ReplyForm, UploadForm
+from onion_app.volunteer.staff_auth import signed_in_volunteer
+
+Page = str | tuple[str, int] | Response
+
+
+def _filters() -> caseload.Filters:
+    skill = request.args.get("skill") or None
+    status = request.args.get("status") or None
+    try:
+        page = max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    return caseload.Filters(
+        skill=skill if skill in SKILLS else None,
+        status=status if status in caseload.STATUS_FILTERS else None,
+        page=page,
+    )
+
+
+@blueprint.get("/dashboard")
+@auth.login_required
+def dashboard(me: Session) -> str:
+    filters = _filters()
+    conn = get_db()
+    listing, total = caseload.dashboard(conn, me.account_id, filters)
+    titles: dict[int, str] = {}
+    if me.private_key is not None:
+        sealed = caseload.sealed_for(conn, me.account_id, [int(r["id"]) for r in listing])
+        for row in listing:
+            body, stanza = sealed[int(row["id"])]
+            titles[int(row["id"])] = sealing.RequestText.decode(open_envelope(
+                body, stanza, me.private_key, sealing.request_ad(row["public_id"]),
+                max_size=sealing.REQUEST_MAX_SIZE)).title
+    pages = max((total + caseload.PAGE_SIZE - 1) // caseload.PAGE_SIZE, 1)
+    return render_template(
+        "volunteer/dashboard.html", requests=listing, titles=titles, total=total,
+        filters=filters, pages=pages, me=signed_in_volunteer(me), skills=SKILLS,
+        languages=LANGUAGES, urgencies=URGENCIES, today=rows.today(),
+        status_filters=caseload.STATUS_FILTERS)
+
+
+def _case(me: Session, public_id: str) -> rows.Row:
+    found = caseload.request_for(get_db(), me.account_id, public_id)
+    if found is None:
+        abort(404)  # not sealed to you and not there look the same
+    return found
+
+
+def _key(me: Session) -> PrivateKey:
+    if me.private_key is None:
+        abort(404)  # offline-only volunteers use the bundle pages
+    return me.private_key
+
+
+@blueprint.get("/cases/<public_id>")
+@auth.login_required
+def case(me: Session, public_id: str) -> Page:
+    return _case_page(me, _case(me, public_id), ReplyForm(), 200)
+
+
+def _case_page(me: Session, row: rows.Row, reply: ReplyForm, status: int,
+               upload: UploadForm | None = None) -> tuple[str, int]:
+    conn = get_db()
+    text = thread = None
+    if me.private_key is not None:
+        text = sealing.open_request(conn, row["id"], row["public_id"], me.private_key)
+        thread = sealing.open_thread(conn, row["id"], me.private_key)
+    caseload.mark_seen(conn, me.account_id, row["id"])
+    conn.commit()
+    refer = ReferForm()
+    refer.volunteer.choices = [(c["public_id"], c["handle"])
+                               for c in staff.referral_candidates(conn, row["id"])]
+    return render_template(
+        "volunteer/case.html", row=row, text=text, thread=thread, reply=reply, refer=refer,
+        flag=FlagForm(), button=ButtonForm(), upload=upload or UploadForm(),
+        me=signed_in_volunteer(me), offline=me.private_key is None,
+        reply_slot=offline.reply_slot(conn, row),
+        skills=SKILLS, languages=LANGUAGES, regions=REGIONS, urgencies=URGENCIES,
+    ), status
+
+
+@blueprint.post("/cases/<public_id>/reply")
+@auth.login_required
+def reply(me: Session, public_id: str) -> Page:
+    row = _case(me, public_id)
+    _key(me)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _case_page(me, row, form, 400)
+    if row["status"] != "open":
+        refuse(form.text, "This request is no longer open; it takes no more replies.")
+        return _case_page(me, row, form, 400)
+    conn = get_db()
+    sealing.post_message(conn, row["id"], form.text.data or "", from_requester=False,
+                         author_volunteer_id=me.account_id)
+    conn.commit()
+    flash("Your reply is sealed to the requester and every volunteer on this request.", "ok")
+    return redirect(url_for("volunteer.case", public_id=public_id))
+
+
+def _action(me: Session, public_id: str) -> rows.Row:
+    row = _case(me, public_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    return row
+
+
+@blueprint.post("/cases/<public_id>/claim")
+@auth.login_required
+def claim(me: Session, public_id: str) -> Response:
+    row = _action(me, public_id)
+    conn = get_db()
+    if caseload.claim(conn, row["id"], me.account_id):
+        staff.audit(conn, signed_in_volunteer(me)["handle"], "claimed", f"request {public_id}")
+        flash("You are helping with this request. The requester now sees your handle.", "ok")
+    else:
+        flash("Someone else is already helping with this request.", "error")
+    conn.commit()
+    return redirect(url_for("volunteer.case", public_id=public_id))
+
+
+@blueprint.post("/cases/<public_id>/release")
+@auth.login_required
+def release(me: Session, public_id: str) -> Response:
+    row = _action(me, public_id)
+    conn = get_db()
+    if caseload.release(conn, row["id"], me.account_id):
+        staff.audit(conn, signed_in_volunteer(me)["handle"], "released", f"request {public_id}")
+        flash("You released this request; another volunteer can claim it.", "ok")
+    conn.commit()
+    return redirect(url_for("volunteer.case", public_id=public_id))
+
+
+@blueprint.post("/cases/<public_id>/resolve")
+@auth.login_required
+def resolve(me: Session, public_id: str) -> Response:
+    row = _action(me, public_id)
+    conn = get_db()
+    caseload.resolve(conn, row["id"])
+    staff.audit(conn, signed_in_volunteer(me)["handle"], "resolved", f"request {public_id}")
+    conn.commit()
+    flash("Marked resolved.", "ok")
+    return redirect(url_for("volunteer.case", public_id=public_id))
+
+
+@blueprint.post("/cases/<public_id>/flag")
+@auth.login_required
+def flag(me: Session, public_id: str) -> Response:
+    row = _case(me, public_id)
+    form = FlagForm()
+    if not form.validate_on_submit():
+        abort(400)
+    conn = get_db()
+    staff.flag(conn, row["id"], me.account_id, form.reason.data or "other")
+    staff.audit(conn, signed_in_volunteer(me)["handle"], f"flagged ({form.reason.data})",
+                f"request {public_id}")
+    conn.commit()
+    flash("Flagged for the operators. They see the flag, never the request.", "ok")
+    return redirect(url_for("volunteer.dashboard"))
+
+
+@blueprint.post("/cases/<public_id>/refer")
+@auth.login_required
+def refer(me: Session, public_id: str) -> Page:
+    row = _case(me, public_id)
+    key = _key(me)
+    conn = get_db()
+    form = ReferForm()
+    form.volunteer.choices = [(c["public_id"], c["handle"])
+                              for c in staff.referral_candidates(conn, row["id"])]
+    if not form.validate_on_submit():
+        flash("Choose one of the volunteers listed.", "error")
+        return redirect(url_for("volunteer.case", public_id=public_id))
+    target = staff.by_public_id(conn, form.volunteer.data or "")
+    if target is None:
+        abort(404)
+    try:
+        sealing.share_with(conn, row["id"], public_id, key, PublicKey(bytes(target["public_key"])),
+                           int(target["id"]))
+    except DecryptionError:
+        abort(404)
+    staff.audit(conn, signed_in_volunteer(me)["handle"], "referred",
+                f"request {public_id} to {target['handle']}")
+    conn.commit()
+    flash(f"{target['handle']} can now read this request and its messages.", "ok")
+    return redirect(url_for("volunteer.case", public_id=public_id))
+
+
+@blueprint.post("/cases/<public_id>/upload")
+@auth.login_required
+def upload_reply(me: Session, public_id: str) -> Page:
+    row = _case(me, public_id)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _case_page(me, row, ReplyForm(), 400, upload=form)
+    conn = get_db()
+    problem = offline.store_reply(conn, me, row, form.bundle.data.read(offline.MAX_UPLOAD + 1))
+    if problem:
+        form.bundle.errors = [problem]
+        return _case_page(me, row, ReplyForm(), 400, upload=form)
+    staff.audit(conn, signed_in_volunteer(me)["handle"], "uploaded a sealed reply",
+                f"request {public_id}")
+    conn.commit()
+    flash("Your sealed reply is posted.", "ok")
+    return redirect(url_for("volunteer.case", public_id=public_id))

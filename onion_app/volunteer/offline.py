@@ -1,0 +1,107 @@
+"""Offline mode: a request and its thread as a bundle, and replies sealed elsewhere.
+
+For volunteers who keep their private key off the server entirely, and for
+anyone who would rather decrypt on their own machine with ``python -m crypto``.
+The server never sees a plaintext here: it hands out ciphertext and takes back
+ciphertext sealed to every current reader.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import abort
+from nacl.public import PublicKey
+from werkzeug.wrappers import Response
+
+from crypto.bundle import Bundle, BundleItem, dump_bundle, load_bundle
+from crypto.envelope import Envelope, body_size
+from crypto.errors import InvalidBundle
+from crypto.keys import fingerprint
+from crypto.keytext import encode_public_key
+from onion_app import auth, sealing
+from onion_app.sessions import Session
+from onion_app.store import caseload, get_db
+from onion_app.store import requests as rows
+from onion_app.store.connection import Connection
+from onion_app.volunteer import blueprint
+from onion_app.volunteer.staff_auth import signed_in_volunteer
+
+_MESSAGE_AD = re.compile(r"^haven/message/([A-Za-z0-9_-]{22})/v1$")
+MAX_UPLOAD = 2 * body_size(sealing.MESSAGE_MAX_SIZE) + 64 * 1024
+
+
+@dataclass(frozen=True)
+class ReplySlot:
+    """What the offline tool needs to seal a reply: the readers and the AD."""
+
+    associated_data: str
+    readers: list[str]
+
+    @property
+    def command(self) -> str:
+        recipients = " ".join(f"--to {key}" for key in self.readers)
+        return f"python -m crypto seal {recipients} --ad {self.associated_data} -o reply.json"
+
+
+def reply_slot(conn: Connection, row: rows.Row) -> ReplySlot:
+    keys = rows.request_reader_keys(conn, row["id"])
+    public_id = rows.new_public_id()
+    return ReplySlot(sealing.message_ad(public_id).decode(),
+                     [encode_public_key(PublicKey(k)) for k in keys])
+
+
+@blueprint.get("/cases/<public_id>/bundle.json")
+@auth.login_required
+def export_bundle(me: Session, public_id: str) -> Response:
+    conn = get_db()
+    row = caseload.request_for(conn, me.account_id, public_id)
+    if row is None:
+        abort(404)
+    mine = fingerprint(PublicKey(bytes(signed_in_volunteer(me)["public_key"])))
+    stanza = rows.request_stanza(conn, row["id"], mine)
+    if stanza is None:
+        abort(404)
+    items = [BundleItem(sealing.request_ad(public_id),
+                        Envelope(rows.request_body(conn, row["id"]), {mine: stanza}))]
+    for message in rows.thread_of(conn, row["id"], mine):
+        if message["stanza"] is not None:
+            items.append(BundleItem(sealing.message_ad(message["public_id"]),
+                                    Envelope(bytes(message["body"]),
+                                             {mine: bytes(message["stanza"])})))
+    response = Response(dump_bundle(Bundle("request", tuple(items))),
+                        mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="haven-{public_id}.json"'
+    return response
+
+
+def store_reply(conn: Connection, me: Session, row: rows.Row, data: bytes) -> str | None:
+    """Checks an uploaded bundle and stores it as a message. :returns: a problem, or None"""
+    if len(data) > MAX_UPLOAD:
+        return "That file is larger than any reply bundle can be."
+    if row["status"] != "open":
+        return "This request is no longer open; it takes no more replies."
+    try:
+        bundle = load_bundle(data)
+    except InvalidBundle:
+        return "That file is not a Haven bundle. Upload the file `python -m crypto seal` wrote."
+    if len(bundle.items) != 1:
+        return "A reply bundle holds exactly one message."
+    item = bundle.items[0]
+    match = _MESSAGE_AD.match(item.associated_data.decode("ascii", "replace"))
+    if match is None:
+        return "This bundle was not sealed for a Haven reply: use the command shown below."
+    message_id = match.group(1)
+    if conn.execute("SELECT 1 FROM messages WHERE public_id = ?", (message_id,)).fetchone():
+        return "This reply was uploaded already."
+    readers = {fingerprint(PublicKey(k)) for k in rows.request_reader_keys(conn, row["id"])}
+    if set(item.envelope.stanzas) != readers:
+        return ("The reply must be sealed to exactly the current readers of this request. "
+                "Readers may have changed: copy the command shown below again.")
+    if len(item.envelope.body) > body_size(sealing.MESSAGE_MAX_SIZE):
+        return "That reply is longer than Haven accepts."
+    rows.create_message(conn, request_id=row["id"], public_id=message_id, from_requester=False,
+                        author_volunteer_id=me.account_id, body=item.envelope.body,
+                        stanzas=item.envelope.stanzas)
+    return None

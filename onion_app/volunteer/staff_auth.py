@@ -1,0 +1,63 @@
+"""Staff-side checks on top of deny-by-default: a live account, and operators.
+
+A session outlives nothing: every request reloads the volunteer's row, so a
+suspension or deletion takes effect on the next page, not at the next login.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from flask import Flask, abort, g, redirect, url_for
+from werkzeug.wrappers import Response
+
+from onion_app import auth, totp
+from onion_app.sessions import Session
+from onion_app.store import get_db, staff
+from onion_app.throttle import LoginThrottle
+
+THROTTLE = "haven.login_throttle"
+CHECKER = "haven.totp_checker"
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[THROTTLE] = LoginThrottle()
+    app.extensions[CHECKER] = totp.CodeChecker()
+
+    @app.before_request
+    def account_still_live() -> Response | None:
+        me = auth.current()
+        if me is None:
+            return None
+        row = staff.by_id(get_db(), me.account_id)
+        if row is None or row["status"] != "vetted":
+            auth.store().end_account("volunteer", me.account_id)
+            auth.end()
+            g.haven_session = None
+            return redirect(url_for("volunteer.login"))
+        g.volunteer_row = row
+        return None
+
+
+def signed_in_volunteer(_me: Session) -> Any:
+    """The signed-in volunteer's row, loaded once per request by the hook above."""
+    return g.volunteer_row
+
+
+def operator_required(view: Callable[Concatenate[Session, P], R]) -> Callable[P, R]:
+    """Like :func:`auth.login_required`, and 404 for anyone not an operator:
+    a volunteer learns nothing, not even that the page exists."""
+
+    @functools.wraps(view)
+    @auth.login_required
+    def wrapped(me: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        if not g.volunteer_row["is_operator"]:
+            abort(404)
+        return view(me, *args, **kwargs)
+
+    return wrapped

@@ -1,0 +1,102 @@
+"""Steps of the volunteer's and operator's journeys through the test client."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pyotp
+from flask import Flask
+from flask.testing import FlaskClient
+
+from onion_app import totp
+from onion_app.volunteer.staff_auth import CHECKER
+from tests.journey import csrf
+
+PASSPHRASE = "violet harbour lantern gravel"
+SECRET = re.compile(r'<code class="secret">([A-Z2-7]+)</code>')
+
+
+class StepClock:
+    """TOTP time that moves on by one 30-second step whenever a test asks for a
+    code, so each login gets a fresh code without waiting for real time."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def next_code(self, secret: str) -> str:
+        self.now += 30
+        return pyotp.TOTP(secret).at(self.now)
+
+
+def install_clock(app: Flask) -> StepClock:
+    clock = StepClock()
+    app.extensions[CHECKER] = totp.CodeChecker(clock=clock)
+    return clock
+
+
+@dataclass
+class Volunteer:
+    handle: str
+    passphrase: str
+    secret: str | None = None
+
+
+def apply(client: FlaskClient, handle: str, *, passphrase: str = PASSPHRASE,
+          skills: tuple[str, ...] = ("legal",), languages: tuple[str, ...] = ("fa", "en"),
+          offline_key: str = "", **changes: Any) -> Any:
+    data: dict[str, Any] = {
+        "csrf_token": csrf(client, "/apply"), "handle": handle, "passphrase": passphrase,
+        "confirm": passphrase, "skills": list(skills), "languages": list(languages),
+        "availability": "weekly", "bio": f"I am {handle}, a lawyer in Berlin.",
+        "references": "Ask the Berlin bar association.", "offline_key": offline_key,
+    }
+    data.update(changes)
+    return client.post("/apply", data=data)
+
+
+def login(client: FlaskClient, handle: str, passphrase: str = PASSPHRASE,
+          code: str = "") -> Any:
+    return client.post("/login", data={"csrf_token": csrf(client, "/login"), "handle": handle,
+                                       "passphrase": passphrase, "code": code})
+
+
+def enrol(client: FlaskClient, clock: StepClock, handle: str,
+          passphrase: str = PASSPHRASE) -> str:
+    """First login after approval: sets up TOTP. :returns: the TOTP secret"""
+    response = login(client, handle, passphrase)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.location == "/enrol"
+    page = client.get("/enrol").get_data(as_text=True)
+    found = SECRET.search(page)
+    assert found, "no secret on the enrolment page"
+    secret = found.group(1)
+    done = client.post("/enrol", data={"csrf_token": csrf(client, "/enrol"),
+                                       "code": clock.next_code(secret)})
+    assert done.status_code == 302, done.get_data(as_text=True)
+    return secret
+
+
+def sign_in(client: FlaskClient, clock: StepClock, volunteer: Volunteer) -> Any:
+    assert volunteer.secret
+    return login(client, volunteer.handle, volunteer.passphrase,
+                 clock.next_code(volunteer.secret))
+
+
+def approve(operator: FlaskClient, handle: str) -> None:
+    page = operator.get("/operator/applications").get_data(as_text=True)
+    found = re.search(r'href="/operator/applications/([A-Za-z0-9_-]{22})"><bdi>'
+                      + re.escape(handle) + "<", page)
+    assert found, f"{handle} is not among the applications"
+    url = f"/operator/applications/{found.group(1)}"
+    response = operator.post(url, data={"csrf_token": csrf(operator, url),
+                                        "decision": "approve", "note": "references checked"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def button(client: FlaskClient, url: str, page: str, **data: Any) -> Any:
+    return client.post(url, data={"csrf_token": csrf(client, page), **data})

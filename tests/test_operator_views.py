@@ -1,0 +1,203 @@
+"""Operators: vetting, suspension, moderation by metadata, counts, audit, retention."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from onion_app.config import Config
+from onion_app.store import maintenance
+from tests import journey as requester
+from tests.journey import csrf
+from tests.staff_journey import (
+    PASSPHRASE,
+    StepClock,
+    apply,
+    approve,
+    button,
+    enrol,
+    install_clock,
+    login,
+)
+
+
+@pytest.fixture
+def clock(staff_app: Flask) -> StepClock:
+    return install_clock(staff_app)
+
+
+@pytest.fixture
+def operator(staff_app: Flask, clock: StepClock) -> FlaskClient:
+    result = staff_app.test_cli_runner().invoke(
+        args=["operator", "create", "op"], input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    assert result.exit_code == 0, result.output
+    assert PASSPHRASE not in result.output
+    client = staff_app.test_client()
+    enrol(client, clock, "op")
+    return client
+
+
+def _volunteer_id(operator: FlaskClient, handle: str) -> str:
+    page = operator.get("/operator/volunteers").get_data(as_text=True)
+    start = page.index(f"<bdi>{handle}</bdi>")
+    return page[start:].split("/operator/volunteers/")[1][:22]
+
+
+def _audit(config: Config) -> list[tuple[str, str, str]]:
+    conn, _ = maintenance.open_existing(config)
+    lines = [tuple(r) for r in conn.execute("SELECT actor, action, object FROM audit_log")]
+    conn.close()
+    return lines  # type: ignore[return-value]
+
+
+def test_operator_create_refuses_weak_and_taken(staff_app: Flask, operator: FlaskClient) -> None:
+    runner = staff_app.test_cli_runner()
+    taken = runner.invoke(args=["operator", "create", "op"])
+    assert taken.exit_code != 0
+    assert "taken" in taken.output
+    weak = runner.invoke(args=["operator", "create", "op2"],
+                         input="qwertyuiop123\nqwertyuiop123\n")
+    assert weak.exit_code != 0
+    assert "lists attackers try first" in weak.output
+
+
+def test_application_is_read_then_approved_or_rejected(staff_app: Flask, operator: FlaskClient,
+                                                       clock: StepClock,
+                                                       initialised: Config) -> None:
+    yes, no = staff_app.test_client(), staff_app.test_client()
+    apply(yes, "good-lawyer", bio="Twenty years of asylum law.")
+    apply(no, "spammer")
+    listing = operator.get("/operator/applications").get_data(as_text=True)
+    assert "good-lawyer" in listing
+    assert "spammer" in listing
+    url = re.search(r'href="(/operator/applications/[^"]+)"><bdi>good-lawyer', listing)
+    assert url
+    page = operator.get(url.group(1)).get_data(as_text=True)
+    assert "Twenty years of asylum law." in page
+    assert "Ask the Berlin bar association." in page
+    approve(operator, "good-lawyer")
+    url = re.search(r'href="(/operator/applications/[^"]+)"><bdi>spammer',
+                    operator.get("/operator/applications").get_data(as_text=True))
+    assert url
+    button(operator, url.group(1), url.group(1), decision="reject", note="no references")
+    assert operator.get(url.group(1)).status_code == 404  # decided: no longer pending
+    enrol(yes, clock, "good-lawyer")
+    assert yes.get("/dashboard").status_code == 200
+    refused = login(no, "spammer")
+    assert refused.status_code == 400
+    log = _audit(initialised)
+    assert ("op", "approved", "volunteer good-lawyer") in log
+    assert ("op", "rejected", "volunteer spammer") in log
+
+
+def test_suspension_ends_sessions_and_reinstating_restores(staff_app: Flask,
+                                                           operator: FlaskClient,
+                                                           clock: StepClock) -> None:
+    lawyer = staff_app.test_client()
+    apply(lawyer, "lawyer")
+    approve(operator, "lawyer")
+    secret = enrol(lawyer, clock, "lawyer")
+    assert lawyer.get("/dashboard").status_code == 200
+    volunteer_id = _volunteer_id(operator, "lawyer")
+    button(operator, f"/operator/volunteers/{volunteer_id}/suspend", "/operator/volunteers")
+    assert lawyer.get("/dashboard").status_code == 302  # the live session is gone
+    assert login(lawyer, "lawyer", PASSPHRASE, clock.next_code(secret)).status_code == 400
+    button(operator, f"/operator/volunteers/{volunteer_id}/reinstate", "/operator/volunteers")
+    assert login(lawyer, "lawyer", PASSPHRASE, clock.next_code(secret)).status_code == 302
+
+
+def test_operators_are_granted_and_revoked(staff_app: Flask, operator: FlaskClient,
+                                           clock: StepClock) -> None:
+    other = staff_app.test_client()
+    apply(other, "second-op")
+    approve(operator, "second-op")
+    enrol(other, clock, "second-op")
+    assert other.get("/operator/").status_code == 404
+    volunteer_id = _volunteer_id(operator, "second-op")
+    button(operator, f"/operator/volunteers/{volunteer_id}/grant", "/operator/volunteers")
+    assert other.get("/operator/").status_code == 200
+    button(operator, f"/operator/volunteers/{volunteer_id}/revoke", "/operator/volunteers")
+    assert other.get("/operator/").status_code == 404
+
+
+def test_an_operator_cannot_suspend_themself(operator: FlaskClient) -> None:
+    page = operator.get("/operator/volunteers").get_data(as_text=True)
+    assert "/suspend" not in page
+    own = re.search(r'<bdi>op</bdi>', page)
+    assert own
+
+
+def test_only_flagged_requests_can_be_deleted(staff_app: Flask, public_app: Flask,
+                                              operator: FlaskClient, clock: StepClock,
+                                              initialised: Config) -> None:
+    lawyer = staff_app.test_client()
+    apply(lawyer, "lawyer", skills=("legal",), languages=("fa",))
+    approve(operator, "lawyer")
+    enrol(lawyer, clock, "lawyer")
+    asker = public_app.test_client()
+    requester.new_account(asker)
+    kept = requester.submitted_id(asker, title="KEPT-TITLE")
+    spam = requester.submitted_id(asker, title="SPAM-TITLE")
+    button(lawyer, f"/cases/{spam}/flag", f"/cases/{spam}", reason="spam")
+    listing = operator.get("/operator/requests?flagged=1").get_data(as_text=True)
+    assert "1 request." in listing
+    assert "SPAM-TITLE" not in listing
+    assert f"/operator/requests/{kept}/delete" not in listing
+    not_flagged = button(operator, f"/operator/requests/{kept}/delete", "/operator/requests")
+    assert not_flagged.status_code == 302
+    assert asker.get(f"/requests/{kept}").status_code == 200
+    button(operator, f"/operator/requests/{spam}/delete", "/operator/requests")
+    assert asker.get(f"/requests/{spam}").status_code == 404
+    assert ("op", "deleted flagged request", f"request {spam}") in _audit(initialised)
+
+
+def test_counts_show_numbers_not_content(staff_app: Flask, public_app: Flask,
+                                         operator: FlaskClient) -> None:
+    asker = public_app.test_client()
+    requester.new_account(asker)
+    requester.submitted_id(asker, title="COUNT-TITLE", skills=["legal"], languages=["fa"])
+    page = operator.get("/operator/").get_data(as_text=True)
+    assert "COUNT-TITLE" not in page
+    assert re.search(r"Legal help and asylum</th><td>1</td>", page)
+    unmatched = page.split("where volunteers are missing")[1]
+    assert "Legal help and asylum" in unmatched
+
+
+def test_audit_log_is_append_only(operator: FlaskClient, initialised: Config) -> None:
+    page = operator.get("/operator/audit").get_data(as_text=True)
+    assert "created operator" in page
+    conn, _ = maintenance.open_existing(initialised)
+    for statement in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
+        with pytest.raises(Exception, match="append-only"):
+            conn.execute(statement)
+    conn.close()
+
+
+def test_purge_removes_untouched_requests(staff_app: Flask, public_app: Flask,
+                                          initialised: Config) -> None:
+    asker = public_app.test_client()
+    requester.new_account(asker)
+    old = requester.submitted_id(asker, title="OLD")
+    fresh = requester.submitted_id(asker, title="FRESH")
+    requester.reply(asker, old, "a message in the old thread")
+    conn, _ = maintenance.open_existing(initialised)
+    conn.execute("UPDATE requests SET updated_on = '2020-01-01' WHERE public_id = ?", (old,))
+    conn.commit()
+    conn.close()
+    result = staff_app.test_cli_runner().invoke(args=["purge"])
+    assert result.exit_code == 0, result.output
+    assert "purged 1 request untouched for 90 days" in result.output
+    assert asker.get(f"/requests/{old}").status_code == 404
+    assert asker.get(f"/requests/{fresh}").status_code == 200
+    conn, _ = maintenance.open_existing(initialised)
+    assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+    conn.close()
+
+
+def test_csrf_is_needed_for_operator_actions(operator: FlaskClient) -> None:
+    response = operator.post("/operator/volunteers/AAAAAAAAAAAAAAAAAAAAAA/suspend", data={})
+    assert response.status_code == 400
+    assert csrf(operator, "/operator/volunteers")

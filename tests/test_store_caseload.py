@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from onion_app.config import Config
+from onion_app.store import caseload, maintenance
+from onion_app.store import requests as rows
+from onion_app.store.connection import Connection
+from tests.journey import add_volunteer
+
+
+@pytest.fixture
+def conn(initialised: Config) -> Iterator[Connection]:
+    connection, _ = maintenance.open_existing(initialised)
+    yield connection
+    connection.close()
+
+
+def _requests(conn: Connection, volunteer_id: int, count: int,
+              skills: tuple[str, ...] = ("legal",)) -> list[int]:
+    requester_id = rows.create_requester(conn, rows.new_public_id().encode(), b"P" * 32)
+    return [rows.create_request(
+        conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency="normal",
+        region="unsaid", skills=skills, languages=["fa"], body=b"b%d" % i,
+        readers=[rows.Reader("f" * 32, volunteer_id, b"s%d" % i)]) for i in range(count)]
+
+
+def test_dashboard_pages_newest_first(conn: Connection) -> None:
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
+    ids = _requests(conn, volunteer_id, caseload.PAGE_SIZE + 3)
+    first, total = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+    assert total == caseload.PAGE_SIZE + 3
+    assert [r["id"] for r in first] == sorted(ids, reverse=True)[:caseload.PAGE_SIZE]
+    second, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters(page=2))
+    assert len(second) == 3
+
+
+def test_filters(conn: Connection) -> None:
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal", "art"], ["fa"])
+    legal = _requests(conn, volunteer_id, 2)
+    art = _requests(conn, volunteer_id, 1, skills=("art",))
+    caseload.claim(conn, legal[0], volunteer_id)
+    rows.set_status(conn, art[0], "closed")
+
+    def ids(**filters: object) -> set[int]:
+        found, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters(**filters))  # type: ignore[arg-type]
+        return {int(r["id"]) for r in found}
+
+    assert ids(skill="art") == set(art)
+    assert ids(status="mine") == {legal[0]}
+    assert ids(status="unclaimed") == {legal[1]}
+    assert ids(status="closed") == set(art)
+
+
+def test_sealed_for_fetches_a_page_in_one_query(conn: Connection) -> None:
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
+    ids = _requests(conn, volunteer_id, 3)
+    sealed = caseload.sealed_for(conn, volunteer_id, ids)
+    assert set(sealed) == set(ids)
+    assert sealed[ids[0]] == (b"b0", b"s0")
+    assert caseload.sealed_for(conn, volunteer_id, []) == {}
+
+
+def test_claim_release_resolve(conn: Connection) -> None:
+    one, _ = add_volunteer(conn, "one", ["legal"], ["fa"])
+    two, _ = add_volunteer(conn, "two", ["legal"], ["fa"])
+    [request_id] = _requests(conn, one, 1)
+    assert caseload.claim(conn, request_id, one)
+    assert not caseload.claim(conn, request_id, two)
+    assert not caseload.release(conn, request_id, two)
+    assert caseload.release(conn, request_id, one)
+    caseload.resolve(conn, request_id)
+    assert not caseload.claim(conn, request_id, two)
+
+
+def test_unread_counts_what_others_wrote_since_last_seen(conn: Connection) -> None:
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
+    [request_id] = _requests(conn, volunteer_id, 1)
+
+    def post(author: int | None) -> None:
+        rows.create_message(conn, request_id=request_id, public_id=rows.new_public_id(),
+                            from_requester=author is None, author_volunteer_id=author,
+                            body=b"x", stanzas={})
+
+    def unread() -> int:
+        found, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+        return int(found[0]["unread"])
+
+    post(None)
+    post(volunteer_id)  # their own message is never unread
+    assert unread() == 1
+    caseload.mark_seen(conn, volunteer_id, request_id)
+    assert unread() == 0
+    post(None)
+    assert unread() == 1
+
+
+def test_dashboard_uses_the_reader_index(conn: Connection) -> None:
+    plan = " ".join(str(tuple(r)) for r in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT r.id FROM request_readers rr JOIN requests r"
+        " ON r.id = rr.request_id WHERE rr.volunteer_id = ? ORDER BY rr.request_id DESC", (1,)))
+    assert "request_readers_by_volunteer" in plan
+    assert "TEMP B-TREE" not in plan  # no sort step: the index gives the order

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+
+import pytest
+
+from onion_app.config import Config
+from onion_app.store import maintenance, oversight
+from onion_app.store import requests as rows
+from onion_app.store.connection import Connection
+
+
+@pytest.fixture
+def conn(initialised: Config) -> Iterator[Connection]:
+    connection, _ = maintenance.open_existing(initialised)
+    yield connection
+    connection.close()
+
+
+def _request(conn: Connection, requester_id: int, skills: tuple[str, ...] = ("legal",)) -> int:
+    return rows.create_request(
+        conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency="normal",
+        region="unsaid", skills=skills, languages=["fa"], body=b"SEALED",
+        readers=[rows.Reader("f" * 32, None, b"s")])
+
+
+def test_metadata_listing_holds_no_ciphertext(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    _request(conn, requester_id)
+    listing, total = oversight.requests_metadata(conn, flagged_only=False, page=1)
+    assert total == 1
+    values = [v for row in listing for v in tuple(row)]
+    assert b"SEALED" not in values
+    assert all(not isinstance(v, bytes) for v in values)
+
+
+def test_counts(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    _request(conn, requester_id)
+    _request(conn, requester_id, skills=("legal", "press"))
+    counts = oversight.counts(conn)
+    assert {r["name"]: r["n"] for r in counts["by_skill"]} == {"legal": 2, "press": 1}
+    assert {r["name"]: r["n"] for r in counts["unmatched_by_skill"]} == {"legal": 2, "press": 1}
+    assert counts["by_week"][0]["name"].startswith(str(datetime.date.today().year))
+
+
+def test_purge_keeps_recent_and_removes_old(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    old = _request(conn, requester_id)
+    recent = _request(conn, requester_id)
+    conn.execute("UPDATE requests SET updated_on = '2026-01-01' WHERE id = ?", (old,))
+    today = datetime.date(2026, 6, 1)
+    assert oversight.purge_untouched(conn, 90, today=today) == 1
+    remaining = {r[0] for r in conn.execute("SELECT id FROM requests")}
+    assert remaining == {recent}
+
+
+def test_purge_drops_requesters_left_empty(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    conn.execute("UPDATE requesters SET created_on = '2020-01-01' WHERE id = ?", (requester_id,))
+    oversight.purge_untouched(conn, 90)
+    assert conn.execute("SELECT count(*) FROM requesters").fetchone()[0] == 0
+
+
+def test_free_fraction(conn: Connection) -> None:
+    assert 0.0 <= oversight.free_fraction(conn) <= 1.0

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from onion_app.config import Config
+from onion_app.store import maintenance, staff
+from onion_app.store.connection import Connection
+
+
+@pytest.fixture
+def conn(initialised: Config) -> Iterator[Connection]:
+    connection, _ = maintenance.open_existing(initialised)
+    yield connection
+    connection.close()
+
+
+def _application(handle: str, skills: tuple[str, ...] = ("legal",)) -> staff.Application:
+    return staff.Application(handle=handle, public_key=bytes(32), wrapped_key=None,
+                             passphrase_hash=b"h", skills=frozenset(skills),
+                             languages=frozenset({"fa"}), availability="weekly", bio="b",
+                             references="r")
+
+
+def test_create_and_find(conn: Connection) -> None:
+    volunteer_id = staff.create_volunteer(conn, _application("Lawyer", ("legal", "press")))
+    row = staff.by_handle(conn, "Lawyer")
+    assert row["id"] == volunteer_id
+    assert row["status"] == "applied"
+    assert set(row["skills"].split(",")) == {"legal", "press"}
+    assert staff.by_public_id(conn, row["public_id"])["id"] == volunteer_id
+    assert staff.handle_taken(conn, "lawyer")  # case does not make a new handle
+
+
+def test_update_allows_only_known_columns(conn: Connection) -> None:
+    volunteer_id = staff.create_volunteer(conn, _application("a"))
+    staff.update(conn, volunteer_id, status="vetted", available=0)
+    row = staff.by_id(conn, volunteer_id)
+    assert (row["status"], row["available"]) == ("vetted", 0)
+    with pytest.raises(ValueError, match="not a settable"):
+        staff.update(conn, volunteer_id, handle="evil")
+
+
+def test_listing_by_status(conn: Connection) -> None:
+    one = staff.create_volunteer(conn, _application("one"))
+    staff.create_volunteer(conn, _application("two"))
+    staff.update(conn, one, status="vetted")
+    assert [r["handle"] for r in staff.listing(conn, "applied")] == ["two"]
+    assert [r["handle"] for r in staff.listing(conn)] == ["one", "two"]
+
+
+def test_audit_lines_are_days(conn: Connection) -> None:
+    staff.audit(conn, "op", "approved", "volunteer x")
+    [line] = staff.audit_lines(conn, 10, 0)
+    assert len(line["day"]) == 10
+    assert tuple(line)[1:] == ("op", "approved", "volunteer x")
+
+
+def test_referral_candidates_share_a_skill_and_are_not_readers(conn: Connection) -> None:
+    from onion_app.store import requests as rows
+
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    request_id = rows.create_request(
+        conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency="normal",
+        region="unsaid", skills=["legal"], languages=["fa"], body=b"b",
+        readers=[rows.Reader("f" * 32, None, b"s")])
+    reader = staff.create_volunteer(conn, _application("reader"))
+    other = staff.create_volunteer(conn, _application("other"))
+    painter = staff.create_volunteer(conn, _application("painter", ("art",)))
+    for volunteer_id in (reader, other, painter):
+        staff.update(conn, volunteer_id, status="vetted")
+    rows.add_request_readers(conn, request_id, [rows.Reader("a" * 32, reader, b"s")])
+    assert [r["handle"] for r in staff.referral_candidates(conn, request_id)] == ["other"]

@@ -1,0 +1,146 @@
+"""An offline-only volunteer: key made with the CLI, bundles in and out."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from crypto.bundle import Bundle, BundleItem, dump_bundle, load_bundle
+from tests import journey as requester
+from tests.journey import csrf
+from tests.staff_journey import PASSPHRASE, apply, approve, enrol, install_clock
+
+KEY_PASSPHRASE = "the key file's own passphrase"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def crypto_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, HAVEN_CRYPTO_PASSPHRASE=KEY_PASSPHRASE, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "crypto", *args], input=stdin, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.fixture
+def offline(staff_app: Flask, tmp_path: Path) -> tuple[FlaskClient, Path]:
+    clock = install_clock(staff_app)
+    staff_app.test_cli_runner().invoke(args=["operator", "create", "op"],
+                                       input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    operator = staff_app.test_client()
+    enrol(operator, clock, "op")
+    key_file = tmp_path / "haven.key"
+    made = crypto_cli("keygen", "-o", str(key_file), "--kdf-opslimit", "1",
+                      "--kdf-memlimit-mib", "8")
+    assert made.returncode == 0, made.stderr
+    public_key = made.stdout.strip()
+    volunteer = staff_app.test_client()
+    response = apply(volunteer, "offline-lawyer", skills=("legal",), languages=("fa",),
+                     offline_key=public_key)
+    assert response.status_code == 200
+    assert "offline mode" in response.get_data(as_text=True)
+    approve(operator, "offline-lawyer")
+    enrol(volunteer, clock, "offline-lawyer")
+    return volunteer, key_file
+
+
+def _upload(client: FlaskClient, public_id: str, data: bytes) -> object:
+    return client.post(f"/cases/{public_id}/upload", data={
+        "csrf_token": csrf(client, f"/cases/{public_id}"),
+        "bundle": (io.BytesIO(data), "reply.json")}, content_type="multipart/form-data")
+
+
+def test_offline_volunteer_reads_and_answers_with_bundles(
+        offline: tuple[FlaskClient, Path], public_app: Flask, tmp_path: Path) -> None:
+    volunteer, key_file = offline
+    asker = public_app.test_client()
+    requester.new_account(asker)
+    public_id = requester.submitted_id(asker, title="OFFLINE-TITLE", story="OFFLINE-STORY")
+    requester.reply(asker, public_id, "A FOLLOW-UP FROM THE REQUESTER")
+    dashboard = volunteer.get("/dashboard").get_data(as_text=True)
+    assert "Sealed request (open it offline)" in dashboard
+    assert "OFFLINE-TITLE" not in dashboard
+    case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
+    assert "OFFLINE-STORY" not in case
+
+    bundle = volunteer.get(f"/cases/{public_id}/bundle.json")
+    assert bundle.headers["Content-Disposition"].startswith("attachment;")
+    bundle_file = tmp_path / "bundle.json"
+    bundle_file.write_bytes(bundle.data)
+    opened = crypto_cli("open", str(bundle_file), "-k", str(key_file))
+    assert opened.returncode == 0, opened.stderr
+    assert "Title: OFFLINE-TITLE" in opened.stdout
+    assert "OFFLINE-STORY" in opened.stdout
+    assert "A FOLLOW-UP FROM THE REQUESTER" in opened.stdout
+
+    command = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
+                        case)
+    assert command
+    arguments = command.group(1).split()
+    reply_file = tmp_path / "reply.json"
+    sealed = crypto_cli("seal", *arguments, "-o", str(reply_file),
+                        stdin="OFFLINE-REPLY sealed on my own machine")
+    assert sealed.returncode == 0, sealed.stderr
+    posted = _upload(volunteer, public_id, reply_file.read_bytes())
+    assert posted.status_code == 302  # type: ignore[attr-defined]
+    assert "OFFLINE-REPLY sealed on my own machine" in asker.get(
+        f"/requests/{public_id}").get_data(as_text=True)
+    again = _upload(volunteer, public_id, reply_file.read_bytes())
+    assert "uploaded already" in again.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def _other_ad(data: bytes) -> bytes:
+    bundle = load_bundle(data)
+    item = bundle.items[0]
+    moved = BundleItem(item.associated_data.replace(b"haven/message/", b"haven/request/"),
+                       item.envelope)
+    return dump_bundle(Bundle(bundle.kind, (moved,))).encode()
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda data: b"not json at all", "not a Haven bundle"),
+    (_other_ad, "not sealed for a Haven"),
+])
+def test_bad_uploads_are_explained(offline: tuple[FlaskClient, Path], public_app: Flask,
+                                   tmp_path: Path, mutate: object, message: str) -> None:
+    volunteer, _ = offline
+    asker = public_app.test_client()
+    requester.new_account(asker)
+    public_id = requester.submitted_id(asker)
+    case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
+    command = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
+                        case)
+    assert command
+    reply_file = tmp_path / "reply.json"
+    crypto_cli("seal", *command.group(1).split(), "-o", str(reply_file), stdin="hello")
+    data = mutate(reply_file.read_bytes())  # type: ignore[operator]
+    response = _upload(volunteer, public_id, data)
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert message in response.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def test_a_reply_missing_a_reader_is_refused(offline: tuple[FlaskClient, Path],
+                                             public_app: Flask, tmp_path: Path) -> None:
+    volunteer, _ = offline
+    asker = public_app.test_client()
+    requester.new_account(asker)
+    public_id = requester.submitted_id(asker)
+    case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
+    command = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
+                        case)
+    assert command
+    words = command.group(1).split()
+    only_first = words[:2] + words[words.index("--ad"):]  # the first reader alone
+    reply_file = tmp_path / "reply.json"
+    crypto_cli("seal", *only_first, "-o", str(reply_file), stdin="hello")
+    bundle = load_bundle(reply_file.read_bytes())
+    assert len(bundle.items[0].envelope.stanzas) == 1
+    response = _upload(volunteer, public_id, dump_bundle(bundle).encode())
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert "exactly the current readers" in response.get_data(as_text=True)  # type: ignore[attr-defined]

@@ -1,0 +1,295 @@
+"""Volunteers on the staff app: apply, vetting, TOTP, caseload, account."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from onion_app.config import Config
+from onion_app.store import maintenance
+from tests import journey as requester
+from tests.journey import csrf, dump_database
+from tests.staff_journey import (
+    PASSPHRASE,
+    StepClock,
+    Volunteer,
+    apply,
+    approve,
+    button,
+    enrol,
+    install_clock,
+    login,
+    sign_in,
+)
+from tests.test_security import check_headers, check_markup
+
+
+@dataclass
+class Staff:
+    app: Flask
+    public: Flask
+    clock: StepClock
+    operator: FlaskClient
+
+
+@pytest.fixture
+def site(staff_app: Flask, public_app: Flask) -> Staff:
+    clock = install_clock(staff_app)
+    result = staff_app.test_cli_runner().invoke(
+        args=["operator", "create", "op"], input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    assert result.exit_code == 0, result.output
+    operator = staff_app.test_client()
+    enrol(operator, clock, "op")
+    return Staff(staff_app, public_app, clock, operator)
+
+
+def vetted(site: Staff, handle: str, **kwargs: object) -> tuple[FlaskClient, Volunteer]:
+    client = site.app.test_client()
+    assert apply(client, handle, **kwargs).status_code == 200  # type: ignore[arg-type]
+    approve(site.operator, handle)
+    volunteer = Volunteer(handle, PASSPHRASE)
+    volunteer.secret = enrol(client, site.clock, handle)
+    return client, volunteer
+
+
+def asked(site: Staff, story: str = "STORY-MARKER", **changes: object) -> tuple[FlaskClient, str]:
+    client = site.public.test_client()
+    requester.new_account(client)
+    return client, requester.submitted_id(client, story=story, **changes)
+
+
+def test_apply_waits_for_an_operator(site: Staff) -> None:
+    client = site.app.test_client()
+    response = apply(client, "berlin-lawyer")
+    assert response.status_code == 200
+    assert "waits for an operator" in response.get_data(as_text=True)
+    waiting = login(client, "berlin-lawyer")
+    assert waiting.status_code == 403
+    assert "waiting for an operator" in waiting.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("passphrase", "message"), [
+    ("Zx7-tiny", "at least 12 characters"),
+    ("qwertyuiop123", "lists attackers try first"),
+    ("aaaaaaaaaaaaaaaa", "lists attackers try first"),
+    ("my name is berlin-lawyer", "must not contain your handle"),
+])
+def test_weak_passphrases_are_refused_with_reasons(site: Staff, passphrase: str,
+                                                   message: str) -> None:
+    response = apply(site.app.test_client(), "berlin-lawyer", passphrase=passphrase)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert passphrase not in page
+    assert "I am berlin-lawyer, a lawyer in Berlin." in page  # the rest is kept
+
+
+def test_mismatched_confirmation_and_taken_handle(site: Staff) -> None:
+    client = site.app.test_client()
+    assert "differ" in apply(client, "x-one", confirm="something else entirely"
+                             ).get_data(as_text=True)
+    apply(client, "x-one")
+    assert "taken" in apply(client, "X-ONE").get_data(as_text=True)
+
+
+def test_bad_offline_key_is_explained(site: Staff) -> None:
+    response = apply(site.app.test_client(), "offline-one", offline_key="haven-pk1:nonsense")
+    assert response.status_code == 400
+    assert "not a Haven public key" in response.get_data(as_text=True)
+
+
+def test_login_needs_passphrase_and_a_fresh_code(site: Staff) -> None:
+    client, volunteer = vetted(site, "lawyer")
+    button(client, "/logout", "/dashboard")
+    assert volunteer.secret
+    wrong_pass = login(client, "lawyer", "not the passphrase at all",
+                       site.clock.next_code(volunteer.secret))
+    unknown = login(client, "nobody-here", PASSPHRASE, "123456")
+    wrong_code = login(client, "lawyer", PASSPHRASE, "000000")
+    for response in (wrong_pass, unknown, wrong_code):
+        assert response.status_code == 400
+        assert "Those details did not match" in response.get_data(as_text=True)
+    code = site.clock.next_code(volunteer.secret)
+    assert login(client, "lawyer", PASSPHRASE, code).status_code == 302
+    button(client, "/logout", "/dashboard")
+    reused = login(client, "lawyer", PASSPHRASE, code)
+    assert reused.status_code == 400  # the same code never works twice
+
+
+def test_five_failures_hold_the_account_and_are_audited(site: Staff,
+                                                        initialised: Config) -> None:
+    client, volunteer = vetted(site, "lawyer")
+    button(client, "/logout", "/dashboard")
+    for _ in range(5):
+        login(client, "lawyer", "wrong passphrase here", "000000")
+    held = sign_in(client, site.clock, volunteer)
+    assert held.status_code == 429
+    assert "Too many attempts" in held.get_data(as_text=True)
+    conn, _ = maintenance.open_existing(initialised)
+    actions = [r[0] for r in conn.execute("SELECT action FROM audit_log")]
+    conn.close()
+    assert "login held after repeated failures" in actions
+
+
+def test_enrolment_shows_the_secret_as_text_and_png(site: Staff) -> None:
+    client = site.app.test_client()
+    apply(client, "newbie")
+    approve(site.operator, "newbie")
+    login(client, "newbie")
+    page = client.get("/enrol").get_data(as_text=True)
+    assert re.search(r'<code class="secret">[A-Z2-7]{32}</code>', page)
+    assert '<img src="/enrol/qr.png"' in page
+    png = client.get("/enrol/qr.png")
+    assert png.mimetype == "image/png"
+    assert png.data.startswith(b"\x89PNG")
+    assert png.headers["Cache-Control"] == "no-store"
+    wrong = client.post("/enrol", data={"csrf_token": csrf(client, "/enrol"), "code": "000000"})
+    assert wrong.status_code == 400
+    assert client.get("/dashboard").status_code == 302  # not in until confirmed
+
+
+def test_matched_volunteer_reads_claims_and_replies(site: Staff, initialised: Config) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    painter, _ = vetted(site, "painter", skills=("art",), languages=("fa",))
+    requester_client, public_id = asked(site, title="TITLE-MARKER")
+    dashboard = lawyer.get("/dashboard").get_data(as_text=True)
+    assert "TITLE-MARKER" in dashboard
+    assert "TITLE-MARKER" not in painter.get("/dashboard").get_data(as_text=True)
+    assert painter.get(f"/cases/{public_id}").status_code == 404
+    case = lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
+    assert "STORY-MARKER" in case
+    claimed = button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
+    assert claimed.status_code == 302
+    reply = lawyer.post(f"/cases/{public_id}/reply", data={
+        "csrf_token": csrf(lawyer, f"/cases/{public_id}"), "text": "VOLUNTEER-REPLY-MARKER"})
+    assert reply.status_code == 302
+    seen = requester_client.get(f"/requests/{public_id}").get_data(as_text=True)
+    assert "VOLUNTEER-REPLY-MARKER" in seen
+    assert "Someone is helping: <bdi>lawyer</bdi>" in seen
+    requester.reply(requester_client, public_id, "REQUESTER-ANSWER-MARKER")
+    dashboard = lawyer.get("/dashboard").get_data(as_text=True)
+    assert re.search(r"<td>1</td>\s*</tr>", dashboard)  # one unread message
+    assert "REQUESTER-ANSWER-MARKER" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
+    conn, _ = maintenance.open_existing(initialised)
+    dump = dump_database(conn)
+    conn.close()
+    for marker in ("TITLE-MARKER", "STORY-MARKER", "VOLUNTEER-REPLY-MARKER",
+                   "REQUESTER-ANSWER-MARKER"):
+        assert marker not in dump
+
+
+def test_refer_release_resolve_flag(site: Staff, initialised: Config) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    _, public_id = asked(site)
+    # A second lawyer approved after the request was sealed: not a reader yet.
+    second, _ = vetted(site, "lawyer2", skills=("legal",), languages=("ru",))
+    assert second.get(f"/cases/{public_id}").status_code == 404
+    page = lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
+    target = re.search(r'<option value="([A-Za-z0-9_-]{22})">lawyer2</option>', page)
+    assert target
+    referred = button(lawyer, f"/cases/{public_id}/refer", f"/cases/{public_id}",
+                      volunteer=target.group(1))
+    assert referred.status_code == 302
+    assert "STORY-MARKER" in second.get(f"/cases/{public_id}").get_data(as_text=True)
+    button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
+    assert "You are helping" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
+    button(lawyer, f"/cases/{public_id}/release", f"/cases/{public_id}")
+    assert "Nobody is helping yet" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
+    button(second, f"/cases/{public_id}/flag", f"/cases/{public_id}", reason="spam")
+    button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
+    assert "Resolved" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
+    conn, _ = maintenance.open_existing(initialised)
+    log = [tuple(r) for r in conn.execute("SELECT actor, action, object FROM audit_log")]
+    conn.close()
+    assert ("lawyer", "referred", f"request {public_id} to lawyer2") in log
+    assert ("lawyer2", "flagged (spam)", f"request {public_id}") in log
+
+
+def test_dashboard_filters_and_pages(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal", "press"), languages=("fa",))
+    requester_client = site.public.test_client()
+    requester.new_account(requester_client)
+    for number in range(3):
+        requester.submitted_id(requester_client, title=f"legal-{number}", skills=["legal"])
+    requester.submitted_id(requester_client, title="press-only", skills=["press"])
+    legal = lawyer.get("/dashboard?skill=legal").get_data(as_text=True)
+    assert "legal-0" in legal
+    assert "press-only" not in legal
+    assert "4 requests" in lawyer.get("/dashboard").get_data(as_text=True)
+    assert "0 requests" in lawyer.get("/dashboard?status=mine").get_data(as_text=True)
+    for odd in ("?page=abc", "?page=-3", "?skill=<script>", "?status=nonsense&page=999"):
+        response = lawyer.get("/dashboard" + odd)
+        assert response.status_code == 200, odd
+        check_markup(response.get_data(as_text=True))
+
+
+def test_paused_volunteers_get_no_new_requests(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    button(lawyer, "/account/availability", "/account")
+    assert "paused" in lawyer.get("/account").get_data(as_text=True).lower()
+    asked(site, title="WHILE-PAUSED")
+    assert "WHILE-PAUSED" not in lawyer.get("/dashboard").get_data(as_text=True)
+
+
+def test_passphrase_change_keeps_access(site: Staff) -> None:
+    lawyer, volunteer = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    _, public_id = asked(site)
+    new = "copper meadow kettle orbit"
+    changed = lawyer.post("/account/passphrase", data={
+        "csrf_token": csrf(lawyer, "/account"), "current": PASSPHRASE, "passphrase": new,
+        "confirm": new})
+    assert changed.status_code == 302
+    button(lawyer, "/logout", "/dashboard")
+    assert volunteer.secret
+    old = login(lawyer, "lawyer", PASSPHRASE, site.clock.next_code(volunteer.secret))
+    assert old.status_code == 400
+    assert login(lawyer, "lawyer", new, site.clock.next_code(volunteer.secret)).status_code == 302
+    assert "STORY-MARKER" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
+
+
+def test_totp_reset_needs_passphrase_and_code(site: Staff) -> None:
+    lawyer, volunteer = vetted(site, "lawyer")
+    assert volunteer.secret
+    refused = lawyer.post("/account/totp", data={
+        "csrf_token": csrf(lawyer, "/account"), "current": PASSPHRASE, "code": "000000"})
+    assert refused.status_code == 400
+    reset = lawyer.post("/account/totp", data={
+        "csrf_token": csrf(lawyer, "/account"), "current": PASSPHRASE,
+        "code": site.clock.next_code(volunteer.secret)})
+    assert reset.status_code == 302
+    assert reset.location == "/enrol"
+    assert secret_in(lawyer.get("/enrol").get_data(as_text=True)) != volunteer.secret
+
+
+def secret_in(page: str) -> str:
+    found = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page)
+    assert found
+    return found.group(1)
+
+
+def test_deleting_an_account_reopens_claims(site: Staff, initialised: Config) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    requester_client, public_id = asked(site)
+    button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
+    button(lawyer, "/account/delete", "/account/delete")
+    assert lawyer.get("/dashboard").status_code == 302
+    page = requester_client.get(f"/requests/{public_id}").get_data(as_text=True)
+    assert "Someone is helping" not in page
+    conn, _ = maintenance.open_existing(initialised)
+    assert conn.execute("SELECT count(*) FROM request_readers WHERE volunteer_id IS NOT NULL"
+                        ).fetchone()[0] == 0
+    conn.close()
+
+
+def test_staff_pages_carry_headers_and_no_script(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    _, public_id = asked(site, title='<script>alert(1)</script>')
+    for path in ("/", "/dashboard", f"/cases/{public_id}", "/account", "/account/delete"):
+        response = lawyer.get(path)
+        assert response.status_code == 200, path
+        check_headers(response)
+        check_markup(response.get_data(as_text=True))
