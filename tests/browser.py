@@ -9,7 +9,7 @@ request it makes so a test can show nothing left for another host.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,17 +33,19 @@ CHROMIUM_ARGS = [
 
 @dataclass
 class Browser:
-    """A page plus what it requested and where its screenshots go."""
+    """Pages (one per person, each in its own cookie jar), what they requested,
+    and where the screenshots go."""
 
     page: Page
     shots: Path
+    new_person: Callable[[], Page]
     requested: list[str] = field(default_factory=list)
     count: int = 0
 
-    def shot(self, name: str) -> Path:
+    def shot(self, name: str, page: Page | None = None) -> Path:
         self.count += 1
         path = self.shots / f"{self.count:02d}-{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        (page or self.page).screenshot(path=str(path), full_page=True)
         return path
 
     def foreign(self, allowed: set[str]) -> list[str]:
@@ -72,14 +74,18 @@ def chromium(shots: Path) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                              args=CHROMIUM_ARGS)
-        try:
+        requested: list[str] = []
+
+        def new_person() -> Page:
             context = browser.new_context(java_script_enabled=False,
                                           viewport={"width": 900, "height": 900})
             page = context.new_page()
             page.set_default_timeout(15_000)
-            driven = Browser(page=page, shots=shots)
-            page.on("request", lambda request: driven.requested.append(request.url))
-            yield driven
-            context.close()
+            page.on("request", lambda request: requested.append(request.url))
+            return page
+
+        try:
+            yield Browser(page=new_person(), shots=shots, new_person=new_person,
+                          requested=requested)
         finally:
             browser.close()

@@ -1,0 +1,99 @@
+"""Both journeys across both apps in a real browser with JavaScript disabled:
+apply, approval, TOTP enrolment, a request, a claim, a reply and an answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pyotp
+import pytest
+from playwright.sync_api import Page
+
+from onion_app import create_app
+from onion_app.config import Config
+from tests.browser import chromium, haven_server
+
+pytestmark = pytest.mark.browser
+
+OPERATOR_PASSPHRASE = "granite willow ferry candle"
+VOLUNTEER_PASSPHRASE = "orchard cobalt pillow summit"
+
+
+def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str) -> None:
+    page.goto(staff + "/login")
+    page.get_by_label("Handle").fill(handle)
+    page.get_by_label("Passphrase").fill(passphrase)
+    page.get_by_role("button", name="Sign in").click()
+    assert urlsplit(page.url).path == "/enrol"
+    secret = page.locator("code.secret").inner_text().strip()
+    assert page.locator("img[src='/enrol/qr.png']").evaluate("img => img.naturalWidth") > 0
+    page.get_by_label("The 6-digit code your app shows now").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Confirm and continue").click()
+    assert urlsplit(page.url).path == "/dashboard"
+
+
+def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path) -> None:
+    made = create_app("staff", initialised).test_cli_runner().invoke(
+        args=["operator", "create", "op"],
+        input=f"{OPERATOR_PASSPHRASE}\n{OPERATOR_PASSPHRASE}\n")
+    assert made.exit_code == 0, made.output
+    with haven_server(initialised) as urls, chromium(tmp_path / "screenshots") as browser:
+        staff, public = urls["staff"], urls["public"]
+        volunteer = browser.page
+        volunteer.goto(staff + "/")
+        volunteer.get_by_role("link", name="Apply to volunteer").click()
+        volunteer.get_by_label("A handle").fill("berlin-lawyer")
+        volunteer.get_by_label("A passphrase").fill(VOLUNTEER_PASSPHRASE)
+        volunteer.get_by_label("The passphrase again").fill(VOLUNTEER_PASSPHRASE)
+        volunteer.get_by_label("Legal help and asylum").check()
+        volunteer.get_by_label("فارسی").check()
+        volunteer.get_by_label("A short bio").fill("Asylum lawyer in Berlin.")
+        volunteer.get_by_label("How can an operator verify you?").fill("Berlin bar, member 123.")
+        browser.shot("apply", volunteer)
+        volunteer.get_by_role("button", name="Send my application").click()
+        assert "Thank you" in volunteer.content()
+
+        operator = browser.new_person()
+        _sign_in_first_time(operator, staff, "op", OPERATOR_PASSPHRASE)
+        operator.get_by_role("link", name="Operator").click()
+        operator.get_by_role("link", name="Applications").click()
+        operator.get_by_role("link", name="berlin-lawyer").click()
+        assert "Asylum lawyer in Berlin." in operator.content()
+        browser.shot("vetting", operator)
+        operator.get_by_role("button", name="Approve").click()
+
+        _sign_in_first_time(volunteer, staff, "berlin-lawyer", VOLUNTEER_PASSPHRASE)
+        asker = browser.new_person()
+        asker.goto(public + "/start")
+        codename = asker.locator("p.codename").inner_text().strip()
+        asker.get_by_label("Type your codename here").fill(codename)
+        asker.get_by_role("button", name="My copy is right: make my account").click()
+        asker.get_by_label("Legal help and asylum").check()
+        asker.get_by_label("فارسی").check()
+        asker.get_by_label("A short title").fill("Asylum appeal deadline")
+        asker.get_by_label("What is happening?").fill("My appeal is due in a week.")
+        asker.get_by_role("button", name="Seal and send").click()
+
+        volunteer.get_by_role("link", name="Requests").click()
+        browser.shot("dashboard", volunteer)
+        volunteer.get_by_role("link", name="Asylum appeal deadline").click()
+        assert "My appeal is due in a week." in volunteer.content()
+        volunteer.get_by_role("button", name="I'm helping").click()
+        volunteer.get_by_label("Your reply").fill("I can help. What country decided?")
+        volunteer.get_by_role("button", name="Seal and send").click()
+        browser.shot("case", volunteer)
+
+        asker.reload()
+        assert "I can help. What country decided?" in asker.content()
+        assert "Someone is helping: berlin-lawyer" in asker.locator("dl.meta").inner_text()
+        asker.get_by_label("Your reply").fill("Germany, last month.")
+        asker.get_by_role("button", name="Seal and send").click()
+        browser.shot("thread-requester", asker)
+        volunteer.reload()
+        assert "Germany, last month." in volunteer.content()
+        browser.shot("thread-volunteer", volunteer)
+
+        hosts = {urlsplit(staff).netloc, urlsplit(public).netloc}
+        assert browser.foreign(hosts) == []
+    assert len(list((tmp_path / "screenshots").glob("*.png"))) == 6
