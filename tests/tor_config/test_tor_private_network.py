@@ -1,0 +1,190 @@
+"""End to end: onion services made by tor_config, reached over a private Tor network.
+
+Nothing leaves 127.0.0.1: three authorities, three relays, the tor that
+hosts the services and a client tor all run here (see private_network.py).
+Takes about half a minute on two cores; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import http.server
+import socketserver
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from private_network import PrivateNetwork, private_network
+from stem import Signal
+from stem.control import EventType
+from tor_helpers import wait_until
+from tor_socks import MISSING_CLIENT_AUTH, WRONG_CLIENT_AUTH, SocksError
+
+from tor_config.bootstrap import wait_for_bootstrap
+from tor_config.client_auth import (
+    ClientKeyPair,
+    authorize_client,
+    generate_client_keys,
+    register_client_key,
+    revoke_client,
+)
+from tor_config.control import HavenController, connect
+from tor_config.keys import service_id_from_key
+from tor_config.onion import MemoryKeyStore, OnionService, ServiceSpec, publish
+from tor_config.pow import PowSettings
+from tor_config.status import DescriptorLog, tor_status
+
+FETCH_TIMEOUT = 120.0
+
+
+class Page(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with the server's ``body``."""
+
+    def do_GET(self) -> None:
+        body: bytes = self.server.body  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # Haven keeps no access logs; neither do its tests
+
+
+class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+def serve(server: socketserver.BaseServer, body: bytes) -> Callable[[], None]:
+    """Serve ``body`` in a thread; return the function that stops it."""
+    server.body = body  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+    return stop
+
+
+@pytest.fixture
+def pages(short_dir: Path) -> Iterator[tuple[str, str]]:
+    """A public page on 127.0.0.1:PORT and a staff page on a unix socket."""
+    public = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    staff_socket = short_dir / "staff.sock"
+    staff = UnixHTTPServer(str(staff_socket), Page)
+    stops = [serve(public, b"public page"), serve(staff, b"staff page")]
+    yield f"127.0.0.1:{public.server_address[1]}", f"unix:{staff_socket}"
+    for stop in stops:
+        stop()
+
+
+class Uploads:
+    """Follows a service tor's HS_DESC events, to wait until a new descriptor is out.
+
+    A client that fetches while the service is still uploading may get the
+    previous descriptor, and keeps it: a test that changed the client keys
+    must wait for the new one to reach every HSDir it was sent to.
+    """
+
+    def __init__(self, controller: HavenController) -> None:
+        self.events: list[tuple[str, str]] = []
+        controller.add_event_listener(
+            lambda event: self.events.append((str(event.action), str(event.address))),
+            EventType.HS_DESC,
+        )
+
+    def mark(self) -> int:
+        return len(self.events)
+
+    def wait_published(self, service_id: str, since: int) -> None:
+        """Wait until, since ``mark()`` gave ``since``, every upload of the service is done."""
+
+        def done() -> bool:
+            actions = [a for a, address in self.events[since:] if address == service_id]
+            sent = actions.count("UPLOAD")
+            return sent > 0 and actions.count("UPLOADED") + actions.count("FAILED") >= sent
+
+        wait_until(done, FETCH_TIMEOUT, f"descriptor uploads of {service_id}")
+
+
+@pytest.mark.tor
+def test_onion_services_over_a_private_network(
+    short_dir: Path, pages: tuple[str, str], record_property: Callable[[str, object], None]
+) -> None:
+    started = time.monotonic()
+    public_target, staff_target = pages
+    alice = generate_client_keys()
+    specs = [
+        ServiceSpec("public", public_target, pow=PowSettings()),
+        ServiceSpec("staff", staff_target, client_keys=(alice.public,)),
+    ]
+    keystore = MemoryKeyStore()
+    with private_network(short_dir / "net") as net:
+        network_up = time.monotonic() - started
+        uploads = DescriptorLog()
+        with connect(net.service_control_socket) as service_tor:
+            uploads.attach(service_tor)
+            watch = Uploads(service_tor)
+            services = publish(service_tor, specs, keystore)
+            check_public(net, services["public"])
+            with connect(f"127.0.0.1:{net.client_control_port}") as client_tor:
+                check_staff(net, service_tor, client_tor, watch, alice, specs[1], keystore)
+            status = tor_status(service_tor, services.values(), uploads)
+            assert wait_for_bootstrap(service_tor, timeout=0).done
+    assert status.bootstrap.done
+    for service in status.services:
+        assert service.running
+        assert service.uploads
+        assert service.uploads[0].uploaded > 0
+    elapsed = time.monotonic() - started
+    record_property("network_up_seconds", round(network_up, 1))
+    record_property("e2e_seconds", round(elapsed, 1))
+
+
+def check_public(net: PrivateNetwork, public: OnionService) -> None:
+    assert public.pow_enabled
+    assert net.get(public.address).endswith(b"\r\n\r\npublic page")
+
+
+def check_staff(
+    net: PrivateNetwork,
+    service_tor: HavenController,
+    client_tor: HavenController,
+    watch: Uploads,
+    alice: ClientKeyPair,
+    spec: ServiceSpec,
+    keystore: MemoryKeyStore,
+) -> None:
+    """Only a client holding an authorized key reaches the staff page; revoking works."""
+    staff_id = service_id_from_key(keystore.get("staff") or "")
+    # Without a key the client can fetch the descriptor but not read it.
+    with pytest.raises(SocksError) as refused:
+        net.get(staff_id + ".onion", give_up_on={MISSING_CLIENT_AUTH})
+    assert refused.value.code == MISSING_CLIENT_AUTH, refused.value
+    register_client_key(client_tor, staff_id, alice.private)
+    assert net.get(staff_id + ".onion").endswith(b"\r\n\r\nstaff page")
+    # Authorize bob and revoke alice: same address, and her open connection is cut.
+    bob = generate_client_keys()
+    spec, _ = authorize_client(service_tor, spec, bob.public, keystore)
+    since = watch.mark()
+    spec, revoked = revoke_client(service_tor, spec, alice.public, keystore)
+    assert revoked.service_id == staff_id
+    assert not [
+        c for c in service_tor.get_circuits()
+        if c.purpose == "HS_SERVICE_REND" and c.rend_query == staff_id
+    ]
+    watch.wait_published(staff_id, since)
+    # A fresh start of her tor meets the new descriptor, which her key cannot
+    # decrypt.  (NEWNYM drops the client's descriptor cache, and with it the
+    # keys given by ONION_CLIENT_AUTH_ADD: hers is given again.)
+    client_tor.signal(Signal.NEWNYM)
+    register_client_key(client_tor, staff_id, alice.private)
+    with pytest.raises(SocksError) as shut_out:
+        net.get(staff_id + ".onion", give_up_on={MISSING_CLIENT_AUTH, WRONG_CLIENT_AUTH})
+    assert shut_out.value.code == WRONG_CLIENT_AUTH, shut_out.value
+    register_client_key(client_tor, staff_id, bob.private)
+    assert net.get(staff_id + ".onion").endswith(b"\r\n\r\nstaff page")

@@ -1,0 +1,105 @@
+"""The watchdog brings the services back after tor or its control connection dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import stem.control
+from tor_helpers import OFFLINE, free_port, start_operator_tor, stop_process, wait_until
+
+from tor_config.control import AttachedTor, parse_control_address
+from tor_config.onion import MemoryKeyStore, ServiceSpec, running_services
+from tor_config.process import LaunchedTor
+from tor_config.watchdog import Watchdog, WatchdogEvent
+
+
+def kinds(events: list[WatchdogEvent]) -> list[str]:
+    return [event.kind for event in events]
+
+
+@pytest.mark.tor
+def test_killed_tor_is_relaunched_with_the_same_addresses(
+    short_dir: Path, specs: list[ServiceSpec]
+) -> None:
+    source = LaunchedTor(short_dir / "tor", extra_options=OFFLINE)
+    events: list[WatchdogEvent] = []
+    controllers: list[stem.control.Controller] = []
+    watchdog = Watchdog(
+        source, specs, MemoryKeyStore(), events.append, interval=0.1,
+        on_controller=controllers.append,
+    )
+    try:
+        before = watchdog.start()
+        assert source.process is not None
+        old_pid = source.process.pid
+        os.kill(old_pid, signal.SIGKILL)
+        wait_until(lambda: kinds(events).count("service_restored") == 2, 30, "both services")
+        assert kinds(events) == ["tor_lost", "tor_reopened", "service_restored", "service_restored"]
+        assert "exited" in events[0].detail or "lost" in events[0].detail
+        assert {e.detail for e in events[2:]} == {f"{n} at {s.address}" for n, s in before.items()}
+        after = watchdog.services
+        assert {n: s.address for n, s in after.items()} == {n: s.address for n, s in before.items()}
+        assert source.process.pid != old_pid
+        controller = watchdog.controller
+        assert controller is not None
+        assert controllers == [controllers[0], controller]
+        assert {s.service_id for s in after.values()} <= running_services(controller)
+    finally:
+        watchdog.stop()
+        source.stop()
+
+
+@pytest.mark.tor
+def test_service_removed_behind_our_back_is_re_added(
+    short_dir: Path, specs: list[ServiceSpec]
+) -> None:
+    port = free_port()
+    process = start_operator_tor(
+        short_dir / "system-tor", [f"ControlPort 127.0.0.1:{port}", "CookieAuthentication 1"]
+    )
+    source = AttachedTor(parse_control_address(f"127.0.0.1:{port}"))
+    events: list[WatchdogEvent] = []
+    watchdog = Watchdog(source, specs, MemoryKeyStore(), events.append, interval=0.1)
+    try:
+        services = watchdog.start()
+        with source.open() as other:
+            other.msg(f"DEL_ONION {services['public'].service_id}")
+            wait_until(lambda: "service_restored" in kinds(events), 30, "the re-added service")
+            assert events[0].kind == "tor_lost"
+            assert events[0].detail == "tor no longer runs public"
+            assert services["public"].service_id in running_services(other)
+            watchdog.stop(remove_services=True)
+            assert not {s.service_id for s in services.values()} & running_services(other)
+    finally:
+        watchdog.stop()
+        stop_process(process)
+
+
+@pytest.mark.tor
+def test_lost_tor_is_reported_once_and_retried(short_dir: Path, specs: list[ServiceSpec]) -> None:
+    port = free_port()
+    options = [f"ControlPort 127.0.0.1:{port}", "CookieAuthentication 1"]
+    process = start_operator_tor(short_dir / "system-tor", options)
+    source = AttachedTor(parse_control_address(f"127.0.0.1:{port}"), timeout=1)
+    events: list[WatchdogEvent] = []
+    # A revocation made while watching must survive the recovery.
+    watchdog = Watchdog(source, specs, MemoryKeyStore(), events.append, interval=0.1)
+    try:
+        watchdog.start()
+        watchdog.set_spec(replace(specs[1], client_keys=()))
+        stop_process(process)
+        wait_until(lambda: "recovery_failed" in kinds(events), 30, "a failed recovery")
+        assert watchdog.controller is None
+        assert "cannot reach tor's control port" in events[-1].detail
+        # Operator restarts their tor; the watchdog gets back in.
+        process = start_operator_tor(short_dir / "system-tor", options)
+        wait_until(lambda: kinds(events).count("service_restored") == 2, 30, "both services")
+        assert kinds(events).count("recovery_failed") == 1
+        assert watchdog.services["staff"].client_keys == ()
+    finally:
+        watchdog.stop()
+        stop_process(process)
