@@ -57,8 +57,9 @@ def init_app(app: Flask, *, kind: str, idle_minutes: int, lifetime_minutes: int,
         return None
 
 
-# Fields never shown back: secrets and form plumbing.
-_NOT_SHOWN = frozenset({"csrf_token", "codename", "shown", "passphrase", "website"})
+# Only prose a person wrote is shown back; anything else (a passphrase, a
+# codename, a code) could be a secret, so the list says what is allowed.
+_SHOWN_BACK = frozenset({"title", "story", "help", "text", "bio", "references"})
 
 
 def _keep_what_was_typed(login_endpoint: str) -> Response:
@@ -68,7 +69,7 @@ def _keep_what_was_typed(login_endpoint: str) -> Response:
     what they sent, ready to copy, beside the way back in.
     """
     typed = [(name, value) for name, value in request.form.items(multi=True)
-             if name not in _NOT_SHOWN and len(value) > 20]
+             if name in _SHOWN_BACK and value.strip()]
     page = render_template("session_ended.html", typed=typed,
                            login_url=url_for(login_endpoint))
     return make_response(page, 401)
@@ -92,12 +93,13 @@ def current() -> Session | None:
     return found
 
 
-def start(kind: str, account_id: int, private_key: PrivateKey | None) -> None:
+def start(kind: str, account_id: int, private_key: PrivateKey | None,
+          pending_totp: str | None = None) -> None:
     """Logs in: a fresh session id, so an id seen before login is worthless after."""
     old = session.get("sid")
     store().end(old)
     session.clear()
-    session["sid"] = store().create(kind, account_id, private_key)
+    session["sid"] = store().create(kind, account_id, private_key, pending_totp)
 
 
 def end() -> None:

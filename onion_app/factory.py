@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask_wtf.csrf import CSRFProtect
 
 from onion_app import auth, error_pages, store
@@ -78,6 +78,7 @@ def create_app(role: str, config: Config) -> Flask:
         SEND_FILE_MAX_AGE_DEFAULT=86400,
         TEMPLATES_AUTO_RELOAD=False,
     )
+    app.before_request(_files_only_where_expected)
     CSRFProtect(app)
     store.init_app(app)
     error_pages.register(app)
@@ -86,6 +87,16 @@ def create_app(role: str, config: Config) -> Flask:
     app.jinja_env.filters["days_ago"] = days_ago
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+# Flask-WTF folds uploaded files into form data, so a file sent where text
+# is expected would reach a text validator; only these views take files.
+FILE_ENDPOINTS = frozenset({"volunteer.upload_reply"})
+
+
+def _files_only_where_expected() -> None:
+    if request.files and request.endpoint not in FILE_ENDPOINTS:
+        abort(400)
 
 
 def _register_blueprints(app: Flask, role: str) -> None:

@@ -76,7 +76,7 @@ class ThreadMessage:
     from_requester: bool
     author: str | None
     created_on: str
-    text: str
+    text: str | None  # None: this message could not be opened
 
 
 @dataclass(frozen=True)
@@ -146,16 +146,21 @@ def open_thread(conn: Connection, request_id: int, private_key: PrivateKey) -> l
     """Decrypts a request's messages for one reader, in order.
 
     A message sealed before this reader joined and not yet shared with them
-    is left out rather than failing the whole page.
+    is left out; one that does not open (a reply sealed offline by a broken
+    tool, say) is shown as such, rather than failing the whole page.
     """
     found = []
     for row in rows.thread_of(conn, request_id, fingerprint(private_key.public_key)):
         if row["stanza"] is None:
             continue
-        text = open_envelope(bytes(row["body"]), bytes(row["stanza"]), private_key,
-                             message_ad(row["public_id"]), max_size=MESSAGE_MAX_SIZE)
+        try:
+            text: str | None = open_envelope(
+                bytes(row["body"]), bytes(row["stanza"]), private_key,
+                message_ad(row["public_id"]), max_size=MESSAGE_MAX_SIZE).decode()
+        except (DecryptionError, UnicodeDecodeError):
+            text = None
         found.append(ThreadMessage(row["public_id"], bool(row["from_requester"]),
-                                   row["author"], row["created_on"], text.decode()))
+                                   row["author"], row["created_on"], text))
     return found
 
 
@@ -178,9 +183,13 @@ def share_with(conn: Connection, request_id: int, public_id: str, reader_key: Pr
                                           add_reader(stanza, reader_key, new_reader))])
     for message_id, _ in rows.message_ids(conn, request_id):
         message_stanza = rows.message_stanza(conn, message_id, mine)
-        if message_stanza is not None:
-            rows.add_message_readers(conn, message_id,
-                                     {theirs: add_reader(message_stanza, reader_key, new_reader)})
+        if message_stanza is None:
+            continue
+        try:
+            shared = add_reader(message_stanza, reader_key, new_reader)
+        except DecryptionError:
+            continue  # a broken message stays unreadable; it must not block the rest
+        rows.add_message_readers(conn, message_id, {theirs: shared})
 
 
 def rematch(conn: Connection, requester_id: int, private_key: PrivateKey, match_limit: int) -> int:
@@ -193,9 +202,10 @@ def rematch(conn: Connection, requester_id: int, private_key: PrivateKey, match_
         request_id = int(request["id"])
         skills, languages = rows.request_needs(conn, request_id)
         present = rows.volunteer_readers(conn, request_id)
+        active = rows.volunteer_readers(conn, request_id, active_only=True)
         chosen = matching.rank(matching.Needs(frozenset(skills), frozenset(languages)),
                                volunteers.candidates(conn, skills),
-                               match_limit - len(present), exclude=present)
+                               match_limit - len(active), exclude=present)
         for candidate in chosen:
             share_with(conn, request_id, request["public_id"], private_key,
                        PublicKey(candidate.public_key), candidate.volunteer_id)

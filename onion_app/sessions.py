@@ -34,6 +34,8 @@ class Session:
     private_key: PrivateKey | None = field(repr=False)
     started: float
     last_seen: float
+    # A TOTP secret being enrolled: held here, never in the cookie.
+    pending_totp: str | None = field(default=None, repr=False)
 
 
 class SessionStore:
@@ -47,13 +49,15 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def create(self, kind: str, account_id: int, private_key: PrivateKey | None) -> str:
+    def create(self, kind: str, account_id: int, private_key: PrivateKey | None,
+               pending_totp: str | None = None) -> str:
         """Starts a session and returns its id (for the cookie only)."""
         now = self._clock()
         session_id = secrets.token_urlsafe(32)
         with self._lock:
             self._prune(now)
-            self._sessions[session_id] = Session(kind, account_id, private_key, now, now)
+            self._sessions[session_id] = Session(kind, account_id, private_key, now, now,
+                                                 pending_totp)
         return session_id
 
     def get(self, session_id: str | None) -> Session | None:

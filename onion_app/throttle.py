@@ -16,6 +16,7 @@ WINDOW_SECONDS = 60.0
 FAILURES_ALLOWED = 5
 FIRST_HOLD_SECONDS = 30.0
 LONGEST_HOLD_SECONDS = 15 * 60.0
+PRUNE_ABOVE = 10_000
 
 
 class LoginThrottle:
@@ -38,6 +39,8 @@ class LoginThrottle:
         key = handle.lower()
         now = self._clock()
         with self._lock:
+            if len(self._failures) > PRUNE_ABOVE:
+                self._prune(now)
             recent = self._failures.setdefault(key, deque())
             recent.append(now)
             while recent and now - recent[0] > WINDOW_SECONDS:
@@ -50,6 +53,22 @@ class LoginThrottle:
                                               LONGEST_HOLD_SECONDS)
             recent.clear()
             return True
+
+    def _prune(self, now: float) -> None:
+        """Forgets handles with no failure in the window and no hold running:
+        typed handles that do not exist must not pile up in memory. A handle
+        quiet that long also starts again from the shortest hold."""
+        for key in list(self._failures):
+            recent = self._failures[key]
+            quiet = not recent or now - recent[-1] > WINDOW_SECONDS
+            if quiet and self._held_until.get(key, 0.0) <= now:
+                del self._failures[key]
+                self._held_until.pop(key, None)
+                self._holds.pop(key, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._failures)
 
     def succeeded(self, handle: str) -> None:
         key = handle.lower()

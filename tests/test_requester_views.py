@@ -404,3 +404,29 @@ def test_a_session_ending_mid_story_loses_nothing(public_app: Flask) -> None:
     assert story.strip() in page
     assert 'href="/login"' in page
     check_markup(page)
+
+
+def test_a_file_where_text_belongs_is_a_400(client: FlaskClient) -> None:
+    import io
+
+    for path in ("/login", "/start"):
+        response = client.post(path, data={"csrf_token": csrf(client, "/login"),
+                                           "codename": (io.BytesIO(b"x"), "a.txt")},
+                               content_type="multipart/form-data")
+        assert response.status_code == 400, path
+
+
+def test_start_sent_twice_logs_in_rather_than_failing(client: FlaskClient) -> None:
+    page = client.get("/start").get_data(as_text=True)
+    shown = CODENAME.search(page)
+    token = CSRF.search(page)
+    assert shown
+    assert token
+    form = {"csrf_token": token.group(1), "shown": shown.group(1), "codename": shown.group(1)}
+    cookie = client.get_cookie("haven_public")
+    assert cookie is not None
+    assert client.post("/start", data=form).status_code == 302
+    client.set_cookie("haven_public", cookie.value)  # the second click carries the old cookie
+    again = client.post("/start", data=form)
+    assert again.status_code == 302
+    assert client.get("/requests").status_code == 200

@@ -144,3 +144,54 @@ def test_a_reply_missing_a_reader_is_refused(offline: tuple[FlaskClient, Path],
     response = _upload(volunteer, public_id, dump_bundle(bundle).encode())
     assert response.status_code == 400  # type: ignore[attr-defined]
     assert "exactly the current readers" in response.get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def test_a_reply_that_does_not_open_breaks_nothing(offline: tuple[FlaskClient, Path],
+                                                   public_app: Flask, staff_app: Flask,
+                                                   tmp_path: Path) -> None:
+    """A bundle of the right shape whose stanzas are noise is stored (the server
+    cannot open it), and every page and login around it keeps working."""
+    from crypto.stanza import STANZA_SIZE
+
+    volunteer, _ = offline
+    asker = public_app.test_client()
+    codename = requester.new_account(asker)
+    public_id = requester.submitted_id(asker)
+    case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
+    command = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
+                        case)
+    assert command
+    reply_file = tmp_path / "reply.json"
+    crypto_cli("seal", *command.group(1).split(), "-o", str(reply_file), stdin="hello")
+    bundle = load_bundle(reply_file.read_bytes())
+    item = bundle.items[0]
+    noise = {fp: b"\x01" + b"y" * (STANZA_SIZE - 1) for fp in item.envelope.stanzas}
+    broken = BundleItem(item.associated_data, type(item.envelope)(item.envelope.body, noise))
+    assert _upload(volunteer, public_id,
+                   dump_bundle(Bundle(bundle.kind, (broken,))).encode()
+                   ).status_code == 302  # type: ignore[attr-defined]
+    page = asker.get(f"/requests/{public_id}")
+    assert page.status_code == 200
+    assert "could not be opened" in page.get_data(as_text=True)
+    assert volunteer.get(f"/cases/{public_id}").status_code == 200
+    requester.logout(asker)
+    assert requester.login(asker, codename).status_code == 302
+
+
+def test_a_trailing_newline_in_the_ad_is_refused(offline: tuple[FlaskClient, Path],
+                                                 public_app: Flask, tmp_path: Path) -> None:
+    volunteer, _ = offline
+    asker = public_app.test_client()
+    requester.new_account(asker)
+    public_id = requester.submitted_id(asker)
+    case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
+    command = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
+                        case)
+    assert command
+    words = command.group(1).split()
+    ad_at = words.index("--ad") + 1
+    words[ad_at] += "\n"
+    reply_file = tmp_path / "reply.json"
+    crypto_cli("seal", *words, "-o", str(reply_file), stdin="hello")
+    response = _upload(volunteer, public_id, reply_file.read_bytes())
+    assert response.status_code == 400  # type: ignore[attr-defined]

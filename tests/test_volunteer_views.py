@@ -186,7 +186,7 @@ def test_refer_release_resolve_flag(site: Staff, initialised: Config) -> None:
     lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
     _, public_id = asked(site)
     # A second lawyer approved after the request was sealed: not a reader yet.
-    second, _ = vetted(site, "lawyer2", skills=("legal",), languages=("ru",))
+    second, _ = vetted(site, "lawyer2", skills=("legal",), languages=("en",))
     assert second.get(f"/cases/{public_id}").status_code == 404
     page = lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
     target = re.search(r'<option value="([A-Za-z0-9_-]{22})">lawyer2</option>', page)
@@ -293,3 +293,95 @@ def test_staff_pages_carry_headers_and_no_script(site: Staff) -> None:
         assert response.status_code == 200, path
         check_headers(response)
         check_markup(response.get_data(as_text=True))
+
+
+def test_a_session_ended_page_never_shows_passphrases(site: Staff) -> None:
+    anonymous = site.app.test_client()
+    secret = "my very secret current passphrase"
+    response = anonymous.post("/account/passphrase", data={
+        "csrf_token": csrf(anonymous, "/login"), "current": secret,
+        "passphrase": secret + "2", "confirm": secret + "2"})
+    assert response.status_code == 401
+    assert secret not in response.get_data(as_text=True)
+
+
+def test_an_abandoned_totp_reset_keeps_the_old_code(site: Staff) -> None:
+    lawyer, volunteer = vetted(site, "lawyer")
+    assert volunteer.secret
+    begun = lawyer.post("/account/totp", data={
+        "csrf_token": csrf(lawyer, "/account"), "current": PASSPHRASE,
+        "code": site.clock.next_code(volunteer.secret)})
+    assert begun.location == "/enrol"
+    attacker = site.app.test_client()
+    assert login(attacker, "lawyer", PASSPHRASE, "").status_code == 400
+    assert login(attacker, "lawyer", PASSPHRASE,
+                 site.clock.next_code(volunteer.secret)).status_code == 302
+
+
+def test_the_cookie_holds_only_the_session_id(site: Staff) -> None:
+    client = site.app.test_client()
+    apply(client, "newbie")
+    approve(site.operator, "newbie")
+    login(client, "newbie")
+    cookie = client.get_cookie("haven_staff")
+    assert cookie is not None
+    serializer = site.app.session_interface.get_signing_serializer(site.app)  # type: ignore[attr-defined]
+    assert set(serializer.loads(cookie.value)) <= {"sid", "csrf_token", "_flashes"}
+
+
+def test_suspended_volunteers_get_no_new_messages(site: Staff, initialised: Config) -> None:
+    vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    asker, public_id = asked(site)
+    page = site.operator.get("/operator/volunteers").get_data(as_text=True)
+    volunteer_id = page[page.index("<bdi>lawyer</bdi>"):].split("/operator/volunteers/")[1][:22]
+    button(site.operator, f"/operator/volunteers/{volunteer_id}/suspend", "/operator/volunteers")
+    requester.reply(asker, public_id, "after the suspension")
+    conn, _ = maintenance.open_existing(initialised)
+    stanzas = conn.execute(
+        "SELECT count(*) FROM message_readers mr JOIN messages m ON m.id = mr.message_id"
+        " WHERE mr.fingerprint IN (SELECT fingerprint FROM request_readers"
+        "  WHERE volunteer_id IS NOT NULL)").fetchone()[0]
+    conn.close()
+    assert stanzas == 0
+
+
+def test_only_the_helper_resolves_and_the_requester_can_reopen(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    other, _ = vetted(site, "other", skills=("legal",), languages=("fa",))
+    asker, public_id = asked(site)
+    button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
+    button(other, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
+    assert "Mark resolved" not in other.get(f"/cases/{public_id}").get_data(as_text=True)
+    assert "You are helping" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
+    button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
+    assert "Resolved" in asker.get(f"/requests/{public_id}").get_data(as_text=True)
+    button(asker, f"/requests/{public_id}/reopen", f"/requests/{public_id}")
+    assert requester.reply(asker, public_id, "still need help").status_code == 302
+
+
+def test_referral_needs_a_shared_language(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    _, public_id = asked(site)
+    vetted(site, "zh-only", skills=("legal",), languages=("zh",))
+    assert "zh-only" not in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999999", "9223372036854775807"])
+def test_huge_page_numbers(site: Staff, page: str) -> None:
+    lawyer, _ = vetted(site, "lawyer")
+    assert lawyer.get(f"/dashboard?page={page}").status_code == 200
+    for path in ("/operator/requests", "/operator/audit"):
+        assert site.operator.get(f"{path}?page={page}").status_code == 200
+
+
+def test_long_handle_and_unknown_handles_stay_out_of_the_audit_log(
+        site: Staff, initialised: Config) -> None:
+    client = site.app.test_client()
+    assert login(client, "h" * 5000, PASSPHRASE, "123456").status_code == 400
+    typed = "my secret passphrase typed in the wrong box"
+    for _ in range(6):
+        login(client, typed, "x" * 12, "123456")
+    conn, _ = maintenance.open_existing(initialised)
+    log = " ".join(str(tuple(r)) for r in conn.execute("SELECT * FROM audit_log"))
+    conn.close()
+    assert typed not in log

@@ -11,6 +11,7 @@ from onion_app.operator.forms import ButtonForm, VetForm
 from onion_app.sessions import Session
 from onion_app.store import get_db, oversight, staff
 from onion_app.taxonomy import AVAILABILITY, LANGUAGES, SKILLS, URGENCIES
+from onion_app.volunteer.cases import MAX_PAGE
 from onion_app.volunteer.staff_auth import operator_required, signed_in_volunteer
 
 Page = str | tuple[str, int] | Response
@@ -26,7 +27,7 @@ ACTIONS: dict[str, tuple[str, dict[str, int | str], str]] = {
 
 def _page() -> int:
     try:
-        return max(int(request.args.get("page", "1")), 1)
+        return min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         return 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlcipher3
 from flask import abort, current_app, flash, redirect, render_template, session, url_for
 from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
@@ -74,8 +75,18 @@ def start() -> Page:
             refuse(form.codename, BUSY)
             return render_template("requester/start.html", form=form, codename=shown), 429
         conn = get_db()
-        requester_id = rows.create_requester(conn, keys.lookup_id, bytes(keys.public_key))
+        try:
+            requester_id = rows.create_requester(conn, keys.lookup_id, bytes(keys.public_key))
+        except sqlcipher3.IntegrityError:
+            # The same form sent twice (a double click on a slow circuit): the
+            # account exists and whoever sent this holds its codename.
+            conn.rollback()
+            existing = rows.find_requester(conn, keys.lookup_id)
+            if existing is None:
+                raise
+            requester_id = int(existing["id"])
         conn.commit()
+        session.pop("pending", None)
         auth.start("requester", requester_id, keys.private_key)
         flash("Your account is ready. Keep your codename on paper, somewhere safe.", "ok")
         return redirect(url_for("requester.new_request"))
@@ -239,6 +250,22 @@ def close_request(me: Session, public_id: str) -> Response:
         rows.set_status(conn, request_row["id"], "closed")
         conn.commit()
         flash("The request is closed. You can still read it, or delete it.", "ok")
+    return redirect(url_for("requester.view_request", public_id=public_id))
+
+
+@blueprint.post("/requests/<public_id>/reopen")
+@auth.login_required
+def reopen_request(me: Session, public_id: str) -> Response:
+    request_row = _mine(me, public_id)
+    if ConfirmForm().validate_on_submit() and request_row["status"] != "open":
+        conn = get_db()
+        cap = _config().open_requests_per_requester
+        if rows.count_open_requests(conn, me.account_id) >= cap:
+            flash(f"You already have {cap} open requests. Close one first.", "error")
+        else:
+            rows.set_status(conn, request_row["id"], "open")
+            conn.commit()
+            flash("The request is open again; its volunteers can answer.", "ok")
     return redirect(url_for("requester.view_request", public_id=public_id))
 
 

@@ -138,23 +138,25 @@ def request_stanza(conn: Connection, request_id: int, fingerprint: str) -> bytes
 
 
 def request_reader_keys(conn: Connection, request_id: int) -> list[bytes]:
-    """Public keys of everyone who reads a request: requester and volunteers."""
+    """Public keys of everyone who reads a request now: the requester and the
+    vetted volunteers (a suspended volunteer keeps old stanzas, gets no new ones)."""
     rows = conn.execute(
         """SELECT q.public_key FROM requests r JOIN requesters q ON q.id = r.requester_id
             WHERE r.id = ?
            UNION
            SELECT v.public_key FROM request_readers rr JOIN volunteers v ON v.id = rr.volunteer_id
-            WHERE rr.request_id = ?""",
+            WHERE rr.request_id = ? AND v.status = 'vetted'""",
         (request_id, request_id),
     ).fetchall()
     return [bytes(row[0]) for row in rows]
 
 
-def volunteer_readers(conn: Connection, request_id: int) -> set[int]:
+def volunteer_readers(conn: Connection, request_id: int, *, active_only: bool = False) -> set[int]:
+    """Volunteers holding a stanza for a request; with ``active_only``, the vetted ones."""
     rows = conn.execute(
-        "SELECT volunteer_id FROM request_readers"
-        " WHERE request_id = ? AND volunteer_id IS NOT NULL",
-        (request_id,),
+        "SELECT rr.volunteer_id FROM request_readers rr JOIN volunteers v ON v.id = rr.volunteer_id"
+        " WHERE rr.request_id = ? AND (? = 0 OR v.status = 'vetted')",
+        (request_id, int(active_only)),
     ).fetchall()
     return {int(row[0]) for row in rows}
 
@@ -189,7 +191,8 @@ def open_requests_needing_readers(conn: Connection, requester_id: int, limit: in
         """SELECT r.id, r.public_id FROM requests r
             WHERE r.requester_id = ? AND r.status = 'open'
               AND (SELECT count(*) FROM request_readers rr
-                    WHERE rr.request_id = r.id AND rr.volunteer_id IS NOT NULL) < ?""",
+                     JOIN volunteers v ON v.id = rr.volunteer_id
+                    WHERE rr.request_id = r.id AND v.status = 'vetted') < ?""",
         (requester_id, limit),
     ).fetchall()
     return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from nacl.public import PrivateKey, PublicKey
 from werkzeug.wrappers import Response
 
@@ -19,13 +19,14 @@ from onion_app.volunteer.forms import ButtonForm, FlagForm, ReferForm, ReplyForm
 from onion_app.volunteer.staff_auth import signed_in_volunteer
 
 Page = str | tuple[str, int] | Response
+MAX_PAGE = 100_000  # far past any real list; keeps OFFSET inside SQLite's integers
 
 
 def _filters() -> caseload.Filters:
     skill = request.args.get("skill") or None
     status = request.args.get("status") or None
     try:
-        page = max(int(request.args.get("page", "1")), 1)
+        page = min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         page = 1
     return caseload.Filters(
@@ -86,8 +87,7 @@ def _case_page(me: Session, row: rows.Row, reply: ReplyForm, status: int,
     caseload.mark_seen(conn, me.account_id, row["id"])
     conn.commit()
     refer = ReferForm()
-    refer.volunteer.choices = [(c["public_id"], c["handle"])
-                               for c in staff.referral_candidates(conn, row["id"])]
+    refer.volunteer.choices = _referral_choices(row)
     return render_template(
         "volunteer/case.html", row=row, text=text, thread=thread, reply=reply, refer=refer,
         flag=FlagForm(), button=ButtonForm(), upload=upload or UploadForm(),
@@ -114,6 +114,16 @@ def reply(me: Session, public_id: str) -> Page:
     conn.commit()
     flash("Your reply is sealed to the requester and every volunteer on this request.", "ok")
     return redirect(url_for("volunteer.case", public_id=public_id))
+
+
+def _referral_choices(row: rows.Row) -> list[tuple[str, str]]:
+    """Who this request may go to; nobody once it has K active readers, so one
+    reader cannot hand a request to every volunteer there is."""
+    conn = get_db()
+    limit = current_app.config["HAVEN"].match_limit
+    if len(rows.volunteer_readers(conn, row["id"], active_only=True)) >= limit:
+        return []
+    return [(c["public_id"], c["handle"]) for c in staff.referral_candidates(conn, row["id"])]
 
 
 def _action(me: Session, public_id: str) -> rows.Row:
@@ -153,6 +163,9 @@ def release(me: Session, public_id: str) -> Response:
 @auth.login_required
 def resolve(me: Session, public_id: str) -> Response:
     row = _action(me, public_id)
+    if row["claimed_by"] not in (None, me.account_id):
+        flash("Only the volunteer helping with this request can mark it resolved.", "error")
+        return redirect(url_for("volunteer.case", public_id=public_id))
     conn = get_db()
     caseload.resolve(conn, row["id"])
     staff.audit(conn, signed_in_volunteer(me)["handle"], "resolved", f"request {public_id}")
@@ -184,8 +197,7 @@ def refer(me: Session, public_id: str) -> Page:
     key = _key(me)
     conn = get_db()
     form = ReferForm()
-    form.volunteer.choices = [(c["public_id"], c["handle"])
-                              for c in staff.referral_candidates(conn, row["id"])]
+    form.volunteer.choices = _referral_choices(row)
     if not form.validate_on_submit():
         flash("Choose one of the volunteers listed.", "error")
         return redirect(url_for("volunteer.case", public_id=public_id))

@@ -43,8 +43,10 @@ class ApplyForm(FlaskForm):  # type: ignore[misc]
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
-    handle = StringField("Handle", validators=[DataRequired("Type your handle.")],
-                         render_kw=NO_AUTOFILL)
+    handle = StringField("Handle", validators=[
+        DataRequired("Type your handle."),
+        Length(max=HANDLE_MAX, message="That is longer than any handle."),
+    ], render_kw=NO_AUTOFILL)
     passphrase = PasswordField("Passphrase", validators=[DataRequired("Type your passphrase.")],
                                render_kw={"autocomplete": "current-password"})
     code = StringField("Code from your authenticator app", render_kw={

@@ -20,6 +20,7 @@ from crypto.envelope import Envelope, body_size
 from crypto.errors import InvalidBundle
 from crypto.keys import fingerprint
 from crypto.keytext import encode_public_key
+from crypto.stanza import STANZA_SIZE, STANZA_VERSION
 from onion_app import auth, sealing
 from onion_app.sessions import Session
 from onion_app.store import caseload, get_db
@@ -28,7 +29,7 @@ from onion_app.store.connection import Connection
 from onion_app.volunteer import blueprint
 from onion_app.volunteer.staff_auth import signed_in_volunteer
 
-_MESSAGE_AD = re.compile(r"^haven/message/([A-Za-z0-9_-]{22})/v1$")
+_MESSAGE_AD = re.compile(r"haven/message/([A-Za-z0-9_-]{22})/v1")
 MAX_UPLOAD = 2 * body_size(sealing.MESSAGE_MAX_SIZE) + 64 * 1024
 
 
@@ -89,7 +90,7 @@ def store_reply(conn: Connection, me: Session, row: rows.Row, data: bytes) -> st
     if len(bundle.items) != 1:
         return "A reply bundle holds exactly one message."
     item = bundle.items[0]
-    match = _MESSAGE_AD.match(item.associated_data.decode("ascii", "replace"))
+    match = _MESSAGE_AD.fullmatch(item.associated_data.decode("ascii", "replace"))
     if match is None:
         return "This bundle was not sealed for a Haven reply: use the command shown below."
     message_id = match.group(1)
@@ -101,6 +102,9 @@ def store_reply(conn: Connection, me: Session, row: rows.Row, data: bytes) -> st
                 "Readers may have changed: copy the command shown below again.")
     if len(item.envelope.body) > body_size(sealing.MESSAGE_MAX_SIZE):
         return "That reply is longer than Haven accepts."
+    if any(len(s) != STANZA_SIZE or s[0] != STANZA_VERSION
+           for s in item.envelope.stanzas.values()):
+        return "That bundle is damaged: seal the reply again with the command shown below."
     rows.create_message(conn, request_id=row["id"], public_id=message_id, from_requester=False,
                         author_volunteer_id=me.account_id, body=item.envelope.body,
                         stanzas=item.envelope.stanzas)

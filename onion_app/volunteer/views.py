@@ -105,8 +105,7 @@ def login() -> Page:
             return _login_failed(form, handle, row)
         if not row["totp_confirmed"]:
             key = accounts.unlock(row, form.passphrase.data or "")
-            _start(ENROLLING, int(row["id"]), key)
-            session["totp_secret"] = totp.new_secret()
+            auth.start(ENROLLING, int(row["id"]), key, pending_totp=totp.new_secret())
             return redirect(url_for("volunteer.enrol"))
         checker: totp.CodeChecker = current_app.extensions[CHECKER]
         if not checker.check(int(row["id"]), row["totp_secret"], form.code.data or ""):
@@ -120,12 +119,8 @@ def login() -> Page:
     throttle.succeeded(handle)
     staff.update(conn, int(row["id"]), last_active_on=today())
     conn.commit()
-    _start("volunteer", int(row["id"]), key)
+    auth.start("volunteer", int(row["id"]), key)
     return redirect(url_for("volunteer.dashboard"))
-
-
-def _start(kind: str, volunteer_id: int, key: object) -> None:
-    auth.start(kind, volunteer_id, key)  # type: ignore[arg-type]
 
 
 def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
@@ -140,8 +135,10 @@ def _login_failed(form: LoginForm, handle: str, row: staff.Row | None) -> tuple[
               "info")
         return _login_page(form, 403)
     throttle: LoginThrottle = current_app.extensions[THROTTLE]
-    if throttle.failed(handle):
-        conn = get_db()
+    conn = get_db()
+    # Only a real account's handle goes in the log: what someone typed in the
+    # handle box could be anything, their passphrase included.
+    if throttle.failed(handle) and staff.by_handle(conn, handle) is not None:
         staff.audit(conn, "system", "login held after repeated failures", f"handle {handle}")
         conn.commit()
     refuse(form.handle, LOGIN_FAILED)
@@ -156,7 +153,7 @@ def _enrolling() -> Session | None:
 @blueprint.route("/enrol", methods=["GET", "POST"])
 def enrol() -> Page:
     pending = _enrolling()
-    secret = session.get("totp_secret")
+    secret = pending.pending_totp if pending is not None else None
     if pending is None or not secret:
         return redirect(url_for("volunteer.login"))
     form = CodeForm()
@@ -171,7 +168,6 @@ def enrol() -> Page:
                          last_active_on=today())
             staff.audit(conn, row["handle"], "enrolled TOTP")
             conn.commit()
-            session.pop("totp_secret", None)
             auth.start("volunteer", pending.account_id, pending.private_key)
             flash("Your authenticator is set up. Welcome to Haven.", "ok")
             return redirect(url_for("volunteer.dashboard"))
@@ -185,7 +181,7 @@ def enrol() -> Page:
 @blueprint.get("/enrol/qr.png")
 def enrol_qr() -> Response:
     pending = _enrolling()
-    secret = session.get("totp_secret")
+    secret = pending.pending_totp if pending is not None else None
     if pending is None or not secret:
         return Response(status=404)
     row = staff.by_id(get_db(), pending.account_id)
@@ -250,11 +246,11 @@ def reset_totp(me: Session) -> Page:
     if (form.validate_on_submit()
             and accounts.check_passphrase(conn, row["handle"], form.current.data or "")
             and checker.check(me.account_id, row["totp_secret"], form.code.data or "")):
-        staff.update(conn, me.account_id, totp_secret=None, totp_confirmed=0)
-        staff.audit(conn, row["handle"], "reset TOTP")
+        # The old secret stays until a code from the new one confirms it: an
+        # abandoned reset must not leave the account on a passphrase alone.
+        staff.audit(conn, row["handle"], "began a TOTP reset")
         conn.commit()
-        _start(ENROLLING, me.account_id, me.private_key)
-        session["totp_secret"] = totp.new_secret()
+        auth.start(ENROLLING, me.account_id, me.private_key, pending_totp=totp.new_secret())
         return redirect(url_for("volunteer.enrol"))
     refuse(form.code, "The passphrase or the code did not match.")
     form.current.data = form.code.data = ""
