@@ -1,15 +1,19 @@
 """The operator's one command: ``python run.py`` and its subcommands.
 
-Without a subcommand it prepares the instance and serves both apps; the
-subcommands are the same click commands the apps register on ``app.cli``, so
-the tests drive them through ``app.test_cli_runner()``.
+Without a subcommand it prepares the instance and the database, serves both
+apps on unix sockets, starts (or attaches to) tor, publishes both onion
+services and prints their addresses. ``--local`` serves on loopback ports
+without tor. The subcommands are the same click commands the apps register
+on ``app.cli``, so the tests drive them through ``app.test_cli_runner()``.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
 
 import click
@@ -19,30 +23,39 @@ from onion_app import serve
 from onion_app.config import Config
 from onion_app.errors import HavenError
 from onion_app.factory import create_app
+from onion_app.onion_commands import COMMANDS as ONION_COMMANDS
+from onion_app.onion_commands import add_staff_key
+from onion_app.onions import ROLES, OnionServices, pid_path, socket_path
 from onion_app.operator.commands import COMMANDS as OPERATOR_COMMANDS
 from onion_app.operator.commands import purge_now
-from onion_app.store import maintenance
+from onion_app.store import maintenance, onion_keys
 from onion_app.store.commands import COMMANDS
 from onion_app.store.keys import display
+from tor_config.errors import TorConfigError
+
+STATUS_EVERY_SECONDS = 30
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--local", is_flag=True,
-              help="Serve on loopback only, without starting tor.")
+              help="Serve on loopback ports only, without tor (for development).")
 @click.pass_context
 def cli(ctx: click.Context, local: bool) -> None:
-    """Haven: run it, or manage its database.
+    """Haven: run it, or manage it.
 
-    With no command, prepares the instance folder and database if needed and
-    serves the public and staff apps.
+    With no command, prepares the instance folder and database if needed,
+    starts tor and serves the public and staff onion services.
     """
     config = _load_config()
     ctx.obj = ScriptInfo(create_app=lambda: create_app("staff", config))
     if ctx.invoked_subcommand is None:
-        run_server(config, local=local)
+        if local:
+            run_local(config)
+        else:
+            run_onions(config)
 
 
-for _command in (*COMMANDS, *OPERATOR_COMMANDS):
+for _command in (*COMMANDS, *OPERATOR_COMMANDS, *ONION_COMMANDS):
     cli.add_command(_command)
 
 
@@ -53,8 +66,7 @@ def _load_config() -> Config:
         raise click.ClickException(str(error)) from None
 
 
-def run_server(config: Config, *, local: bool) -> None:
-    """Prepares the database, serves both apps and waits for Ctrl-C or SIGTERM."""
+def _prepare(config: Config) -> None:
     try:
         result = maintenance.init_database(config)
     except HavenError as error:
@@ -63,24 +75,87 @@ def run_server(config: Config, *, local: bool) -> None:
         click.echo(f"created the encrypted database {display(config.db_path)}")
         if config.db_passphrase is None:
             click.echo(f"its key is in {display(config.db_key_path)}: back it up, keep it apart")
-    apps = {role: create_app(role, config) for role in ("public", "staff")}
-    ports = {"public": config.public_port, "staff": config.staff_port}
+
+
+def run_local(config: Config) -> None:
+    """Serves both apps on loopback ports, without tor, until Ctrl-C or SIGTERM."""
+    _prepare(config)
+    apps = {role: create_app(role, config) for role in ROLES}
     try:
-        served = serve.start(apps, config.host, ports)
+        served = serve.start(apps, config.host,
+                             ports={"public": config.public_port, "staff": config.staff_port})
     except OSError as error:
         raise click.ClickException(f"cannot listen on {config.host}: {error.strerror}") from None
-    if not local:
-        click.echo("onion services are not set up by this version; serving on loopback only")
     click.echo(f"public (requesters): {served.address('public')}")
     click.echo(f"staff (volunteers, operators): {served.address('staff')}")
-    click.echo("press Ctrl-C to stop")
+    click.echo("serving on loopback without tor; press Ctrl-C to stop")
     stop = threading.Event()
-    janitor = threading.Thread(target=_purge_daily, args=(config, stop), daemon=True,
-                               name="haven-retention")
-    janitor.start()
-    _wait_for_stop(stop)
+    _background(config, stop, onions=None)
+    _wait_for_stop(stop, on_reload=None)
     served.close()
     click.echo("stopped")
+
+
+def run_onions(config: Config) -> None:
+    """Serves both apps to tor and publishes both onion services, until stopped."""
+    _prepare(config)
+    first_key = _first_staff_key(config)
+    apps = {role: create_app(role, config) for role in ROLES}
+    try:
+        served = serve.start(apps, config.host,
+                             sockets={role: socket_path(config, role) for role in ROLES})
+    except OSError as error:
+        raise click.ClickException(f"cannot open the app sockets: {error.strerror}") from None
+    try:
+        onions = OnionServices(config, click.echo)
+        services = onions.start()
+    except (TorConfigError, HavenError) as error:
+        served.close()
+        raise click.ClickException(
+            f"tor could not publish Haven: {error}. Check that tor is installed "
+            "(make run installs it), or use --local to serve on loopback without tor.") from None
+    click.echo(f"public onion (requesters): http://{services['public'].address}/")
+    click.echo(f"staff onion (volunteers, operators, client authorization): "
+               f"http://{services['staff'].address}/")
+    if first_key:
+        click.echo("\nNo staff device could reach the staff onion yet, so one key was made. "
+                   "It is shown once:\n")
+        click.echo(first_key)
+    click.echo("add more staff devices with: python run.py staff-key add NAME")
+    progress = onions.wait_for_bootstrap(config.bootstrap_wait_seconds)
+    if progress is not None and not progress.done:
+        click.echo(f"tor cannot reach the network yet (bootstrapped {progress.percent}%). "
+                   "Haven keeps serving; the addresses work as soon as tor gets through.")
+    stop = threading.Event()
+    pid_path(config).write_text(f"{os.getpid()}\n")
+    try:
+        _background(config, stop, onions)
+        click.echo("serving; press Ctrl-C to stop")
+        _wait_for_stop(stop, on_reload=onions.reload)
+    finally:
+        onions.stop()
+        served.close()
+        pid_path(config).unlink(missing_ok=True)
+    click.echo("stopped; both onion services are removed")
+
+
+def _first_staff_key(config: Config) -> str | None:
+    """On a first start, a staff key for the operator's own device."""
+    conn, _ = maintenance.open_existing(config)
+    try:
+        if onion_keys.clients(conn):
+            return None
+        return add_staff_key(conn, "first-device")
+    finally:
+        conn.close()
+
+
+def _background(config: Config, stop: threading.Event, onions: OnionServices | None) -> None:
+    threading.Thread(target=_purge_daily, args=(config, stop), daemon=True,
+                     name="haven-retention").start()
+    if onions is not None:
+        threading.Thread(target=_status_loop, args=(onions, stop), daemon=True,
+                         name="haven-status").start()
 
 
 def _purge_daily(config: Config, stop: threading.Event) -> None:
@@ -93,14 +168,34 @@ def _purge_daily(config: Config, stop: threading.Event) -> None:
         stop.wait(24 * 3600)
 
 
-def _wait_for_stop(stop: threading.Event) -> None:
+def _status_loop(onions: OnionServices, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            onions.write_status()
+        except OSError as error:
+            click.echo(f"cannot write the status file: {error.strerror}", err=True)
+        stop.wait(STATUS_EVERY_SECONDS)
+
+
+def _wait_for_stop(stop: threading.Event, on_reload: Callable[[], None] | None) -> None:
+    reload_wanted = threading.Event()
+
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
+    def on_hangup(_signum: int, _frame: FrameType | None) -> None:
+        reload_wanted.set()
+
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    while not stop.wait(1):
-        pass
+    signal.signal(signal.SIGHUP, on_hangup)
+    while not stop.wait(0.5):
+        if reload_wanted.is_set() and on_reload is not None:
+            reload_wanted.clear()
+            try:
+                on_reload()
+            except (TorConfigError, HavenError) as error:
+                click.echo(f"reload failed: {error}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,6 +51,17 @@ class Config:
     volunteer_lifetime_minutes: int = 8 * 60
     # Requests and threads untouched this many days are purged.
     retention_days: int = 90
+    # An operator's running tor to attach to (control socket path or
+    # host:port); unset means Haven launches its own tor.
+    tor_control: str | None = None
+    # Extra torrc lines for Haven's own tor, e.g. bridges where tor is
+    # blocked: HAVEN_TOR_OPTIONS="UseBridges 1; Bridge obfs4 ...".
+    tor_options: tuple[tuple[str, str], ...] = ()
+    # Tor's onion-service proof-of-work queue (tor's own defaults).
+    pow_queue_rate: int = 250
+    pow_queue_burst: int = 2500
+    # How long `python run.py` shows bootstrap progress before serving on.
+    bootstrap_wait_seconds: int = 60
     # The tests turn this off only for the test client, never for a server.
     csrf_enabled: bool = True
     testing: bool = False
@@ -88,6 +99,11 @@ class Config:
             kdf_memlimit_kib=_int(env, "HAVEN_KDF_MEMLIMIT_KIB", 256 * 1024),
             kdf_concurrency=_int(env, "HAVEN_KDF_CONCURRENCY", 2),
             retention_days=_int(env, "HAVEN_RETENTION_DAYS", 90),
+            tor_control=env.get("HAVEN_TOR_CONTROL") or None,
+            tor_options=_tor_options(env.get("HAVEN_TOR_OPTIONS", "")),
+            pow_queue_rate=_int(env, "HAVEN_POW_QUEUE_RATE", 250),
+            pow_queue_burst=_int(env, "HAVEN_POW_QUEUE_BURST", 2500),
+            bootstrap_wait_seconds=_int(env, "HAVEN_BOOTSTRAP_WAIT", 60),
         )
         config.validate()
         return config
@@ -117,6 +133,9 @@ class Config:
             ("HAVEN_KDF_OPSLIMIT", self.kdf_opslimit, 1),
             ("HAVEN_KDF_CONCURRENCY", self.kdf_concurrency, 1),
             ("HAVEN_RETENTION_DAYS", self.retention_days, 1),
+            ("HAVEN_POW_QUEUE_RATE", self.pow_queue_rate, 0),
+            ("HAVEN_POW_QUEUE_BURST", self.pow_queue_burst, 0),
+            ("HAVEN_BOOTSTRAP_WAIT", self.bootstrap_wait_seconds, 0),
             ("HAVEN_KDF_MEMLIMIT_KIB", self.kdf_memlimit_kib, 8),
         ):
             if value < low:
@@ -141,6 +160,18 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number") from None
+
+
+def _tor_options(text: str) -> tuple[tuple[str, str], ...]:
+    options = []
+    for entry in text.split(";"):
+        name, _, value = entry.strip().partition(" ")
+        if not name:
+            continue
+        if not name.isalnum() or not value.strip():
+            raise ConfigError("HAVEN_TOR_OPTIONS takes 'Option value' pairs separated by ';'")
+        options.append((name, value.strip()))
+    return tuple(options)
 
 
 def ensure_instance(config: Config) -> Path:

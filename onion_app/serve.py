@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -28,6 +29,8 @@ class Served:
 
     def address(self, role: str) -> str:
         server = self.servers[role]
+        if server.adj.unix_socket:
+            return f"unix:{server.adj.unix_socket}"
         return f"http://{server.effective_host}:{server.effective_port}/"
 
     def close(self) -> None:
@@ -40,23 +43,36 @@ class Served:
                 channel.close()
         for thread in self.threads:
             thread.join(timeout=5)
+        for server in self.servers.values():
+            if server.adj.unix_socket:
+                Path(server.adj.unix_socket).unlink(missing_ok=True)
 
 
-def start(apps: dict[str, Flask], host: str, ports: dict[str, int]) -> Served:
-    """Starts one waitress server per app, each in its own thread.
+def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None,
+          sockets: dict[str, Path] | None = None) -> Served:
+    """Starts one waitress server per app, each in its own thread, listening on
+    a loopback port or (for tor) a unix socket only this user can open.
 
     :returns: the running servers; the caller stops them with ``close()``
-    :raises OSError: if a port cannot be bound
+    :raises OSError: if a port or socket cannot be bound
     """
     servers: dict[str, Any] = {}
     for role, app in apps.items():
         config = app.config["HAVEN"]
+        where: dict[str, Any]
+        if sockets is not None:
+            # A socket left by a killed Haven would make the bind fail.
+            sockets[role].unlink(missing_ok=True)
+            where = {"unix_socket": str(sockets[role]), "unix_socket_perms": "600"}
+        else:
+            where = {"host": host, "port": (ports or {})[role]}
         servers[role] = create_server(
-            app, host=host, port=ports[role], threads=THREADS, map={},
+            app, threads=THREADS, map={},
             ident="",  # no Server header
             max_request_body_size=config.max_content_length,
             clear_untrusted_proxy_headers=True,
             expose_tracebacks=False,
+            **where,
         )
     served = Served(servers)
     for role, server in servers.items():

@@ -79,3 +79,10 @@ def test_instance_that_is_a_file_is_refused(tmp_path: Path) -> None:
     config = Config.from_env({"HAVEN_INSTANCE": str(tmp_path / "inst")})
     with pytest.raises(ConfigError, match="not a folder"):
         ensure_instance(config)
+
+
+def test_tor_options_are_pairs() -> None:
+    config = Config.from_env({"HAVEN_TOR_OPTIONS": "DisableNetwork 1; UseBridges 1;"})
+    assert config.tor_options == (("DisableNetwork", "1"), ("UseBridges", "1"))
+    with pytest.raises(ConfigError, match="HAVEN_TOR_OPTIONS"):
+        Config.from_env({"HAVEN_TOR_OPTIONS": "Evil\nLine 1"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
 
 from nacl.bindings import crypto_scalarmult_ed25519_base_noclamp
 from nacl.exceptions import RuntimeError as NaclRuntimeError
@@ -45,6 +46,23 @@ def parse_service_key(key: str) -> bytes:
             f"service key must be {SERVICE_KEY_SIZE} bytes, this one is {len(raw)}"
         )
     return raw
+
+
+def new_service_key() -> str:
+    """Make a new onion service key here, as tor's ``NEW:ED25519-V3`` would.
+
+    Lets Haven know a service's address before tor runs (to print a staff
+    key line, or to rotate an address while Haven is stopped).  The
+    expanded key is SHA-512 of a random seed with the ed25519 clamping
+    applied to its first half, which is how tor expands a seed.
+
+    :returns: ``ED25519-V3:<base64>`` of the 64-byte expanded secret key
+    """
+    digest = bytearray(hashlib.sha512(secrets.token_bytes(32)).digest())
+    digest[0] &= 248
+    digest[31] &= 63
+    digest[31] |= 64
+    return f"{SERVICE_KEY_TYPE}:{base64.b64encode(bytes(digest)).decode('ascii')}"
 
 
 def service_id_from_key(key: str) -> str:

@@ -14,7 +14,7 @@ import contextlib
 import datetime
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import stem.control
@@ -26,6 +26,8 @@ from tor_config.onion import (
     OnionService,
     ServiceSpec,
     Warn,
+    add_service,
+    cut_connections,
     publish,
     remove_service,
     running_services,
@@ -113,6 +115,38 @@ class Watchdog:
         """Replace a service's spec (e.g. after a revocation), for future recoveries."""
         with self._lock:
             self._specs[spec.name] = spec
+
+    def replace_service(self, spec: ServiceSpec) -> OnionService | None:
+        """Publish a changed service now (new client keys, or a new key after a
+        rotation) and keep it for future recoveries.
+
+        The old service is removed and every connection to it cut: an open
+        circuit outlives a re-add, so without this a revoked device, or a
+        visitor of a retired address, would stay connected.
+
+        :returns: the running service, or None if tor is being recovered (the
+          recovery publishes the new spec)
+
+        :raises OnionServiceError: if tor refuses the new service
+        :raises ControlError: if the control connection fails
+        """
+        with self._lock:
+            self._specs[spec.name] = spec
+            controller = self._controller
+            if controller is None:
+                return None
+            previous = self._services.get(spec.name)
+            key = spec.key or self._keystore.get(spec.name) or (
+                previous.key if previous is not None else None)
+            if previous is not None:
+                remove_service(controller, previous.service_id, missing_ok=True)
+            service = add_service(controller, replace(spec, key=key), self._on_warning)
+            if service.key != self._keystore.get(spec.name):
+                self._keystore.put(spec.name, service.key)
+            if previous is not None:
+                cut_connections(controller, previous.service_id)
+            self._services[spec.name] = service
+            return service
 
     def start(self) -> dict[str, OnionService]:
         """Open tor, publish every service, and start watching.

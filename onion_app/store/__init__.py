@@ -46,9 +46,10 @@ def close_db(_exc: BaseException | None = None) -> None:
 
 def init_app(app: Flask) -> None:
     """Registers the teardown and the database CLI commands."""
+    from onion_app.onion_commands import COMMANDS as ONION_COMMANDS
     from onion_app.operator.commands import COMMANDS as OPERATOR_COMMANDS
     from onion_app.store.commands import COMMANDS
 
     app.teardown_appcontext(close_db)
-    for command in (*COMMANDS, *OPERATOR_COMMANDS):
+    for command in (*COMMANDS, *OPERATOR_COMMANDS, *ONION_COMMANDS):
         app.cli.add_command(command)

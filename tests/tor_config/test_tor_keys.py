@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tor_config.control import HavenController
 from tor_config.errors import InvalidClientKey, InvalidOnionAddress, InvalidServiceKey
 from tor_config.keys import (
     base32_to_base64,
@@ -118,3 +120,16 @@ def test_bad_client_keys_are_refused(
 ) -> None:
     with pytest.raises(InvalidClientKey, match=words):
         convert(key)
+
+
+@pytest.mark.tor
+def test_a_locally_made_key_is_one_tor_accepts(controller: HavenController,
+                                               short_dir: Path) -> None:
+    from tor_config.keys import new_service_key
+    from tor_config.onion import ServiceSpec, add_service
+
+    key = new_service_key()
+    expected = service_id_from_key(key)
+    service = add_service(controller, ServiceSpec("public", f"unix:{short_dir}/p.sock", key=key))
+    assert service.service_id == expected
+    assert new_service_key() != key

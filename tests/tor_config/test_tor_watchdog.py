@@ -103,3 +103,38 @@ def test_lost_tor_is_reported_once_and_retried(short_dir: Path, specs: list[Serv
     finally:
         watchdog.stop()
         stop_process(process)
+
+
+@pytest.mark.tor
+def test_replace_service_publishes_a_change_and_retires_the_old(
+    short_dir: Path, specs: list[ServiceSpec]
+) -> None:
+    from tor_config.client_auth import generate_client_keys
+    from tor_config.keys import new_service_key, service_id_from_key
+
+    keystore = MemoryKeyStore()
+    source = LaunchedTor(short_dir / "tor", OFFLINE)
+    watchdog = Watchdog(source, specs, keystore, lambda _event: None, interval=60)
+    try:
+        before = watchdog.start()
+        staff = next(s for s in specs if s.name == "staff")
+        more = replace(staff, client_keys=(*staff.client_keys, generate_client_keys().public))
+        updated = watchdog.replace_service(more)
+        assert updated is not None
+        assert updated.service_id == before["staff"].service_id  # same address
+        assert len(updated.client_keys) == 2
+        public = next(s for s in specs if s.name == "public")
+        new_key = new_service_key()
+        rotated = watchdog.replace_service(replace(public, key=new_key))
+        assert rotated is not None
+        assert rotated.service_id == service_id_from_key(new_key)
+        controller = watchdog.controller
+        assert controller is not None
+        listed = running_services(controller)
+        assert rotated.service_id in listed
+        assert before["public"].service_id not in listed
+        assert keystore.get("public") == new_key
+        assert watchdog.services["public"].service_id == rotated.service_id
+    finally:
+        watchdog.stop(remove_services=True)
+        source.stop()

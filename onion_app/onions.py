@@ -1,0 +1,175 @@
+"""Haven's two onion services while the server runs: specs, watchdog, reload, status.
+
+The glue between ``tor_config`` (which knows tor) and the store (which keeps
+the keys): specs are built from the database on start and again on SIGHUP,
+so ``python run.py staff-key``/``onion rotate`` take effect in a running
+Haven; watchdog events go to the audit log; a status file (days, never
+times) lets ``python run.py status`` report without a second controller.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from onion_app.config import Config
+from onion_app.store import onion_keys, staff
+from onion_app.store.maintenance import open_existing
+from tor_config.bootstrap import BootstrapProgress, wait_for_bootstrap
+from tor_config.control import AttachedTor, parse_control_address
+from tor_config.errors import TorConfigError
+from tor_config.onion import OnionService, ServiceSpec
+from tor_config.pow import PowSettings
+from tor_config.process import LaunchedTor
+from tor_config.status import DescriptorLog, TorStatus, tor_status
+from tor_config.watchdog import Watchdog, WatchdogEvent
+
+ROLES = ("public", "staff")
+Say = Callable[[str], None]
+
+
+def socket_path(config: Config, role: str) -> Path:
+    """Where an app listens for tor: a unix socket (0600) in the instance folder."""
+    return config.instance_path / f"{role}.sock"
+
+
+def status_path(config: Config) -> Path:
+    return config.instance_path / "tor-status.json"
+
+
+def pid_path(config: Config) -> Path:
+    return config.instance_path / "haven.pid"
+
+
+def build_specs(config: Config) -> dict[str, ServiceSpec]:
+    """Both services as the database describes them now.
+
+    :raises StoreError: if the database cannot be opened
+    """
+    conn, _ = open_existing(config)
+    try:
+        client_keys = tuple(public for _, public, _ in onion_keys.clients(conn))
+        keys = {role: onion_keys.service_key(conn, role) for role in ROLES}
+    finally:
+        conn.close()
+    return {
+        "public": ServiceSpec("public", f"unix:{socket_path(config, 'public')}",
+                              key=keys["public"],
+                              pow=PowSettings(config.pow_queue_rate, config.pow_queue_burst)),
+        "staff": ServiceSpec("staff", f"unix:{socket_path(config, 'staff')}",
+                             key=keys["staff"], client_keys=client_keys),
+    }
+
+
+def audit_event(config: Config, action: str, detail: str = "") -> None:
+    """Writes a tor event to the audit log from any thread (its own connection)."""
+    conn, _ = open_existing(config)
+    try:
+        staff.audit(conn, "system", action, detail)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+class OnionServices:
+    """Starts tor (or attaches), publishes both services, keeps them up."""
+
+    def __init__(self, config: Config, say: Say) -> None:
+        self.config = config
+        self.say = say
+        self.descriptors = DescriptorLog()
+        if config.tor_control:
+            self.source: AttachedTor | LaunchedTor = AttachedTor(
+                parse_control_address(config.tor_control))
+        else:
+            extra: dict[str, list[str]] = {}
+            for name, value in config.tor_options:
+                extra.setdefault(name, []).append(value)
+            self.source = LaunchedTor(config.instance_path / "tor", extra_options=extra)
+        self.specs = build_specs(config)
+        self.watchdog = Watchdog(
+            self.source, self.specs.values(), onion_keys.DatabaseKeyStore(config),
+            self._on_event, on_controller=self.descriptors.attach, on_warning=self._warn)
+        self._lock = threading.Lock()
+
+    def start(self) -> dict[str, OnionService]:
+        """Opens tor and publishes both services.
+
+        :returns: the running services by role
+        :raises TorConfigError: with a sentence for the operator
+        """
+        return self.watchdog.start()
+
+    def wait_for_bootstrap(self, timeout: float) -> BootstrapProgress | None:
+        controller = self.watchdog.controller
+        if controller is None:
+            return None
+        return wait_for_bootstrap(controller, timeout,
+                                  lambda progress: self.say(f"tor: {progress}"))
+
+    def reload(self) -> None:
+        """Applies what the CLI changed in the database: client keys, rotations."""
+        with self._lock:
+            fresh = build_specs(self.config)
+            for role, spec in fresh.items():
+                old = self.specs[role]
+                if (spec.key, spec.client_keys) == (old.key, old.client_keys):
+                    continue
+                self.specs[role] = spec
+                service = self.watchdog.replace_service(spec)
+                if service is not None:
+                    self.say(f"{role} onion service updated: {service.address}")
+                    audit_event(self.config, f"tor: {role} service updated", service.address)
+            self.write_status()
+
+    def status(self) -> TorStatus | None:
+        controller = self.watchdog.controller
+        if controller is None:
+            return None
+        return tor_status(controller, self.watchdog.services.values(), self.descriptors)
+
+    def write_status(self) -> None:
+        """Writes the status file for ``python run.py status`` (0600, days only)."""
+        try:
+            current = self.status()
+        except TorConfigError as error:
+            current = None
+            problem = str(error)
+        else:
+            problem = ""
+        data = {"running": current is not None, "problem": problem,
+                "status": _jsonable(asdict(current)) if current is not None else None}
+        path = status_path(self.config)
+        partial = path.with_suffix(".partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(partial, path)
+
+    def stop(self) -> None:
+        """Removes both services and stops a tor Haven launched."""
+        self.watchdog.stop(remove_services=True)
+        if isinstance(self.source, LaunchedTor):
+            self.source.stop()
+        status_path(self.config).unlink(missing_ok=True)
+
+    def _on_event(self, event: WatchdogEvent) -> None:
+        self.say(f"tor watchdog ({event.kind.replace('_', ' ')}): {event.detail}")
+        audit_event(self.config, f"tor: {event.kind}", event.detail)
+
+    def _warn(self, message: str) -> None:
+        self.say(f"warning: {message}")
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()  # a date: the status keeps days only
+    return value

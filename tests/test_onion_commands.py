@@ -1,0 +1,88 @@
+"""The onion commands through the CLI runner, with Haven stopped."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+from onion_app.config import Config
+from onion_app.store import maintenance, onion_keys
+from tor_config.client_auth import public_key_for
+
+LINE = re.compile(r"^([a-z2-7]{56}):descriptor:x25519:([A-Z2-7]{52})$", re.M)
+
+
+def test_staff_key_add_prints_the_line_once_and_stores_only_the_public_half(
+        staff_app: Flask, initialised: Config) -> None:
+    runner = staff_app.test_cli_runner()
+    result = runner.invoke(args=["staff-key", "add", "laptop"])
+    assert result.exit_code == 0, result.output
+    found = LINE.search(result.output)
+    assert found, result.output
+    assert "Haven is not running" in result.output
+    conn, _ = maintenance.open_existing(initialised)
+    [(name, public, _day)] = onion_keys.clients(conn)
+    staff_key = onion_keys.service_key(conn, "staff")
+    conn.close()
+    assert name == "laptop"
+    assert public == public_key_for(found.group(2))
+    assert staff_key is not None  # made now, so the address is known before tor runs
+    listed = runner.invoke(args=["staff-key", "list"])
+    assert "laptop  (added " in listed.output
+    assert found.group(2) not in listed.output
+
+
+def test_staff_key_names_and_duplicates(staff_app: Flask) -> None:
+    runner = staff_app.test_cli_runner()
+    assert runner.invoke(args=["staff-key", "add", "bad name!"]).exit_code != 0
+    assert runner.invoke(args=["staff-key", "add", "phone"]).exit_code == 0
+    again = runner.invoke(args=["staff-key", "add", "phone"])
+    assert again.exit_code != 0
+    assert "exists" in again.output
+
+
+def test_the_last_staff_key_cannot_be_revoked(staff_app: Flask) -> None:
+    runner = staff_app.test_cli_runner()
+    runner.invoke(args=["staff-key", "add", "one"])
+    last = runner.invoke(args=["staff-key", "revoke", "one"])
+    assert last.exit_code != 0
+    assert "open to anyone" in last.output
+    runner.invoke(args=["staff-key", "add", "two"])
+    assert runner.invoke(args=["staff-key", "revoke", "one"]).exit_code == 0
+    assert "no device named" in runner.invoke(args=["staff-key", "revoke", "one"]).output
+
+
+def test_rotate_asks_first_and_changes_the_address(staff_app: Flask,
+                                                   initialised: Config) -> None:
+    runner = staff_app.test_cli_runner()
+    declined = runner.invoke(args=["onion", "rotate", "public"], input="n\n")
+    assert declined.exit_code != 0
+    first = runner.invoke(args=["onion", "rotate", "public"], input="y\n")
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(args=["onion", "rotate", "public", "--yes"])
+    old = second.output.split("old public address: ")[1].split()[0]
+    new = second.output.split("new public address: ")[1].split()[0]
+    assert old in first.output
+    assert old != new
+    conn, _ = maintenance.open_existing(initialised)
+    log = [tuple(r) for r in conn.execute("SELECT actor, action, object FROM audit_log")]
+    conn.close()
+    assert ("cli", "rotated the public onion", new) in log
+
+
+def test_status_with_haven_stopped(staff_app: Flask) -> None:
+    result = staff_app.test_cli_runner().invoke(args=["status"])
+    assert result.exit_code == 0
+    assert "Haven: not running" in result.output
+    assert "public address: (made at first start)" in result.output
+
+
+def test_torrc_block(staff_app: Flask, initialised: Config) -> None:
+    result = staff_app.test_cli_runner().invoke(args=["torrc", "--service-dir", "/srv/tor"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    for line in ("Sandbox 1", "SafeLogging 1", "HiddenServiceDir /srv/tor/haven-public",
+                 "HiddenServicePoWDefensesEnabled 1",
+                 f"HiddenServicePort 80 unix:{initialised.instance_path / 'public.sock'}"):
+        assert line in text

@@ -1,0 +1,130 @@
+"""``python run.py`` with a real tor that has no network (DisableNetwork 1).
+
+Tor with DisableNetwork accepts ADD_ONION and answers with v3 addresses, and
+never touches the network: these tests run Haven's whole launch path offline.
+Instance folders live under a short /tmp path because a unix socket path must
+fit in 107 bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from onion_app.config import Config
+from onion_app.store import maintenance, onion_keys
+from tests.haven_process import ROOT, haven_env, run_command, running_haven
+
+pytestmark = pytest.mark.tor
+OFFLINE = {"HAVEN_TOR_OPTIONS": "DisableNetwork 1"}
+
+
+@pytest.fixture
+def instance() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="hav-", dir="/tmp"))
+    yield folder / "instance"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _tor_pids(instance: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if command and command[0].endswith(b"tor") and str(instance).encode() in b" ".join(command):
+            found.append(int(entry.name))
+    return found
+
+
+def _config(instance: Path) -> Config:
+    return Config.from_env({"HAVEN_INSTANCE": str(instance)})
+
+
+def test_run_publishes_both_services_and_cleans_up(instance: Path) -> None:
+    with running_haven(instance, **OFFLINE) as haven:
+        addresses = dict(haven.addresses)
+        assert haven.staff_private_key, haven.output()
+        assert "tor cannot reach the network yet" in haven.output()
+        assert _tor_pids(instance), "Haven's tor is not running"
+        for role in ("public", "staff"):
+            socket = instance / f"{role}.sock"
+            assert socket.is_socket()
+            assert socket.stat().st_mode & 0o777 == 0o600
+    assert haven.process.returncode == 0
+    assert "both onion services are removed" in haven.output()
+    deadline = time.monotonic() + 15
+    while _tor_pids(instance) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _tor_pids(instance), "Haven's tor outlived Haven"
+    # The keys are inside the encrypted database, never in tor's key files.
+    assert not list(instance.rglob("hs_ed25519_secret_key"))
+    conn, _ = maintenance.open_existing(_config(instance))
+    assert onion_keys.service_key(conn, "public")
+    assert [name for name, _, _ in onion_keys.clients(conn)] == ["first-device"]
+    conn.close()
+    with running_haven(instance, **OFFLINE) as again:
+        assert again.addresses == addresses  # stable addresses across restarts
+        assert again.staff_private_key is None  # the first key is shown once only
+
+
+def test_watchdog_brings_tor_back_with_the_same_addresses(instance: Path) -> None:
+    with running_haven(instance, **OFFLINE) as haven:
+        [pid] = _tor_pids(instance)
+        os.kill(pid, signal.SIGKILL)
+        haven.wait_for_line("tor watchdog (tor lost)", timeout=60)
+        haven.wait_for_line(f"(service restored): staff at {haven.addresses['staff']}",
+                            timeout=60)
+        assert _tor_pids(instance) not in ([], [pid])
+        status = run_command(instance, "status", **OFFLINE)
+        assert status.returncode == 0, status.stderr
+        for address in haven.addresses.values():
+            assert address in status.stdout
+    conn, _ = maintenance.open_existing(_config(instance))
+    actions = [row[0] for row in conn.execute("SELECT action FROM audit_log")]
+    conn.close()
+    assert "tor: tor_lost" in actions
+    assert "tor: service_restored" in actions
+
+
+def test_cli_changes_reach_the_running_haven(instance: Path) -> None:
+    with running_haven(instance, **OFFLINE) as haven:
+        old_public = haven.addresses["public"]
+        added = run_command(instance, "staff-key", "add", "laptop", **OFFLINE)
+        assert added.returncode == 0, added.stderr
+        assert "Applied to the running Haven." in added.stdout
+        haven.wait_for_line("staff onion service updated", timeout=30)
+        rotated = run_command(instance, "onion", "rotate", "public", "--yes", **OFFLINE)
+        assert rotated.returncode == 0, rotated.stderr
+        new_public = rotated.stdout.split("new public address: ")[1].split()[0]
+        assert new_public != old_public
+        haven.wait_for_line(f"public onion service updated: {new_public}", timeout=30)
+        status = run_command(instance, "status", **OFFLINE)
+        assert new_public in status.stdout
+        assert "PoW on" in status.stdout
+        assert "2 authorized devices" in status.stdout
+        revoked = run_command(instance, "staff-key", "revoke", "laptop", **OFFLINE)
+        assert revoked.returncode == 0, revoked.stderr
+
+
+def test_a_wrong_database_key_stops_before_tor(instance: Path) -> None:
+    assert run_command(instance, "init").returncode == 0
+    (instance / "db.key").write_text("cd" * 32 + "\n")
+    result = subprocess.run([sys.executable, str(ROOT / "run.py")],
+                            env=haven_env(instance, **OFFLINE), capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"Error: the key does not open {instance / 'haven.db'}"
+    assert not _tor_pids(instance)
