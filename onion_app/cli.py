@@ -32,6 +32,7 @@ from onion_app.store import maintenance, onion_keys
 from onion_app.store.commands import COMMANDS
 from onion_app.store.keys import display
 from tor_config.errors import TorConfigError
+from tor_config.onion import OnionService
 
 STATUS_EVERY_SECONDS = 30
 
@@ -89,10 +90,12 @@ def run_local(config: Config) -> None:
     click.echo(f"public (requesters): {served.address('public')}")
     click.echo(f"staff (volunteers, operators): {served.address('staff')}")
     click.echo("serving on loopback without tor; press Ctrl-C to stop")
-    stop = threading.Event()
+    stop, reload_wanted = _catch_signals()
     _background(config, stop, onions=None)
-    _wait_for_stop(stop, on_reload=None)
-    served.close()
+    try:
+        _serve_until_stopped(stop, reload_wanted, on_reload=None)
+    finally:
+        served.close()
     click.echo("stopped")
 
 
@@ -100,20 +103,43 @@ def run_onions(config: Config) -> None:
     """Serves both apps to tor and publishes both onion services, until stopped."""
     _prepare(config)
     first_key = _first_staff_key(config)
+    # Signals are caught from here on, so Ctrl-C while tor starts still
+    # removes the services and stops tor rather than leaving them behind.
+    stop, reload_wanted = _catch_signals()
     apps = {role: create_app(role, config) for role in ROLES}
     try:
         served = serve.start(apps, config.host,
                              sockets={role: socket_path(config, role) for role in ROLES})
     except OSError as error:
         raise click.ClickException(f"cannot open the app sockets: {error.strerror}") from None
+    onions: OnionServices | None = None
     try:
-        onions = OnionServices(config, click.echo)
-        services = onions.start()
-    except (TorConfigError, HavenError) as error:
+        try:
+            onions = OnionServices(config, click.echo)
+            services = onions.start()
+        except (TorConfigError, HavenError) as error:
+            raise click.ClickException(
+                f"tor could not publish Haven: {error}. Check that tor is installed (make "
+                "run installs it), or use --local to serve on loopback without tor.") from None
+        _announce(services, first_key)
+        progress = onions.wait_for_bootstrap(config.bootstrap_wait_seconds, stop)
+        if progress is not None and not progress.done and not stop.is_set():
+            click.echo(f"tor cannot reach the network yet (bootstrapped {progress.percent}%). "
+                       "Haven keeps serving; the addresses work as soon as tor gets through.")
+        pid_path(config).write_text(f"{os.getpid()}\n")
+        _background(config, stop, onions)
+        if not stop.is_set():
+            click.echo("serving; press Ctrl-C to stop")
+        _serve_until_stopped(stop, reload_wanted, onions.reload)
+    finally:
+        pid_path(config).unlink(missing_ok=True)
+        if onions is not None:
+            onions.stop()
         served.close()
-        raise click.ClickException(
-            f"tor could not publish Haven: {error}. Check that tor is installed "
-            "(make run installs it), or use --local to serve on loopback without tor.") from None
+    click.echo("stopped; both onion services are removed")
+
+
+def _announce(services: dict[str, OnionService], first_key: str | None) -> None:
     click.echo(f"public onion (requesters): http://{services['public'].address}/")
     click.echo(f"staff onion (volunteers, operators, client authorization): "
                f"http://{services['staff'].address}/")
@@ -122,21 +148,6 @@ def run_onions(config: Config) -> None:
                    "It is shown once:\n")
         click.echo(first_key)
     click.echo("add more staff devices with: python run.py staff-key add NAME")
-    progress = onions.wait_for_bootstrap(config.bootstrap_wait_seconds)
-    if progress is not None and not progress.done:
-        click.echo(f"tor cannot reach the network yet (bootstrapped {progress.percent}%). "
-                   "Haven keeps serving; the addresses work as soon as tor gets through.")
-    stop = threading.Event()
-    pid_path(config).write_text(f"{os.getpid()}\n")
-    try:
-        _background(config, stop, onions)
-        click.echo("serving; press Ctrl-C to stop")
-        _wait_for_stop(stop, on_reload=onions.reload)
-    finally:
-        onions.stop()
-        served.close()
-        pid_path(config).unlink(missing_ok=True)
-    click.echo("stopped; both onion services are removed")
 
 
 def _first_staff_key(config: Config) -> str | None:
@@ -177,21 +188,29 @@ def _status_loop(onions: OnionServices, stop: threading.Event) -> None:
         stop.wait(STATUS_EVERY_SECONDS)
 
 
-def _wait_for_stop(stop: threading.Event, on_reload: Callable[[], None] | None) -> None:
-    reload_wanted = threading.Event()
+def _catch_signals() -> tuple[threading.Event, threading.Event]:
+    """SIGINT/SIGTERM set the first event (stop); SIGHUP the second (reload)."""
+    stop, reload_wanted = threading.Event(), threading.Event()
 
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+    def on_stop(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
     def on_hangup(_signum: int, _frame: FrameType | None) -> None:
         reload_wanted.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_stop)
+    signal.signal(signal.SIGTERM, on_stop)
     signal.signal(signal.SIGHUP, on_hangup)
+    return stop, reload_wanted
+
+
+def _serve_until_stopped(stop: threading.Event, reload_wanted: threading.Event,
+                         on_reload: Callable[[], None] | None) -> None:
     while not stop.wait(0.5):
-        if reload_wanted.is_set() and on_reload is not None:
+        if reload_wanted.is_set():
             reload_wanted.clear()
+            if on_reload is None:
+                continue
             try:
                 on_reload()
             except (TorConfigError, HavenError) as error:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 from onion_app.config import Config
 from onion_app.store import onion_keys, staff
 from onion_app.store.maintenance import open_existing
-from tor_config.bootstrap import BootstrapProgress, wait_for_bootstrap
+from tor_config.bootstrap import BootstrapProgress, bootstrap_progress
 from tor_config.control import AttachedTor, parse_control_address
 from tor_config.errors import TorConfigError
 from tor_config.onion import OnionService, ServiceSpec
@@ -104,12 +105,24 @@ class OnionServices:
         """
         return self.watchdog.start()
 
-    def wait_for_bootstrap(self, timeout: float) -> BootstrapProgress | None:
-        controller = self.watchdog.controller
-        if controller is None:
-            return None
-        return wait_for_bootstrap(controller, timeout,
-                                  lambda progress: self.say(f"tor: {progress}"))
+    def wait_for_bootstrap(self, timeout: float,
+                           stop: threading.Event) -> BootstrapProgress | None:
+        """Shows bootstrap progress until done, ``timeout`` or ``stop``.
+
+        :returns: the last reading, or None if tor is being recovered
+        """
+        deadline = time.monotonic() + timeout
+        last: BootstrapProgress | None = None
+        while True:
+            controller = self.watchdog.controller
+            if controller is None:
+                return last
+            current = bootstrap_progress(controller)
+            if current != last:
+                self.say(f"tor: {current}")
+            last = current
+            if current.done or time.monotonic() >= deadline or stop.wait(0.5):
+                return last
 
     def reload(self) -> None:
         """Applies what the CLI changed in the database: client keys, rotations."""

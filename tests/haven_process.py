@@ -47,8 +47,10 @@ class Haven:
 
 
 @contextmanager
-def running_haven(instance: Path, timeout: float = 60.0, **env: str) -> Iterator[Haven]:
-    """Starts ``python run.py`` and yields once it printed both onion addresses."""
+def running_haven(instance: Path, timeout: float = 60.0, ready: str = "serving;",
+                  **env: str) -> Iterator[Haven]:
+    """Starts ``python run.py`` and yields once it printed both onion addresses
+    and then a line containing ``ready``."""
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "run.py")], env=haven_env(instance, **env),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -70,7 +72,7 @@ def running_haven(instance: Path, timeout: float = 60.0, **env: str) -> Iterator
                     haven.addresses[match.group(1)] = match.group(2)
                 if match := PRIVATE_KEY.match(line):
                     haven.staff_private_key = match.group(1)
-            if len(haven.addresses) == 2 and any("serving;" in line for line in haven.lines):
+            if len(haven.addresses) == 2 and any(ready in line for line in haven.lines):
                 break
             time.sleep(0.1)
         else:

@@ -128,3 +128,14 @@ def test_a_wrong_database_key_stops_before_tor(instance: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == f"Error: the key does not open {instance / 'haven.db'}"
     assert not _tor_pids(instance)
+
+
+def test_stopping_while_tor_starts_leaves_nothing_behind(instance: Path) -> None:
+    """SIGTERM as soon as the addresses appear, during the bootstrap wait."""
+    with running_haven(instance, ready="tor: 0%", **OFFLINE, HAVEN_BOOTSTRAP_WAIT="30") as haven:
+        haven.process.send_signal(signal.SIGTERM)
+        haven.process.wait(timeout=30)
+    assert haven.process.returncode == 0
+    assert not _tor_pids(instance)  # stopped by Haven itself, not by tor's owner check
+    assert not (instance / "haven.pid").exists()
+    assert not (instance / "public.sock").exists()
