@@ -19,17 +19,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nacl.public import PrivateKey  # noqa: E402
+from nacl.public import PrivateKey
 
-from onion_app import auth, create_app, sealing  # noqa: E402
-from onion_app.config import Config  # noqa: E402
-from onion_app.store import caseload, maintenance, staff  # noqa: E402
-from onion_app.store import requests as rows  # noqa: E402
-from onion_app.taxonomy import LANGUAGES, SKILLS  # noqa: E402
+from onion_app import auth, create_app, sealing
+from onion_app.config import Config
+from onion_app.store import caseload, maintenance, staff
+from onion_app.store import requests as rows
+from onion_app.taxonomy import LANGUAGES, SKILLS
 
 
 def build(config: Config, n_requests: int, n_volunteers: int) -> tuple[int, PrivateKey]:
-    rng = random.Random(7)
+    rng = random.Random(7)  # noqa: S311  (spreading test data, not a secret)
     conn, _ = maintenance.open_existing(config)
     skills, languages = list(SKILLS), list(LANGUAGES)[:12]
     keys = []
