@@ -9,7 +9,6 @@ on ``app.cli``, so the tests drive them through ``app.test_cli_runner()``.
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 import threading
@@ -25,9 +24,10 @@ from onion_app.errors import HavenError
 from onion_app.factory import create_app
 from onion_app.onion_commands import COMMANDS as ONION_COMMANDS
 from onion_app.onion_commands import add_staff_key
-from onion_app.onions import ROLES, OnionServices, pid_path, socket_path
+from onion_app.onions import ROLES, OnionServices, socket_path
 from onion_app.operator.commands import COMMANDS as OPERATOR_COMMANDS
 from onion_app.operator.commands import purge_now
+from onion_app.running import InstanceLock
 from onion_app.store import maintenance, onion_keys
 from onion_app.store.commands import COMMANDS
 from onion_app.store.keys import display
@@ -78,15 +78,33 @@ def _prepare(config: Config) -> None:
             click.echo(f"its key is in {display(config.db_key_path)}: back it up, keep it apart")
 
 
+def _lock(config: Config) -> InstanceLock:
+    lock = InstanceLock(config)
+    try:
+        lock.acquire()
+    except HavenError as error:
+        raise click.ClickException(str(error)) from None
+    return lock
+
+
 def run_local(config: Config) -> None:
     """Serves both apps on loopback ports, without tor, until Ctrl-C or SIGTERM."""
     _prepare(config)
+    lock = _lock(config)
+    try:
+        _serve_local(config)
+    finally:
+        lock.release()
+
+
+def _serve_local(config: Config) -> None:
     apps = {role: create_app(role, config) for role in ROLES}
     try:
         served = serve.start(apps, config.host,
                              ports={"public": config.public_port, "staff": config.staff_port})
     except OSError as error:
-        raise click.ClickException(f"cannot listen on {config.host}: {error.strerror}") from None
+        raise click.ClickException(f"cannot listen on {config.host}: "
+                                   f"{error.strerror or error}") from None
     click.echo(f"public (requesters): {served.address('public')}")
     click.echo(f"staff (volunteers, operators): {served.address('staff')}")
     click.echo("serving on loopback without tor; press Ctrl-C to stop")
@@ -102,16 +120,32 @@ def run_local(config: Config) -> None:
 def run_onions(config: Config) -> None:
     """Serves both apps to tor and publishes both onion services, until stopped."""
     _prepare(config)
-    first_key = _first_staff_key(config)
-    # Signals are caught from here on, so Ctrl-C while tor starts still
-    # removes the services and stops tor rather than leaving them behind.
-    stop, reload_wanted = _catch_signals()
+    # Held before anything else, so a second start cannot touch the sockets,
+    # the tor or the pid of the Haven already serving this instance.
+    lock = _lock(config)
+    try:
+        first_key = _first_staff_key(config)
+        if first_key:
+            click.echo("No staff device could reach the staff onion yet, so one key was made. "
+                       "It is shown once:\n")
+            click.echo(first_key)
+        # Signals are caught from here on, so Ctrl-C while tor starts still
+        # removes the services and stops tor rather than leaving them behind.
+        stop, reload_wanted = _catch_signals()
+        _serve_onions(config, stop, reload_wanted)
+    finally:
+        lock.release()
+    click.echo("stopped; both onion services are removed")
+
+
+def _serve_onions(config: Config, stop: threading.Event, reload_wanted: threading.Event) -> None:
     apps = {role: create_app(role, config) for role in ROLES}
     try:
         served = serve.start(apps, config.host,
                              sockets={role: socket_path(config, role) for role in ROLES})
     except OSError as error:
-        raise click.ClickException(f"cannot open the app sockets: {error.strerror}") from None
+        raise click.ClickException(f"cannot open the app sockets in {config.instance_path}: "
+                                   f"{error.strerror or error}") from None
     onions: OnionServices | None = None
     try:
         try:
@@ -121,32 +155,29 @@ def run_onions(config: Config) -> None:
             raise click.ClickException(
                 f"tor could not publish Haven: {error}. Check that tor is installed (make "
                 "run installs it), or use --local to serve on loopback without tor.") from None
-        _announce(services, first_key)
+        _announce(services)
         progress = onions.wait_for_bootstrap(config.bootstrap_wait_seconds, stop)
         if progress is not None and not progress.done and not stop.is_set():
             click.echo(f"tor cannot reach the network yet (bootstrapped {progress.percent}%). "
                        "Haven keeps serving; the addresses work as soon as tor gets through.")
-        pid_path(config).write_text(f"{os.getpid()}\n")
+        # Whatever the CLI changed while tor was starting applies now.
+        reload_wanted.set()
         _background(config, stop, onions)
         if not stop.is_set():
             click.echo("serving; press Ctrl-C to stop")
         _serve_until_stopped(stop, reload_wanted, onions.reload)
     finally:
-        pid_path(config).unlink(missing_ok=True)
-        if onions is not None:
-            onions.stop()
-        served.close()
-    click.echo("stopped; both onion services are removed")
+        try:
+            if onions is not None:
+                onions.stop()
+        finally:
+            served.close()
 
 
-def _announce(services: dict[str, OnionService], first_key: str | None) -> None:
+def _announce(services: dict[str, OnionService]) -> None:
     click.echo(f"public onion (requesters): http://{services['public'].address}/")
     click.echo(f"staff onion (volunteers, operators, client authorization): "
                f"http://{services['staff'].address}/")
-    if first_key:
-        click.echo("\nNo staff device could reach the staff onion yet, so one key was made. "
-                   "It is shown once:\n")
-        click.echo(first_key)
     click.echo("add more staff devices with: python run.py staff-key add NAME")
 
 
@@ -213,8 +244,8 @@ def _serve_until_stopped(stop: threading.Event, reload_wanted: threading.Event,
                 continue
             try:
                 on_reload()
-            except (TorConfigError, HavenError) as error:
-                click.echo(f"reload failed: {error}", err=True)
+            except Exception as error:  # a failed reload must not stop serving
+                click.echo(f"reload failed, Haven keeps serving as before: {error}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:

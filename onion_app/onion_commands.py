@@ -20,11 +20,13 @@ from flask.cli import with_appcontext
 
 from onion_app.config import Config
 from onion_app.errors import HavenError
-from onion_app.onions import ROLES, build_specs, pid_path, status_path
+from onion_app.onions import ROLES, build_specs, status_path
+from onion_app.running import running_pid
 from onion_app.store import onion_keys, staff
 from onion_app.store.connection import Connection
 from onion_app.store.maintenance import open_existing
 from tor_config.client_auth import generate_client_keys, install_instructions
+from tor_config.errors import TorConfigError
 from tor_config.keys import new_service_key, onion_address, service_id_from_key
 from tor_config.torrc import DEFAULT_SERVICE_ROOT, render_torrc
 
@@ -51,16 +53,6 @@ def ensure_service_key(conn: Connection, role: str) -> str:
         key = new_service_key()
         onion_keys.put_service_key(conn, role, key)
     return key
-
-
-def running_pid(config: Config) -> int | None:
-    """The pid of a running Haven for this instance, if there is one."""
-    try:
-        pid = int(pid_path(config).read_text().strip())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid
 
 
 def tell_running_haven(config: Config) -> str:
@@ -131,10 +123,15 @@ def staff_key_revoke(name: str) -> None:
     config = _config()
     conn = _open(config)
     try:
+        # Check and delete in one write transaction: two revokes at once must
+        # not both see two devices and leave none.
+        conn.execute("BEGIN IMMEDIATE")
         devices = [existing for existing, _, _ in onion_keys.clients(conn)]
         if name not in devices:
+            conn.rollback()
             raise click.ClickException(f"no device named {name}; see python run.py staff-key list")
         if len(devices) == 1:
+            conn.rollback()
             raise click.ClickException("refusing to revoke the last staff key: the staff onion "
                                        "would be open to anyone. Add another device first.")
         onion_keys.remove_client(conn, name)
@@ -165,6 +162,10 @@ def onion_rotate(role: str, yes: bool) -> None:
         old = onion_keys.service_key(conn, role)
         new = new_service_key()
         onion_keys.put_service_key(conn, role, new)
+        if old is not None:
+            # A tor Haven attaches to may still hold the old service (after a
+            # crash): the next start or reload removes it from there.
+            onion_keys.retire(conn, service_id_from_key(old))
         staff.audit(conn, "cli", f"rotated the {role} onion",
                     onion_address(service_id_from_key(new)))
         conn.commit()
@@ -217,6 +218,7 @@ def _format(status: dict[str, Any]) -> str:
             f"{service['name']}: {'running' if service['running'] else 'NOT RUNNING'}, "
             f"PoW {'on' if service['pow_enabled'] else 'off'}"
             + (f", {service['client_keys']} authorized devices" if service["client_keys"]
+               else ", NO CLIENT AUTHORIZATION: open to anyone" if service["name"] == "staff"
                else ""))
         for counts in service["uploads"]:
             lines.append(f"  {counts['day']}: {counts['uploaded']} descriptor uploads, "
@@ -232,7 +234,7 @@ def torrc_command(service_dir: Path) -> None:
     """Print a torrc block for running Haven behind the system tor."""
     try:
         click.echo(render_torrc(build_specs(_config()).values(), service_dir), nl=False)
-    except HavenError as error:
+    except (HavenError, TorConfigError) as error:
         raise click.ClickException(str(error)) from None
 
 

@@ -18,14 +18,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 from onion_app.config import Config
+from onion_app.errors import HavenError
 from onion_app.store import onion_keys, staff
 from onion_app.store.maintenance import open_existing
 from tor_config.bootstrap import BootstrapProgress, bootstrap_progress
 from tor_config.control import AttachedTor, parse_control_address
 from tor_config.errors import TorConfigError
-from tor_config.onion import OnionService, ServiceSpec
+from tor_config.onion import OnionService, ServiceSpec, cut_connections, remove_service
 from tor_config.pow import PowSettings
-from tor_config.process import LaunchedTor
+from tor_config.process import LaunchedTor, stop_orphan
 from tor_config.status import DescriptorLog, TorStatus, tor_status
 from tor_config.watchdog import Watchdog, WatchdogEvent
 
@@ -40,10 +41,6 @@ def socket_path(config: Config, role: str) -> Path:
 
 def status_path(config: Config) -> Path:
     return config.instance_path / "tor-status.json"
-
-
-def pid_path(config: Config) -> Path:
-    return config.instance_path / "haven.pid"
 
 
 def build_specs(config: Config) -> dict[str, ServiceSpec]:
@@ -95,15 +92,23 @@ class OnionServices:
         self.watchdog = Watchdog(
             self.source, self.specs.values(), onion_keys.DatabaseKeyStore(config),
             self._on_event, on_controller=self.descriptors.attach, on_warning=self._warn)
-        self._lock = threading.Lock()
+        # Reentrant: reload() writes the status file while holding it, and
+        # the status thread takes it for every write too.
+        self._lock = threading.RLock()
 
     def start(self) -> dict[str, OnionService]:
         """Opens tor and publishes both services.
 
         :returns: the running services by role
         :raises TorConfigError: with a sentence for the operator
+        :raises HavenError: if the staff onion would have no client keys
         """
-        return self.watchdog.start()
+        _refuse_open_staff(self.specs["staff"])
+        if isinstance(self.source, LaunchedTor) and stop_orphan(self.source.directory):
+            self.say("stopped a tor left running by an earlier Haven that did not exit cleanly")
+        services = self.watchdog.start()
+        self._remove_retired()
+        return services
 
     def wait_for_bootstrap(self, timeout: float,
                            stop: threading.Event) -> BootstrapProgress | None:
@@ -128,6 +133,7 @@ class OnionServices:
         """Applies what the CLI changed in the database: client keys, rotations."""
         with self._lock:
             fresh = build_specs(self.config)
+            _refuse_open_staff(fresh["staff"])
             for role, spec in fresh.items():
                 old = self.specs[role]
                 if (spec.key, spec.client_keys) == (old.key, old.client_keys):
@@ -137,7 +143,25 @@ class OnionServices:
                 if service is not None:
                     self.say(f"{role} onion service updated: {service.address}")
                     audit_event(self.config, f"tor: {role} service updated", service.address)
+            self._remove_retired()
             self.write_status()
+
+    def _remove_retired(self) -> None:
+        """Takes rotated-away addresses out of tor (an attached tor keeps
+        detached services across a Haven crash)."""
+        controller = self.watchdog.controller
+        if controller is None:
+            return
+        conn, _ = open_existing(self.config)
+        try:
+            retired = onion_keys.retired(conn)
+            for service_id in retired:
+                remove_service(controller, service_id, missing_ok=True)
+                cut_connections(controller, service_id)
+            onion_keys.forget_retired(conn, retired)
+            conn.commit()
+        finally:
+            conn.close()
 
     def status(self) -> TorStatus | None:
         controller = self.watchdog.controller
@@ -158,17 +182,25 @@ class OnionServices:
                 "status": _jsonable(asdict(current)) if current is not None else None}
         path = status_path(self.config)
         partial = path.with_suffix(".partial")
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(partial, path)
+        with self._lock:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(partial, path)
 
     def stop(self) -> None:
-        """Removes both services and stops a tor Haven launched."""
-        self.watchdog.stop(remove_services=True)
-        if isinstance(self.source, LaunchedTor):
-            self.source.stop()
-        status_path(self.config).unlink(missing_ok=True)
+        """Removes both services and stops a tor Haven launched; each step runs
+        even if the one before failed (a dead tor cannot remove services)."""
+        try:
+            self.watchdog.stop(remove_services=True)
+        except TorConfigError as error:
+            self.say(f"could not remove the onion services from tor: {error}")
+        finally:
+            try:
+                if isinstance(self.source, LaunchedTor):
+                    self.source.stop()
+            finally:
+                status_path(self.config).unlink(missing_ok=True)
 
     def _on_event(self, event: WatchdogEvent) -> None:
         self.say(f"tor watchdog ({event.kind.replace('_', ' ')}): {event.detail}")
@@ -176,6 +208,12 @@ class OnionServices:
 
     def _warn(self, message: str) -> None:
         self.say(f"warning: {message}")
+
+
+def _refuse_open_staff(spec: ServiceSpec) -> None:
+    if not spec.client_keys:
+        raise HavenError("the staff onion has no client keys and would be open to anyone: "
+                         "add one with python run.py staff-key add NAME")
 
 
 def _jsonable(value: object) -> object:

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from onion_app.config import Config
+from onion_app.errors import HavenError
+from onion_app.onions import OnionServices
 from onion_app.store import maintenance, onion_keys
 from tests.haven_process import ROOT, haven_env, run_command, running_haven
 
@@ -139,3 +141,70 @@ def test_stopping_while_tor_starts_leaves_nothing_behind(instance: Path) -> None
     assert not _tor_pids(instance)  # stopped by Haven itself, not by tor's owner check
     assert not (instance / "haven.pid").exists()
     assert not (instance / "public.sock").exists()
+
+
+def test_a_second_haven_on_the_same_instance_is_refused(instance: Path) -> None:
+    with running_haven(instance, **OFFLINE) as haven:
+        second = run_command(instance, **OFFLINE)
+        assert second.returncode == 1
+        assert "Haven is already running for" in second.stderr
+        assert (instance / "public.sock").is_socket()  # the first one's sockets are untouched
+        status = run_command(instance, "status", **OFFLINE)
+        assert f"running (pid {haven.process.pid})" in status.stdout
+
+
+def test_a_crashed_haven_is_replaced_cleanly(instance: Path) -> None:
+    with running_haven(instance, **OFFLINE) as haven:
+        addresses = dict(haven.addresses)
+        haven.process.kill()  # no cleanup at all: pid file, sockets, tor all left
+        haven.process.wait(timeout=10)
+    stale = run_command(instance, "staff-key", "add", "after-crash", **OFFLINE)
+    assert "Haven is not running" in stale.stdout  # the stale pid file is not believed
+    with running_haven(instance, **OFFLINE) as again:
+        assert again.addresses == addresses
+        assert "stopped a tor left running" in again.output()
+        assert len(_tor_pids(instance)) == 1
+
+
+def test_a_staff_onion_without_client_keys_is_never_published(instance: Path) -> None:
+    assert run_command(instance, "init").returncode == 0
+    assert run_command(instance, "staff-key", "add", "only").returncode == 0
+    conn, _ = maintenance.open_existing(_config(instance))
+    conn.execute("DELETE FROM staff_clients")
+    conn.commit()
+    conn.close()
+    with pytest.raises(HavenError, match="would be open to anyone"):
+        OnionServices(_config(instance), print).start()
+    assert not _tor_pids(instance)
+
+
+def test_rotating_while_stopped_removes_the_old_address_from_an_attached_tor(
+        instance: Path) -> None:
+    sys.path.insert(0, str(ROOT / "tests" / "tor_config"))
+    from tor_helpers import free_port, start_operator_tor, stop_process
+
+    from tor_config.control import connect, parse_control_address
+    from tor_config.onion import running_services
+
+    port = free_port()
+    operator_tor = start_operator_tor(instance.parent / "system-tor",
+                                      [f"ControlPort 127.0.0.1:{port}", "CookieAuthentication 1"])
+    attach = {"HAVEN_TOR_CONTROL": f"127.0.0.1:{port}"}
+    try:
+        with running_haven(instance, **attach) as haven:
+            old = haven.addresses["public"].removesuffix(".onion")
+            haven.process.kill()  # detached services stay in the operator's tor
+            haven.process.wait(timeout=10)
+        rotated = run_command(instance, "onion", "rotate", "public", "--yes", **attach)
+        assert rotated.returncode == 0, rotated.stderr
+        with running_haven(instance, **attach) as again:
+            new = again.addresses["public"].removesuffix(".onion")
+            controller = connect(parse_control_address(f"127.0.0.1:{port}"))
+            try:
+                listed = running_services(controller)
+            finally:
+                controller.close()
+            assert new in listed
+            assert old not in listed
+    finally:
+        stop_process(operator_tor)

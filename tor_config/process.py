@@ -19,9 +19,11 @@ tor's life to Haven's process instead (tor polls it every 15 seconds).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -60,6 +62,8 @@ def torrc_lines(directory: Path, extra_options: TorOptions | None = None) -> lis
         # Haven never makes outgoing connections, so it needs no SOCKS port.
         "SocksPort 0",
         f"Log notice file {directory / 'tor.log'}",
+        # Lets a restarted Haven find a tor its crashed predecessor left.
+        f"PidFile {directory / 'tor.pid'}",
         "SafeLogging 1",
         f"__OwningControllerProcess {os.getpid()}",
     ]
@@ -128,6 +132,44 @@ class TorProcess:
                 text = path.read_text(errors="replace").splitlines()[-lines:]
                 parts.append("\n".join(text))
         return "\n".join(parts)
+
+
+def stop_orphan(directory: Path, timeout: float = STOP_TIMEOUT) -> bool:
+    """Stop a tor left running in ``directory`` by a Haven that crashed.
+
+    .. warning:: Call this only while holding the folder (Haven's instance
+       lock): any tor found there is then an orphan, not a live Haven's.
+
+    :returns: True if an orphaned tor was found and stopped
+
+    :raises TorLaunchError: if it will not stop even after SIGKILL
+    """
+    try:
+        pid = int((directory / "tor.pid").read_text().strip())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return False
+    # The pid must still be a tor started on this folder's torrc, not a
+    # stranger that reused the number.
+    if not (command and Path(os.fsdecode(command[0])).name == "tor"
+            and os.fsencode(directory / "torrc") in command):
+        return False
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not Path(f"/proc/{pid}").exists() or _is_zombie(pid):
+                return True
+            time.sleep(_POLL)
+    raise TorLaunchError(f"the orphaned tor (pid {pid}) in {directory} would not stop")
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
 
 
 def _prepare(directory: Path) -> None:

@@ -25,6 +25,25 @@ def put_service_key(conn: Connection, name: str, key: str) -> None:
     settings.put(conn, _PREFIX + name, key.encode("ascii"))
 
 
+_RETIRED = "retired_onions"
+
+
+def retire(conn: Connection, service_id: str) -> None:
+    """Remembers an address to remove from tor wherever it is still published."""
+    ids = set(retired(conn)) | {service_id}
+    settings.put(conn, _RETIRED, "\n".join(sorted(ids)).encode("ascii"))
+
+
+def retired(conn: Connection) -> list[str]:
+    raw = settings.get(conn, _RETIRED)
+    return [] if not raw else raw.decode("ascii").split()
+
+
+def forget_retired(conn: Connection, service_ids: list[str]) -> None:
+    remaining = set(retired(conn)) - set(service_ids)
+    settings.put(conn, _RETIRED, "\n".join(sorted(remaining)).encode("ascii"))
+
+
 def clients(conn: Connection) -> list[tuple[str, str, str]]:
     """Staff devices as (name, base32 public key, day added), by name."""
     return [(str(r[0]), str(r[1]), str(r[2])) for r in conn.execute(

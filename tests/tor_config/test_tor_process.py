@@ -127,3 +127,36 @@ def test_closing_a_control_connection_leaves_tor_running(tor: TorProcess) -> Non
     assert tor.is_running()
     with tor.connect() as controller:
         assert controller.is_alive()
+
+
+@pytest.mark.tor
+def test_an_orphaned_tor_is_found_and_stopped(short_dir: Path) -> None:
+    from tor_config.process import stop_orphan
+
+    orphan = launch_tor(short_dir / "tor", extra_options=OFFLINE)
+    try:
+        with pytest.raises(TorLaunchError, match="already running"):
+            launch_tor(short_dir / "tor", extra_options=OFFLINE)
+        assert stop_orphan(short_dir / "tor")
+        assert not orphan.is_running()
+        again = launch_tor(short_dir / "tor", extra_options=OFFLINE)
+        again.stop()
+    finally:
+        orphan.stop()
+    assert not stop_orphan(short_dir / "tor")  # nothing left to stop
+
+
+def test_stop_orphan_leaves_a_stranger_alone(short_dir: Path) -> None:
+    import subprocess
+
+    from tor_config.process import stop_orphan
+
+    stranger = subprocess.Popen(["sleep", "30"])
+    try:
+        (short_dir / "tor").mkdir()
+        (short_dir / "tor" / "tor.pid").write_text(f"{stranger.pid}\n")
+        assert not stop_orphan(short_dir / "tor")
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
