@@ -1,20 +1,26 @@
 # The two commands of the README: `make run` and `make test`.
 # Each sets up what it needs first: the Debian packages (as root, or prints the
-# command to run), then .venv with the project installed.
+# command to run), then .venv with the project installed, the compiled message
+# catalogues and, for the tests, axe-core from npm.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEB_RUN := tor
-DEB_TEST := tor chromium
+# DejaVu draws Arabic and Persian in the browser tests' screenshots.
+DEB_TEST := tor chromium fonts-dejavu-core
+# Compiled catalogues are built, not committed: one per .po file.
+PO := $(wildcard translations/*/LC_MESSAGES/*.po)
+MO := $(PO:.po=.mo)
+AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint typecheck pytest deb-run deb-test bench clean
+.PHONY: run test lint typecheck pytest deb-run deb-test deb-node bench clean translations extract
 
-run: deb-run $(STAMP)
+run: deb-run $(STAMP) translations
 	$(BIN)/python run.py
 
-test: deb-test $(STAMP) lint typecheck pytest
+test: deb-test $(STAMP) translations lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -22,8 +28,25 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy crypto tor_config onion_app run.py
 
-pytest: $(STAMP)
+pytest: $(STAMP) translations $(AXE)
 	$(BIN)/python -m pytest
+
+# .po -> .mo for every language (TRANSLATING.md).
+translations: $(MO)
+
+translations/%.mo: translations/%.po | $(STAMP)
+	$(BIN)/python translations/catalogues.py compile $<
+
+# Sources -> translations/*.pot, merged into every .po: run after changing a
+# user-facing string, then translate what `catalogues.py check` lists.
+extract: $(STAMP)
+	$(BIN)/python translations/catalogues.py extract
+	$(BIN)/python translations/catalogues.py check || true
+
+# axe-core, pinned in package-lock.json, for the accessibility audit.
+$(AXE): package.json package-lock.json | deb-node
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 bench: $(STAMP)
 	$(BIN)/python bench/crypto_bench.py
@@ -48,6 +71,17 @@ deb-run:
 deb-test:
 	$(call ensure_debs,$(DEB_TEST))
 
+# node and npm from Debian, unless the machine already has them from elsewhere.
+deb-node:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing Debian packages: nodejs npm"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; \
+	  else \
+	    echo "the accessibility tests need npm"; echo "run: sudo apt-get install nodejs npm"; exit 1; \
+	  fi; \
+	fi
+
 $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Haven needs Python 3.11 or newer"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
@@ -57,4 +91,4 @@ $(STAMP): setup.cfg pyproject.toml
 	@touch $@
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache node_modules $(MO)

@@ -8,6 +8,7 @@ session id; the session itself lives in :mod:`onion_app.sessions`.
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, TypeVar
@@ -27,9 +28,11 @@ from flask import (
 from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
+from onion_app.language import gettext as _
 from onion_app.sessions import Session, SessionStore
 
 _STORE = "haven.sessions"
+_LIMITS = "haven.session_limits"
 OPEN_ENDPOINTS = "haven.open_endpoints"
 
 P = ParamSpec("P")
@@ -40,6 +43,7 @@ def init_app(app: Flask, *, kind: str, idle_minutes: int, lifetime_minutes: int,
              open_endpoints: frozenset[str], login_endpoint: str) -> None:
     """Gives the app its session store and the deny-by-default hook."""
     app.extensions[_STORE] = SessionStore(idle_minutes * 60, lifetime_minutes * 60)
+    app.extensions[_LIMITS] = (idle_minutes, lifetime_minutes)
     app.extensions[OPEN_ENDPOINTS] = set(open_endpoints)
     app.context_processor(lambda: {"signed_in": current() is not None})
 
@@ -52,7 +56,7 @@ def init_app(app: Flask, *, kind: str, idle_minutes: int, lifetime_minutes: int,
         if g.haven_session is None:
             if request.method == "POST":
                 return _keep_what_was_typed(login_endpoint)
-            flash("Please sign in to continue.", "info")
+            flash(_("Please sign in to continue."), "info")
             return redirect(url_for(login_endpoint))
         return None
 
@@ -70,8 +74,11 @@ def _keep_what_was_typed(login_endpoint: str) -> Response:
     """
     typed = [(name, value) for name, value in request.form.items(multi=True)
              if name in _SHOWN_BACK and value.strip()]
+    idle, lifetime = current_app.extensions[_LIMITS]
     page = render_template("session_ended.html", typed=typed,
-                           login_url=url_for(login_endpoint))
+                           login_url=url_for(login_endpoint),
+                           idle=datetime.timedelta(minutes=idle),
+                           lifetime=datetime.timedelta(minutes=lifetime))
     return make_response(page, 401)
 
 

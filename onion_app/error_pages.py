@@ -10,28 +10,33 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-MESSAGES: dict[int, tuple[str, str]] = {
-    400: ("Something in that request was not right",
-          "The page could not understand what your browser sent. Go back and try again."),
-    403: ("Not allowed", "You cannot do this here."),
-    404: ("Not found", "There is nothing at this address."),
-    405: ("Not allowed here", "This page cannot be used that way. Go back and use the form."),
-    413: ("Too much text",
-          "What you sent is larger than Haven accepts. Go back, shorten it, and send it again."),
-    429: ("Too many at once",
-          "Haven is busy or you have reached a limit. Wait a little and try again."),
-    500: ("Something went wrong",
-          "Haven could not finish this. Nothing you sent was shown to anyone. Try again later."),
+from onion_app.language import lazy_gettext as _l
+
+MESSAGES: dict[int, tuple[object, object]] = {
+    400: (_l("Something in that request was not right"),
+          _l("The page could not understand what your browser sent. Go back and try again.")),
+    403: (_l("Not allowed"), _l("You cannot do this here.")),
+    404: (_l("Not found"), _l("There is nothing at this address.")),
+    405: (_l("Not allowed here"),
+          _l("This page cannot be used that way. Go back and use the form.")),
+    413: (_l("Too much text"),
+          _l("What you sent is larger than Haven accepts. Go back, shorten it, and send it "
+             "again.")),
+    429: (_l("Too many at once"),
+          _l("Haven is busy or you have reached a limit. Wait a little and try again.")),
+    500: (_l("Something went wrong"),
+          _l("Haven could not finish this. Nothing you sent was shown to anyone. Try again "
+             "later.")),
 }
 
 CSRF_MESSAGE = (
-    "This form expired or did not come from this site",
-    "For your safety Haven only accepts forms it showed you in this session. Your session "
-    "may have ended. Go back, reload the page, and send the form again.",
+    _l("This form expired or did not come from this site"),
+    _l("For your safety Haven only accepts forms it showed you in this session. Your session "
+       "may have ended. Go back, reload the page, and send the form again."),
 )
 
 
-def _page(code: int, title: str, text: str) -> tuple[str, int]:
+def _page(code: int, title: object, text: object) -> tuple[str, int]:
     return render_template("error.html", code=code, title=title, text=text), code
 
 

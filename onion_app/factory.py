@@ -15,9 +15,8 @@ from typing import Any
 from flask import Flask, abort, request
 from flask_wtf.csrf import CSRFProtect
 
-from onion_app import auth, error_pages, store
+from onion_app import auth, error_pages, language, store
 from onion_app.config import ROLES, Config
-from onion_app.days import days_ago
 from onion_app.errors import ConfigError
 from onion_app.limits import KdfGate, RateWindow
 from onion_app.security import SecurityHeaders
@@ -81,10 +80,10 @@ def create_app(role: str, config: Config) -> Flask:
     app.before_request(_files_only_where_expected)
     CSRFProtect(app)
     store.init_app(app)
+    language.init_app(app, role)
     error_pages.register(app)
     _register_blueprints(app, role)
     app.jinja_env.globals["haven_role"] = role
-    app.jinja_env.filters["days_ago"] = days_ago
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app
 

@@ -17,7 +17,7 @@ def test_a_session_of_another_kind_does_not_count(public_app: Flask) -> None:
 def test_only_listed_endpoints_are_open(public_app: Flask) -> None:
     open_endpoints = public_app.extensions[auth.OPEN_ENDPOINTS]
     assert open_endpoints == {"requester.landing", "requester.start", "requester.login",
-                              "requester.logout"}
+                              "requester.logout", "language.choose"}
     client = public_app.test_client()
     for rule in public_app.url_map.iter_rules():
         if rule.endpoint in open_endpoints or rule.endpoint == "static":

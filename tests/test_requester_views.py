@@ -213,7 +213,7 @@ def test_missing_choices_are_explained(client: FlaskClient) -> None:
     assert "Choose at least one kind of help." in page
     assert "Choose at least one language." in page
     assert "still here" in page
-    assert 'aria-describedby="skills-error"' in page
+    assert 'aria-describedby="skills-hint skills-error"' in page  # the hint, then why
 
 
 def test_honeypot_filled_is_refused_and_nothing_lost(client: FlaskClient) -> None:

@@ -6,12 +6,17 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
+from onion_app.language import lazy_gettext as _l
+from onion_app.language import lazy_text
+
 NOTE_MAX = 1_000
 
 
 class VetForm(FlaskForm):  # type: ignore[misc]
-    note = TextAreaField("A note for the record (optional)", validators=[
-        Length(max=NOTE_MAX, message=f"Keep the note to {NOTE_MAX:,} characters or fewer.")])
+    note = TextAreaField(_l("A note for the record (optional)"), render_kw={"dir": "auto"},
+                         validators=[
+        Length(max=NOTE_MAX, message=lazy_text(
+            "Keep the note to %(max)s characters or fewer.", max=NOTE_MAX))])
 
 
 class ButtonForm(FlaskForm):  # type: ignore[misc]

@@ -6,6 +6,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from onion_app import auth
+from onion_app.language import N_, with_user_text
+from onion_app.language import gettext as _
 from onion_app.operator import blueprint
 from onion_app.operator.forms import ButtonForm, VetForm
 from onion_app.sessions import Session
@@ -22,6 +24,14 @@ ACTIONS: dict[str, tuple[str, dict[str, int | str], str]] = {
     "reinstate": ("suspended", {"status": "vetted"}, "reinstated"),
     "grant": ("vetted", {"is_operator": 1}, "made operator"),
     "revoke": ("vetted", {"is_operator": 0}, "removed operator"),
+}
+# What the operator is told afterwards (the log line above stays in English: it
+# is a record, read by every operator whatever their language).
+DONE = {
+    "suspend": N_("%(handle)s is suspended."),
+    "reinstate": N_("%(handle)s is reinstated."),
+    "grant": N_("%(handle)s is now an operator."),
+    "revoke": N_("%(handle)s is no longer an operator."),
 }
 
 
@@ -43,7 +53,7 @@ def overview(me: Session) -> str:
 @operator_required
 def applications(me: Session) -> str:
     return render_template("operator/applications.html",
-                           applicants=staff.listing(get_db(), "applied"))
+                           applicants=staff.listing(get_db(), "applied"), skills=SKILLS)
 
 
 @blueprint.route("/applications/<public_id>", methods=["GET", "POST"])
@@ -61,7 +71,9 @@ def application(me: Session, public_id: str) -> Page:
         staff.audit(conn, signed_in_volunteer(me)["handle"],
                     "approved" if status == "vetted" else "rejected", f"volunteer {row['handle']}")
         conn.commit()
-        flash(f"{row['handle']} is {'approved' if status == 'vetted' else 'rejected'}.", "ok")
+        done = (N_("%(handle)s is approved.") if status == "vetted"
+                else N_("%(handle)s is rejected."))
+        flash(with_user_text(done, handle=row["handle"]), "ok")
         return redirect(url_for("operator.applications"))
     return render_template("operator/application.html", row=row, form=form, skills=SKILLS,
                            languages=LANGUAGES, availability=AVAILABILITY), \
@@ -72,7 +84,7 @@ def application(me: Session, public_id: str) -> Page:
 @operator_required
 def volunteers(me: Session) -> str:
     return render_template("operator/volunteers.html", volunteers=staff.listing(get_db()),
-                           form=ButtonForm(), me=signed_in_volunteer(me))
+                           form=ButtonForm(), me=signed_in_volunteer(me), skills=SKILLS)
 
 
 @blueprint.post("/volunteers/<public_id>/<action>")
@@ -86,14 +98,14 @@ def volunteer_action(me: Session, public_id: str, action: str) -> Response:
     if row is None or row["status"] != needs:
         abort(404)
     if row["id"] == me.account_id:
-        flash("You cannot do that to your own account; ask another operator.", "error")
+        flash(_("You cannot do that to your own account; ask another operator."), "error")
         return redirect(url_for("operator.volunteers"))
     staff.update(conn, row["id"], **changes)
     staff.audit(conn, signed_in_volunteer(me)["handle"], line, f"volunteer {row['handle']}")
     conn.commit()
     if action == "suspend":
         auth.store().end_account("volunteer", int(row["id"]))
-    flash(f"{row['handle']}: {line}.", "ok")
+    flash(with_user_text(DONE[action], handle=row["handle"]), "ok")
     return redirect(url_for("operator.volunteers"))
 
 
@@ -116,13 +128,13 @@ def delete_request(me: Session, public_id: str) -> Response:
     if row is None or not ButtonForm().validate_on_submit():
         abort(404)
     if not oversight.is_flagged(conn, row["id"]):
-        flash("Only a flagged request can be deleted by an operator.", "error")
+        flash(_("Only a flagged request can be deleted by an operator."), "error")
         return redirect(url_for("operator.requests"))
     conn.execute("DELETE FROM requests WHERE id = ?", (row["id"],))
     staff.audit(conn, signed_in_volunteer(me)["handle"], "deleted flagged request",
                 f"request {public_id}")
     conn.commit()
-    flash("The flagged request is deleted.", "ok")
+    flash(_("The flagged request is deleted."), "ok")
     return redirect(url_for("operator.requests", flagged=1))
 
 

@@ -18,6 +18,8 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from onion_app.language import lazy_gettext as _l
+from onion_app.language import lazy_text
 from onion_app.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
 
 TITLE_MAX = 120
@@ -28,7 +30,9 @@ REPLY_MAX = 10_000
 # Codenames are typed, not remembered by the browser: no autofill, no
 # spellcheck sending words anywhere, no capitalisation on phones.
 CODENAME_ATTRS = {"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false",
-                  "autocorrect": "off"}
+                  "autocorrect": "off", "dir": "ltr"}  # the words are Latin on any page
+# What a person writes may be in any script: the browser sets its direction.
+FREE_TEXT = {"dir": "auto"}
 
 
 def choices_of(labels: dict[str, str]) -> list[SelectChoice]:
@@ -39,12 +43,12 @@ class AtLeastOne:
     """Needs one box ticked. Unlike InputRequired it sets no ``required``
     attribute, which a browser would put on every box and demand all of them."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: object) -> None:
         self.message = message
 
     def __call__(self, _form: Any, field: Any) -> None:
         if not field.data:
-            raise StopValidation(self.message)
+            raise StopValidation(str(self.message))
 
 
 class Checkboxes(SelectMultipleField):
@@ -56,47 +60,51 @@ class Checkboxes(SelectMultipleField):
 
 class StartForm(FlaskForm):  # type: ignore[misc]
     shown = HiddenField()
-    codename = StringField("Type your codename here", render_kw=CODENAME_ATTRS,
-                           validators=[DataRequired("Type the codename shown above.")])
+    codename = StringField(_l("Type your codename here"), render_kw=CODENAME_ATTRS,
+                           validators=[DataRequired(_l("Type the codename shown above."))])
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
-    codename = StringField("Your codename", render_kw=CODENAME_ATTRS,
-                           validators=[DataRequired("Type your codename.")])
+    codename = StringField(_l("Your codename"), render_kw=CODENAME_ATTRS,
+                           validators=[DataRequired(_l("Type your codename."))])
 
 
 class RequestForm(FlaskForm):  # type: ignore[misc]
-    skills = Checkboxes("What kind of help do you need?", choices=choices_of(SKILLS),
-                        validators=[AtLeastOne("Choose at least one kind of help.")])
-    languages = Checkboxes("Which languages can you read?", choices=choices_of(LANGUAGES),
-                           validators=[AtLeastOne("Choose at least one language.")])
-    region = SelectField("Where are you? (optional, and coarse on purpose)",
+    skills = Checkboxes(_l("What kind of help do you need?"), choices=choices_of(SKILLS),
+                        validators=[AtLeastOne(_l("Choose at least one kind of help."))])
+    languages = Checkboxes(_l("Which languages can you read?"), choices=choices_of(LANGUAGES),
+                           validators=[AtLeastOne(_l("Choose at least one language."))])
+    region = SelectField(_l("Where are you? (optional, and coarse on purpose)"),
                          choices=choices_of(REGIONS), default="unsaid")
-    urgency = RadioField("How urgent is it?", choices=choices_of(URGENCIES), default="normal")
-    title = StringField("A short title", validators=[
-        DataRequired("Give your request a short title."),
-        Length(max=TITLE_MAX, message=f"Keep the title to {TITLE_MAX} characters or fewer."),
+    urgency = RadioField(_l("How urgent is it?"), choices=choices_of(URGENCIES), default="normal")
+    title = StringField(_l("A short title"), render_kw=FREE_TEXT, validators=[
+        DataRequired(_l("Give your request a short title.")),
+        Length(max=TITLE_MAX, message=lazy_text(
+            "Keep the title to %(max)s characters or fewer.", max=TITLE_MAX)),
     ])
-    story = TextAreaField("What is happening?", validators=[
-        DataRequired("Tell the volunteers what is happening."),
-        Length(max=STORY_MAX, message=f"Keep this to {STORY_MAX:,} characters or fewer."),
+    story = TextAreaField(_l("What is happening?"), render_kw=FREE_TEXT, validators=[
+        DataRequired(_l("Tell the volunteers what is happening.")),
+        Length(max=STORY_MAX, message=lazy_text(
+            "Keep this to %(max)s characters or fewer.", max=STORY_MAX)),
     ])
-    help = TextAreaField("What would help look like?", validators=[
-        Length(max=HELP_MAX, message=f"Keep this to {HELP_MAX:,} characters or fewer."),
+    help = TextAreaField(_l("What would help look like?"), render_kw=FREE_TEXT, validators=[
+        Length(max=HELP_MAX, message=lazy_text(
+            "Keep this to %(max)s characters or fewer.", max=HELP_MAX)),
     ])
     # Hidden from people by the stylesheet; bots fill every field they see.
-    website = StringField("Leave this field empty", render_kw={"autocomplete": "off",
+    website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off",
                                                                "tabindex": "-1"})
 
     def validate_website(self, field: Any) -> None:
         if field.data:
-            raise ValidationError("Leave this field empty.")
+            raise ValidationError(_l("Leave this field empty."))
 
 
 class ReplyForm(FlaskForm):  # type: ignore[misc]
-    text = TextAreaField("Your reply", validators=[
-        DataRequired("Write something before sending."),
-        Length(max=REPLY_MAX, message=f"Keep a reply to {REPLY_MAX:,} characters or fewer."),
+    text = TextAreaField(_l("Your reply"), render_kw=FREE_TEXT, validators=[
+        DataRequired(_l("Write something before sending.")),
+        Length(max=REPLY_MAX, message=lazy_text(
+            "Keep a reply to %(max)s characters or fewer.", max=REPLY_MAX)),
     ])
 
 
@@ -104,6 +112,9 @@ class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A button and a CSRF token: for close, delete and logout."""
 
 
-def refuse(field: Field, message: str) -> None:
-    """Marks a field invalid after validation (a cap, a failed login)."""
-    field.errors = [*field.errors, message]
+def refuse(field: Field, message: object) -> None:
+    """Marks a field invalid after validation (a cap, a failed login).
+
+    ``message`` may be a lazy translation; it is turned into text now.
+    """
+    field.errors = [*field.errors, str(message)]

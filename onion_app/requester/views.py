@@ -11,6 +11,9 @@ from crypto.codename import generate_codename, normalize_codename
 from crypto.errors import InvalidCodename
 from onion_app import auth, sealing
 from onion_app.config import Config
+from onion_app.language import gettext as _
+from onion_app.language import lazy_gettext as _l
+from onion_app.language import ngettext
 from onion_app.limits import Busy, RateExceeded, RateWindow
 from onion_app.requester import accounts, blueprint
 from onion_app.requester.forms import (
@@ -27,13 +30,13 @@ from onion_app.store import requests as rows
 from onion_app.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
 
 OPEN_ENDPOINTS = frozenset({"requester.landing", "requester.start", "requester.login",
-                            "requester.logout"})
+                            "requester.logout", "language.choose"})
 SUBMISSIONS = "haven.submissions"
 
-BUSY = ("Many people are signing in right now. Nothing was lost: wait a minute, "
-        "then type your codename again.")
-LOGIN_FAILED = "That codename did not open an account. Check each word and try again."
-NOT_A_CODENAME = "That is not a valid codename. A codename is seven words from Haven's list."
+BUSY = _l("Many people are signing in right now. Nothing was lost: wait a minute, "
+         "then type your codename again.")
+LOGIN_FAILED = _l("That codename did not open an account. Check each word and try again.")
+NOT_A_CODENAME = _l("That is not a valid codename. A codename is seven words from Haven's list.")
 
 Page = str | tuple[str, int] | Response
 
@@ -66,7 +69,7 @@ def start() -> Page:
     shown = form.shown.data or ""
     if session.get("pending") != accounts.pending_tag(secret, shown):
         # Not the codename this session was shown (expired session, or made up).
-        flash("That page expired. Here is a new codename.", "error")
+        flash(_("That page expired. Here is a new codename."), "error")
         return redirect(url_for("requester.start"))
     if form.validate() and _same_codename(form.codename.data, shown):
         try:
@@ -88,11 +91,11 @@ def start() -> Page:
         conn.commit()
         session.pop("pending", None)
         auth.start("requester", requester_id, keys.private_key)
-        flash("Your account is ready. Keep your codename on paper, somewhere safe.", "ok")
+        flash(_("Your account is ready. Keep your codename on paper, somewhere safe."), "ok")
         return redirect(url_for("requester.new_request"))
     if not form.codename.errors:
         refuse(form.codename,
-            "That does not match the codename shown. Check each word and type it again.")
+               _("That does not match the codename shown. Check each word and type it again."))
     form.codename.data = ""
     return render_template("requester/start.html", form=form, codename=shown), 400
 
@@ -136,7 +139,7 @@ def login() -> Page:
 @blueprint.post("/logout")
 def logout() -> Response:
     auth.end()
-    flash("You are signed out. Close Tor Browser's window to clear this visit.", "ok")
+    flash(_("You are signed out. Close Tor Browser's window to clear this visit."), "ok")
     return redirect(url_for("requester.landing"))
 
 
@@ -163,15 +166,19 @@ def new_request(me: Session) -> Page:
         return _request_form(form, 400 if form.errors else 200)
     conn = get_db()
     if rows.count_open_requests(conn, me.account_id) >= config.open_requests_per_requester:
-        flash(f"You already have {config.open_requests_per_requester} open requests. Close one "
-              "you no longer need, then send this again; what you wrote is still here.", "error")
+        cap = config.open_requests_per_requester
+        flash(ngettext("You already have %(num)s open request. Close it if you no longer need "
+                       "it, then send this again; what you wrote is still here.",
+                       "You already have %(num)s open requests. Close one you no longer need, "
+                       "then send this again; what you wrote is still here.",
+                       cap), "error")
         return _request_form(form, 429)
     window: RateWindow = current_app.extensions[SUBMISSIONS]
     try:
         window.take()
     except RateExceeded:
-        flash("Haven is receiving very many requests right now. What you wrote is still "
-              "here: wait an hour and send it again.", "error")
+        flash(_("Haven is receiving very many requests right now. What you wrote is still "
+                "here: wait an hour and send it again."), "error")
         return _request_form(form, 429)
     new = sealing.NewRequest(
         text=sealing.RequestText((form.title.data or "").strip(), form.story.data or "",
@@ -183,7 +190,7 @@ def new_request(me: Session) -> Page:
     public_id = sealing.submit_request(conn, me.account_id, requester_key, new,
                                        config.match_limit)
     conn.commit()
-    flash("Your request is sealed and sent. Only the volunteers it matches can read it.", "ok")
+    flash(_("Your request is sealed and sent. Only the volunteers it matches can read it."), "ok")
     return redirect(url_for("requester.view_request", public_id=public_id))
 
 
@@ -227,17 +234,20 @@ def reply(me: Session, public_id: str) -> Page:
     if not form.validate_on_submit():
         return _thread_page(me, request_row, form, 400)
     if request_row["status"] != "open":
-        flash("This request is closed; it takes no more replies.", "error")
+        flash(_("This request is closed; it takes no more replies."), "error")
         return _thread_page(me, request_row, form, 400)
     conn = get_db()
     cap = _config().messages_per_requester_per_day
     if rows.requester_messages_today(conn, me.account_id) >= cap:
-        refuse(form.text, f"You have sent {cap} messages today, the most Haven takes in "
-                                "a day. Your text is still here: send it tomorrow.")
+        refuse(form.text, ngettext(
+            "You have sent %(num)s message today, the most Haven takes in a day. Your text is "
+            "still here: send it tomorrow.",
+            "You have sent %(num)s messages today, the most Haven takes in a day. Your text is "
+            "still here: send it tomorrow.", cap))
         return _thread_page(me, request_row, form, 429)
     sealing.post_message(conn, request_row["id"], form.text.data or "", from_requester=True)
     conn.commit()
-    flash("Your reply is sealed and sent.", "ok")
+    flash(_("Your reply is sealed and sent."), "ok")
     return redirect(url_for("requester.view_request", public_id=public_id))
 
 
@@ -249,7 +259,7 @@ def close_request(me: Session, public_id: str) -> Response:
         conn = get_db()
         rows.set_status(conn, request_row["id"], "closed")
         conn.commit()
-        flash("The request is closed. You can still read it, or delete it.", "ok")
+        flash(_("The request is closed. You can still read it, or delete it."), "ok")
     return redirect(url_for("requester.view_request", public_id=public_id))
 
 
@@ -261,11 +271,13 @@ def reopen_request(me: Session, public_id: str) -> Response:
         conn = get_db()
         cap = _config().open_requests_per_requester
         if rows.count_open_requests(conn, me.account_id) >= cap:
-            flash(f"You already have {cap} open requests. Close one first.", "error")
+            flash(ngettext("You already have %(num)s open request. Close it first.",
+                           "You already have %(num)s open requests. Close one first.",
+                           cap), "error")
         else:
             rows.set_status(conn, request_row["id"], "open")
             conn.commit()
-            flash("The request is open again; its volunteers can answer.", "ok")
+            flash(_("The request is open again; its volunteers can answer."), "ok")
     return redirect(url_for("requester.view_request", public_id=public_id))
 
 
@@ -278,7 +290,7 @@ def delete_request(me: Session, public_id: str) -> Page:
         conn = get_db()
         rows.delete_request(conn, request_row["id"])
         conn.commit()
-        flash("The request and its messages are deleted.", "ok")
+        flash(_("The request and its messages are deleted."), "ok")
         return redirect(url_for("requester.my_requests"))
     return render_template("requester/confirm_delete.html", form=form, request_row=request_row)
 
@@ -293,6 +305,7 @@ def delete_account(me: Session) -> Page:
         conn.commit()
         auth.store().end_account("requester", me.account_id)
         auth.end()
-        flash("Everything of this codename is deleted. The codename opens nothing now.", "ok")
+        flash(_("Everything of this codename is deleted. The codename opens nothing now."),
+              "ok")
         return redirect(url_for("requester.landing"))
     return render_template("requester/confirm_account_delete.html", form=form)

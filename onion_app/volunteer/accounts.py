@@ -21,6 +21,8 @@ from crypto.keytext import decode_public_key
 from crypto.volunteer import hash_passphrase, rewrap, unwrap_private_key, verify_passphrase
 from crypto.volunteer import wrap_private_key as wrap
 from onion_app.config import Config
+from onion_app.language import gettext as _
+from onion_app.language import number
 from onion_app.limits import KdfGate
 from onion_app.requester.accounts import GATE
 from onion_app.store import staff
@@ -43,14 +45,14 @@ def common_passphrases() -> frozenset[str]:
 def passphrase_problem(passphrase: str, handle: str) -> str | None:
     """Why a new passphrase is refused, in words for the person; None if it is fine."""
     if len(passphrase) < PASSPHRASE_MIN:
-        return (f"Use at least {PASSPHRASE_MIN} characters: a few unrelated words are "
-                "easy to remember and hard to guess.")
+        return _("Use at least %(count)s characters: a few unrelated words are easy to "
+                 "remember and hard to guess.", count=number(PASSPHRASE_MIN))
     folded = passphrase.lower()
     if folded in common_passphrases() or len(set(folded)) <= 2:
-        return ("That passphrase is on the lists attackers try first. Choose another: "
-                "a few unrelated words work well.")
+        return _("That passphrase is on the lists attackers try first. Choose another: "
+                 "a few unrelated words work well.")
     if handle and handle.lower() in folded:
-        return "Your passphrase must not contain your handle."
+        return _("Your passphrase must not contain your handle.")
     return None
 
 

@@ -9,6 +9,8 @@ from werkzeug.wrappers import Response
 from crypto.envelope import open_envelope
 from crypto.errors import DecryptionError
 from onion_app import auth, sealing
+from onion_app.language import gettext as _
+from onion_app.language import with_user_text
 from onion_app.requester.forms import refuse
 from onion_app.sessions import Session
 from onion_app.store import caseload, get_db, staff
@@ -106,13 +108,14 @@ def reply(me: Session, public_id: str) -> Page:
     if not form.validate_on_submit():
         return _case_page(me, row, form, 400)
     if row["status"] != "open":
-        refuse(form.text, "This request is no longer open; it takes no more replies.")
+        refuse(form.text, _("This request is no longer open; it takes no more replies."))
         return _case_page(me, row, form, 400)
     conn = get_db()
     sealing.post_message(conn, row["id"], form.text.data or "", from_requester=False,
                          author_volunteer_id=me.account_id)
     conn.commit()
-    flash("Your reply is sealed to the requester and every volunteer on this request.", "ok")
+    flash(_("Your reply is sealed to the requester and every volunteer on this request."),
+          "ok")
     return redirect(url_for("volunteer.case", public_id=public_id))
 
 
@@ -140,9 +143,10 @@ def claim(me: Session, public_id: str) -> Response:
     conn = get_db()
     if caseload.claim(conn, row["id"], me.account_id):
         staff.audit(conn, signed_in_volunteer(me)["handle"], "claimed", f"request {public_id}")
-        flash("You are helping with this request. The requester now sees your handle.", "ok")
+        flash(_("You are helping with this request. The requester now sees your handle."),
+              "ok")
     else:
-        flash("Someone else is already helping with this request.", "error")
+        flash(_("Someone else is already helping with this request."), "error")
     conn.commit()
     return redirect(url_for("volunteer.case", public_id=public_id))
 
@@ -154,7 +158,7 @@ def release(me: Session, public_id: str) -> Response:
     conn = get_db()
     if caseload.release(conn, row["id"], me.account_id):
         staff.audit(conn, signed_in_volunteer(me)["handle"], "released", f"request {public_id}")
-        flash("You released this request; another volunteer can claim it.", "ok")
+        flash(_("You released this request; another volunteer can claim it."), "ok")
     conn.commit()
     return redirect(url_for("volunteer.case", public_id=public_id))
 
@@ -164,13 +168,13 @@ def release(me: Session, public_id: str) -> Response:
 def resolve(me: Session, public_id: str) -> Response:
     row = _action(me, public_id)
     if row["claimed_by"] not in (None, me.account_id):
-        flash("Only the volunteer helping with this request can mark it resolved.", "error")
+        flash(_("Only the volunteer helping with this request can mark it resolved."), "error")
         return redirect(url_for("volunteer.case", public_id=public_id))
     conn = get_db()
     caseload.resolve(conn, row["id"])
     staff.audit(conn, signed_in_volunteer(me)["handle"], "resolved", f"request {public_id}")
     conn.commit()
-    flash("Marked resolved.", "ok")
+    flash(_("Marked resolved."), "ok")
     return redirect(url_for("volunteer.case", public_id=public_id))
 
 
@@ -186,7 +190,7 @@ def flag(me: Session, public_id: str) -> Response:
     staff.audit(conn, signed_in_volunteer(me)["handle"], f"flagged ({form.reason.data})",
                 f"request {public_id}")
     conn.commit()
-    flash("Flagged for the operators. They see the flag, never the request.", "ok")
+    flash(_("Flagged for the operators. They see the flag, never the request."), "ok")
     return redirect(url_for("volunteer.dashboard"))
 
 
@@ -199,7 +203,7 @@ def refer(me: Session, public_id: str) -> Page:
     form = ReferForm()
     form.volunteer.choices = _referral_choices(row)
     if not form.validate_on_submit():
-        flash("Choose one of the volunteers listed.", "error")
+        flash(_("Choose one of the volunteers listed."), "error")
         return redirect(url_for("volunteer.case", public_id=public_id))
     target = staff.by_public_id(conn, form.volunteer.data or "")
     if target is None:
@@ -212,7 +216,8 @@ def refer(me: Session, public_id: str) -> Page:
     staff.audit(conn, signed_in_volunteer(me)["handle"], "referred",
                 f"request {public_id} to {target['handle']}")
     conn.commit()
-    flash(f"{target['handle']} can now read this request and its messages.", "ok")
+    flash(with_user_text("%(handle)s can now read this request and its messages.",
+                         handle=target["handle"]), "ok")
     return redirect(url_for("volunteer.case", public_id=public_id))
 
 
@@ -231,5 +236,5 @@ def upload_reply(me: Session, public_id: str) -> Page:
     staff.audit(conn, signed_in_volunteer(me)["handle"], "uploaded a sealed reply",
                 f"request {public_id}")
     conn.commit()
-    flash("Your sealed reply is posted.", "ok")
+    flash(_("Your sealed reply is posted."), "ok")
     return redirect(url_for("volunteer.case", public_id=public_id))

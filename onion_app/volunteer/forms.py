@@ -7,89 +7,102 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from onion_app.requester.forms import REPLY_MAX, AtLeastOne, Checkboxes, choices_of
+from onion_app.language import lazy_gettext as _l
+from onion_app.language import lazy_text
+from onion_app.requester.forms import FREE_TEXT, REPLY_MAX, AtLeastOne, Checkboxes, choices_of
 from onion_app.taxonomy import AVAILABILITY, LANGUAGES, SKILLS
 
 HANDLE_MAX = 40
 BIO_MAX = 2_000
 
-NO_AUTOFILL = {"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+NO_AUTOFILL = {"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false",
+               "dir": "auto"}
 
 
 class ApplyForm(FlaskForm):  # type: ignore[misc]
-    handle = StringField("A handle", validators=[
-        DataRequired("Choose a handle."),
-        Length(min=3, max=HANDLE_MAX, message=f"A handle is 3 to {HANDLE_MAX} characters."),
-        Regexp(r"^[\w.-]+$", message="Use letters, digits, dots, dashes or underscores."),
+    handle = StringField(_l("A handle"), validators=[
+        DataRequired(_l("Choose a handle.")),
+        Length(min=3, max=HANDLE_MAX, message=lazy_text(
+            "A handle is %(min)s to %(max)s characters.", min=3, max=HANDLE_MAX)),
+        Regexp(r"^[\w.-]+$", message=_l("Use letters, digits, dots, dashes or underscores.")),
     ], render_kw=NO_AUTOFILL)
-    passphrase = PasswordField("A passphrase", render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("The passphrase again", render_kw={"autocomplete": "new-password"})
-    skills = Checkboxes("Skills you can offer", choices=choices_of(SKILLS),
-                        validators=[AtLeastOne("Choose at least one skill.")])
-    languages = Checkboxes("Languages you read well", choices=choices_of(LANGUAGES),
-                           validators=[AtLeastOne("Choose at least one language.")])
-    availability = RadioField("How much time can you give?", choices=choices_of(AVAILABILITY),
-                              default="weekly")
-    bio = TextAreaField("A short bio", validators=[
-        DataRequired("Tell the operators a little about yourself."),
-        Length(max=BIO_MAX, message=f"Keep the bio to {BIO_MAX:,} characters or fewer."),
+    passphrase = PasswordField(_l("A passphrase"), render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("The passphrase again"),
+                            render_kw={"autocomplete": "new-password"})
+    skills = Checkboxes(_l("Skills you can offer"), choices=choices_of(SKILLS),
+                        validators=[AtLeastOne(_l("Choose at least one skill."))])
+    languages = Checkboxes(_l("Languages you read well"), choices=choices_of(LANGUAGES),
+                           validators=[AtLeastOne(_l("Choose at least one language."))])
+    availability = RadioField(_l("How much time can you give?"),
+                              choices=choices_of(AVAILABILITY), default="weekly")
+    bio = TextAreaField(_l("A short bio"), render_kw=FREE_TEXT, validators=[
+        DataRequired(_l("Tell the operators a little about yourself.")),
+        Length(max=BIO_MAX, message=lazy_text(
+            "Keep the bio to %(max)s characters or fewer.", max=BIO_MAX)),
     ])
-    references = TextAreaField("How can an operator verify you?", validators=[
-        DataRequired("Give at least one way to verify you: a colleague, an organisation."),
-        Length(max=BIO_MAX, message=f"Keep this to {BIO_MAX:,} characters or fewer."),
+    references = TextAreaField(_l("How can an operator verify you?"), render_kw=FREE_TEXT,
+                               validators=[
+        DataRequired(_l("Give at least one way to verify you: a colleague, an organisation.")),
+        Length(max=BIO_MAX, message=lazy_text(
+            "Keep this to %(max)s characters or fewer.", max=BIO_MAX)),
     ])
-    offline_key = StringField("Offline only: your public key", validators=[Optional()],
+    offline_key = StringField(_l("Offline only: your public key"), validators=[Optional()],
                               render_kw=NO_AUTOFILL)
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
-    handle = StringField("Handle", validators=[
-        DataRequired("Type your handle."),
-        Length(max=HANDLE_MAX, message="That is longer than any handle."),
+    handle = StringField(_l("Handle"), validators=[
+        DataRequired(_l("Type your handle.")),
+        Length(max=HANDLE_MAX, message=_l("That is longer than any handle.")),
     ], render_kw=NO_AUTOFILL)
-    passphrase = PasswordField("Passphrase", validators=[DataRequired("Type your passphrase.")],
+    passphrase = PasswordField(_l("Passphrase"),
+                               validators=[DataRequired(_l("Type your passphrase."))],
                                render_kw={"autocomplete": "current-password"})
-    code = StringField("Code from your authenticator app", render_kw={
+    code = StringField(_l("Code from your authenticator app"), render_kw={
         "autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
 class CodeForm(FlaskForm):  # type: ignore[misc]
-    code = StringField("The 6-digit code your app shows now", validators=[
-        DataRequired("Type the code your app shows.")], render_kw={
+    code = StringField(_l("The 6-digit code your app shows now"), validators=[
+        DataRequired(_l("Type the code your app shows."))], render_kw={
         "autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
 class ReplyForm(FlaskForm):  # type: ignore[misc]
-    text = TextAreaField("Your reply", validators=[
-        DataRequired("Write something before sending."),
-        Length(max=REPLY_MAX, message=f"Keep a reply to {REPLY_MAX:,} characters or fewer."),
+    text = TextAreaField(_l("Your reply"), render_kw=FREE_TEXT, validators=[
+        DataRequired(_l("Write something before sending.")),
+        Length(max=REPLY_MAX, message=lazy_text(
+            "Keep a reply to %(max)s characters or fewer.", max=REPLY_MAX)),
     ])
 
 
 class ReferForm(FlaskForm):  # type: ignore[misc]
-    volunteer = SelectField("Refer to", validators=[DataRequired("Choose a volunteer.")])
+    volunteer = SelectField(_l("Refer to"), validators=[DataRequired(_l("Choose a volunteer."))])
 
 
 class FlagForm(FlaskForm):  # type: ignore[misc]
-    reason = RadioField("Why?", choices=choices_of({
-        "spam": "Spam", "abuse": "Abuse", "other": "Something else wrong"}), default="spam")
+    reason = RadioField(_l("Why?"), choices=choices_of({
+        "spam": _l("Spam"), "abuse": _l("Abuse"), "other": _l("Something else wrong")}),
+        default="spam")
 
 
 class UploadForm(FlaskForm):  # type: ignore[misc]
-    bundle = FileField("Reply bundle", validators=[FileRequired("Choose the bundle file.")])
+    bundle = FileField(_l("Reply bundle"),
+                       validators=[FileRequired(_l("Choose the bundle file."))])
 
 
 class PassphraseChangeForm(FlaskForm):  # type: ignore[misc]
-    current = PasswordField("Current passphrase", validators=[DataRequired("Type it.")],
+    current = PasswordField(_l("Current passphrase"), validators=[DataRequired(_l("Type it."))],
                             render_kw={"autocomplete": "current-password"})
-    passphrase = PasswordField("New passphrase", render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("New passphrase again", render_kw={"autocomplete": "new-password"})
+    passphrase = PasswordField(_l("New passphrase"), render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("New passphrase again"),
+                            render_kw={"autocomplete": "new-password"})
 
 
 class TotpResetForm(FlaskForm):  # type: ignore[misc]
-    current = PasswordField("Current passphrase", validators=[DataRequired("Type it.")],
+    current = PasswordField(_l("Current passphrase"), validators=[DataRequired(_l("Type it."))],
                             render_kw={"autocomplete": "current-password"})
-    code = StringField("Current code", validators=[DataRequired("Type the code.")],
+    code = StringField(_l("Current code"), validators=[DataRequired(_l("Type the code."))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 

@@ -22,6 +22,7 @@ from crypto.keys import fingerprint
 from crypto.keytext import encode_public_key
 from crypto.stanza import STANZA_SIZE, STANZA_VERSION
 from onion_app import auth, sealing
+from onion_app.language import gettext as _
 from onion_app.sessions import Session
 from onion_app.store import caseload, get_db
 from onion_app.store import requests as rows
@@ -80,31 +81,32 @@ def export_bundle(me: Session, public_id: str) -> Response:
 def store_reply(conn: Connection, me: Session, row: rows.Row, data: bytes) -> str | None:
     """Checks an uploaded bundle and stores it as a message. :returns: a problem, or None"""
     if len(data) > MAX_UPLOAD:
-        return "That file is larger than any reply bundle can be."
+        return _("That file is larger than any reply bundle can be.")
     if row["status"] != "open":
-        return "This request is no longer open; it takes no more replies."
+        return _("This request is no longer open; it takes no more replies.")
     try:
         bundle = load_bundle(data)
     except InvalidBundle:
-        return "That file is not a Haven bundle. Upload the file `python -m crypto seal` wrote."
+        return _("That file is not a Haven bundle. Upload the file that %(command)s wrote.",
+                 command="python -m crypto seal")
     if len(bundle.items) != 1:
-        return "A reply bundle holds exactly one message."
+        return _("A reply bundle holds exactly one message.")
     item = bundle.items[0]
     match = _MESSAGE_AD.fullmatch(item.associated_data.decode("ascii", "replace"))
     if match is None:
-        return "This bundle was not sealed for a Haven reply: use the command shown below."
+        return _("This bundle was not sealed for a Haven reply: use the command shown below.")
     message_id = match.group(1)
     if conn.execute("SELECT 1 FROM messages WHERE public_id = ?", (message_id,)).fetchone():
-        return "This reply was uploaded already."
+        return _("This reply was uploaded already.")
     readers = {fingerprint(PublicKey(k)) for k in rows.request_reader_keys(conn, row["id"])}
     if set(item.envelope.stanzas) != readers:
-        return ("The reply must be sealed to exactly the current readers of this request. "
-                "Readers may have changed: copy the command shown below again.")
+        return _("The reply must be sealed to exactly the current readers of this request. "
+                 "Readers may have changed: copy the command shown below again.")
     if len(item.envelope.body) > body_size(sealing.MESSAGE_MAX_SIZE):
-        return "That reply is longer than Haven accepts."
+        return _("That reply is longer than Haven accepts.")
     if any(len(s) != STANZA_SIZE or s[0] != STANZA_VERSION
            for s in item.envelope.stanzas.values()):
-        return "That bundle is damaged: seal the reply again with the command shown below."
+        return _("That bundle is damaged: seal the reply again with the command shown below.")
     rows.create_message(conn, request_id=row["id"], public_id=message_id, from_requester=False,
                         author_volunteer_id=me.account_id, body=item.envelope.body,
                         stanzas=item.envelope.stanzas)

@@ -8,6 +8,8 @@ from werkzeug.wrappers import Response
 from crypto.errors import InvalidPublicKey, WrongPassphrase
 from onion_app import auth, totp
 from onion_app.config import Config
+from onion_app.language import gettext as _
+from onion_app.language import lazy_gettext as _l
 from onion_app.limits import Busy
 from onion_app.requester.forms import refuse
 from onion_app.sessions import Session
@@ -27,9 +29,10 @@ from onion_app.volunteer.forms import (
 from onion_app.volunteer.staff_auth import CHECKER, THROTTLE, signed_in_volunteer
 
 OPEN_ENDPOINTS = frozenset({"volunteer.landing", "volunteer.apply", "volunteer.login",
-                            "volunteer.enrol", "volunteer.enrol_qr", "volunteer.logout"})
-LOGIN_FAILED = "Those details did not match. Check them and try again."
-BUSY = "Many people are signing in right now. Wait a minute, then try again."
+                            "volunteer.enrol", "volunteer.enrol_qr", "volunteer.logout",
+                            "language.choose"})
+LOGIN_FAILED = _l("Those details did not match. Check them and try again.")
+BUSY = _l("Many people are signing in right now. Wait a minute, then try again.")
 ENROLLING = "enrolling"
 
 Page = str | tuple[str, int] | Response
@@ -57,19 +60,20 @@ def apply() -> Page:
     if problem:
         refuse(form.passphrase, problem)
     elif passphrase != form.confirm.data:
-        refuse(form.confirm, "The two passphrases differ. Type them again.")
+        refuse(form.confirm, _("The two passphrases differ. Type them again."))
     if staff.handle_taken(conn, handle):
-        refuse(form.handle, "That handle is taken. Choose another.")
+        refuse(form.handle, _("That handle is taken. Choose another."))
     if form.errors:
         return _apply_page(form, 400)
     try:
         keys = accounts.keys_for(passphrase, form.offline_key.data, _config())
     except InvalidPublicKey:
-        refuse(form.offline_key, "That is not a Haven public key. Copy the whole line that "
-                                 "`python -m crypto keygen` printed, starting haven-pk1:.")
+        refuse(form.offline_key, _("That is not a Haven public key. Copy the whole line that "
+                                   "%(command)s printed, starting %(prefix)s.",
+                                   command="python -m crypto keygen", prefix="haven-pk1:"))
         return _apply_page(form, 400)
     except Busy:
-        flash(BUSY, "error")
+        flash(str(BUSY), "error")
         return _apply_page(form, 429)
     volunteer_id = staff.create_volunteer(conn, staff.Application(
         handle=handle, public_key=keys.public_key, wrapped_key=keys.wrapped_key,
@@ -96,7 +100,8 @@ def login() -> Page:
     handle = form.handle.data or ""
     throttle: LoginThrottle = current_app.extensions[THROTTLE]
     if throttle.held(handle):
-        flash("Too many attempts on this account. Wait a few minutes, then try again.", "error")
+        flash(_("Too many attempts on this account. Wait a few minutes, then try again."),
+              "error")
         return _login_page(form, 429)
     conn = get_db()
     try:
@@ -112,7 +117,7 @@ def login() -> Page:
             return _login_failed(form, handle, None)
         key = accounts.unlock(row, form.passphrase.data or "")
     except Busy:
-        flash(BUSY, "error")
+        flash(str(BUSY), "error")
         return _login_page(form, 429)
     except WrongPassphrase:  # verifier and wrapped key disagree: treat as a failure
         return _login_failed(form, handle, None)
@@ -131,7 +136,7 @@ def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
 
 def _login_failed(form: LoginForm, handle: str, row: staff.Row | None) -> tuple[str, int]:
     if row is not None and row["status"] == "applied":
-        flash("Your application is waiting for an operator. Try again once you hear back.",
+        flash(_("Your application is waiting for an operator. Try again once you hear back."),
               "info")
         return _login_page(form, 403)
     throttle: LoginThrottle = current_app.extensions[THROTTLE]
@@ -169,10 +174,10 @@ def enrol() -> Page:
             staff.audit(conn, row["handle"], "enrolled TOTP")
             conn.commit()
             auth.start("volunteer", pending.account_id, pending.private_key)
-            flash("Your authenticator is set up. Welcome to Haven.", "ok")
+            flash(_("Your authenticator is set up. Welcome to Haven."), "ok")
             return redirect(url_for("volunteer.dashboard"))
-        refuse(form.code, "That code did not match. Check the clock on your phone and try "
-                          "the next code.")
+        refuse(form.code, _("That code did not match. Check the clock on your phone and try "
+                            "the next code."))
     form.code.data = ""
     return render_template("volunteer/enrol.html", form=form, secret=secret,
                            handle=row["handle"]), 400 if form.errors else 200
@@ -193,7 +198,7 @@ def enrol_qr() -> Response:
 @blueprint.post("/logout")
 def logout() -> Response:
     auth.end()
-    flash("You are signed out.", "ok")
+    flash(_("You are signed out."), "ok")
     return redirect(url_for("volunteer.landing"))
 
 
@@ -202,6 +207,7 @@ def logout() -> Response:
 def account(me: Session) -> str:
     row = signed_in_volunteer(me)
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
+                           skills=SKILLS,
                            passphrase_form=PassphraseChangeForm(), totp_form=TotpResetForm(),
                            button=ButtonForm())
 
@@ -216,22 +222,23 @@ def change_passphrase(me: Session) -> Page:
         conn = get_db()
         problem = accounts.passphrase_problem(new, row["handle"])
         if accounts.check_passphrase(conn, row["handle"], form.current.data or "") is None:
-            refuse(form.current, "That is not your current passphrase.")
+            refuse(form.current, _("That is not your current passphrase."))
         elif problem:
             refuse(form.passphrase, problem)
         elif new != form.confirm.data:
-            refuse(form.confirm, "The two new passphrases differ.")
+            refuse(form.confirm, _("The two new passphrases differ."))
         else:
             wrapped, verifier = accounts.rewrapped(row, form.current.data or "", new, _config())
             staff.update(conn, me.account_id, wrapped_key=wrapped, passphrase_hash=verifier)
             staff.audit(conn, row["handle"], "changed passphrase")
             conn.commit()
-            flash("Your passphrase is changed. Your key and every request stay as they were.",
+            flash(_("Your passphrase is changed. Your key and every request stay as they were."),
                   "ok")
             return redirect(url_for("volunteer.account"))
     for field in (form.current, form.passphrase, form.confirm):
         field.data = ""
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
+                           skills=SKILLS,
                            passphrase_form=form, totp_form=TotpResetForm(),
                            button=ButtonForm()), 400
 
@@ -252,9 +259,10 @@ def reset_totp(me: Session) -> Page:
         conn.commit()
         auth.start(ENROLLING, me.account_id, me.private_key, pending_totp=totp.new_secret())
         return redirect(url_for("volunteer.enrol"))
-    refuse(form.code, "The passphrase or the code did not match.")
+    refuse(form.code, _("The passphrase or the code did not match."))
     form.current.data = form.code.data = ""
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
+                           skills=SKILLS,
                            passphrase_form=PassphraseChangeForm(), totp_form=form,
                            button=ButtonForm()), 400
 
@@ -267,8 +275,8 @@ def toggle_availability(me: Session) -> Response:
         conn = get_db()
         staff.update(conn, me.account_id, available=0 if row["available"] else 1)
         conn.commit()
-        flash("You are paused: no new requests will be sealed to you." if row["available"]
-              else "You are available again for new requests.", "ok")
+        flash(_("You are paused: no new requests will be sealed to you.") if row["available"]
+              else _("You are available again for new requests."), "ok")
     return redirect(url_for("volunteer.account"))
 
 
@@ -284,6 +292,7 @@ def delete_account(me: Session) -> Page:
         conn.commit()
         auth.store().end_account("volunteer", me.account_id)
         auth.end()
-        flash("Your account is deleted. Requests you were helping with are open again.", "ok")
+        flash(_("Your account is deleted. Requests you were helping with are open again."),
+              "ok")
         return redirect(url_for("volunteer.landing"))
     return render_template("volunteer/confirm_delete.html", form=form)
