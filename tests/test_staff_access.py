@@ -54,6 +54,7 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/operator/requests/REQ/delete", {"volunteer": 404, "unmatched": 404,
                                                "operator": 302}),
     ("GET", "/operator/audit", {"volunteer": 404, "unmatched": 404, "operator": 200}),
+    ("GET", "/operator/tor", {"volunteer": 404, "unmatched": 404, "operator": 200}),
     ("POST", "/logout", dict.fromkeys(ROLES, 302)),
     ("GET", "/language/es", dict.fromkeys(ROLES, 302)),
 ]

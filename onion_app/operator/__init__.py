@@ -8,4 +8,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("operator", __name__, url_prefix="/operator")
 
-from onion_app.operator import views  # noqa: E402, F401  (registers the routes)
+from onion_app.operator import tor_status, views  # noqa: E402, F401  (registers the routes)

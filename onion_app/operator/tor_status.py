@@ -1,0 +1,44 @@
+"""The operator's tor page: what ``python run.py status`` shows, on the staff onion.
+
+It reads the status file the running server writes (days, never times) and
+the addresses from the database; it opens no control connection of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import current_app, render_template
+
+from onion_app.config import Config
+from onion_app.onions import ROLES, status_path
+from onion_app.operator import blueprint
+from onion_app.running import running_pid
+from onion_app.sessions import Session
+from onion_app.store import get_db, onion_keys
+from onion_app.volunteer.staff_auth import operator_required
+from tor_config.keys import onion_address, service_id_from_key
+
+
+def read_status(config: Config) -> dict[str, Any] | None:
+    """The status the server last wrote, or None if there is none to read."""
+    try:
+        data: dict[str, Any] = json.loads(status_path(config).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data
+
+
+@blueprint.get("/tor")
+@operator_required
+def tor(me: Session) -> str:
+    config: Config = current_app.config["HAVEN"]
+    conn = get_db()
+    keys = {role: onion_keys.service_key(conn, role) for role in ROLES}
+    addresses = {role: onion_address(service_id_from_key(key)) if key else None
+                 for role, key in keys.items()}
+    devices = onion_keys.clients(conn)
+    data = read_status(config) if running_pid(config) is not None else None
+    return render_template("operator/tor.html", addresses=addresses, devices=devices,
+                           data=data, running=running_pid(config) is not None)
