@@ -86,8 +86,12 @@ $(STAMP): setup.cfg pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Haven needs Python 3.11 or newer"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 	  echo "could not create $(VENV): on Debian, run: sudo apt-get install python3-venv"; exit 1; }
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	@echo "installing Haven and its Python packages into $(VENV) (log: $(VENV)/install.log)"
+	@# setuptools prints pages of build warnings even with -q; they go to the
+	@# log, shown only if the install fails.
+	@{ $(BIN)/python -m pip install -q --upgrade pip && \
+	   $(BIN)/python -m pip install -q -e '.[test]'; } > $(VENV)/install.log 2>&1 || { \
+	  cat $(VENV)/install.log; echo "installing into $(VENV) failed: see above"; exit 1; }
 	@touch $@
 
 clean:
