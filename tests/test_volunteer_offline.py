@@ -50,6 +50,14 @@ def offline(staff_app: Flask, tmp_path: Path) -> tuple[FlaskClient, Path]:
     return volunteer, key_file
 
 
+def _seal_arguments(case_page: str) -> list[str]:
+    """The arguments of the seal command the case page shows for a reply."""
+    found = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
+                      case_page)
+    assert found, "the case page shows no seal command"
+    return found.group(1).split()
+
+
 def _upload(client: FlaskClient, public_id: str, data: bytes) -> object:
     return client.post(f"/cases/{public_id}/upload", data={
         "csrf_token": csrf(client, f"/cases/{public_id}"),
@@ -79,10 +87,7 @@ def test_offline_volunteer_reads_and_answers_with_bundles(
     assert "OFFLINE-STORY" in opened.stdout
     assert "A FOLLOW-UP FROM THE REQUESTER" in opened.stdout
 
-    command = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
-                        case)
-    assert command
-    arguments = command.group(1).split()
+    arguments = _seal_arguments(case)
     reply_file = tmp_path / "reply.json"
     sealed = crypto_cli("seal", *arguments, "-o", str(reply_file),
                         stdin="OFFLINE-REPLY sealed on my own machine")
@@ -114,11 +119,9 @@ def test_bad_uploads_are_explained(offline: tuple[FlaskClient, Path], public_app
     requester.new_account(asker)
     public_id = requester.submitted_id(asker)
     case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
-    command = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
-                        case)
-    assert command
+    seal_arguments = _seal_arguments(case)
     reply_file = tmp_path / "reply.json"
-    crypto_cli("seal", *command.group(1).split(), "-o", str(reply_file), stdin="hello")
+    crypto_cli("seal", *seal_arguments, "-o", str(reply_file), stdin="hello")
     data = mutate(reply_file.read_bytes())  # type: ignore[operator]
     response = _upload(volunteer, public_id, data)
     assert response.status_code == 400  # type: ignore[attr-defined]
@@ -132,10 +135,7 @@ def test_a_reply_missing_a_reader_is_refused(offline: tuple[FlaskClient, Path],
     requester.new_account(asker)
     public_id = requester.submitted_id(asker)
     case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
-    command = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
-                        case)
-    assert command
-    words = command.group(1).split()
+    words = _seal_arguments(case)
     only_first = words[:2] + words[words.index("--ad"):]  # the first reader alone
     reply_file = tmp_path / "reply.json"
     crypto_cli("seal", *only_first, "-o", str(reply_file), stdin="hello")
@@ -158,11 +158,9 @@ def test_a_reply_that_does_not_open_breaks_nothing(offline: tuple[FlaskClient, P
     codename = requester.new_account(asker)
     public_id = requester.submitted_id(asker)
     case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
-    command = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
-                        case)
-    assert command
+    seal_arguments = _seal_arguments(case)
     reply_file = tmp_path / "reply.json"
-    crypto_cli("seal", *command.group(1).split(), "-o", str(reply_file), stdin="hello")
+    crypto_cli("seal", *seal_arguments, "-o", str(reply_file), stdin="hello")
     bundle = load_bundle(reply_file.read_bytes())
     item = bundle.items[0]
     noise = {fp: b"\x01" + b"y" * (STANZA_SIZE - 1) for fp in item.envelope.stanzas}
@@ -185,10 +183,7 @@ def test_a_trailing_newline_in_the_ad_is_refused(offline: tuple[FlaskClient, Pat
     requester.new_account(asker)
     public_id = requester.submitted_id(asker)
     case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
-    command = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
-                        case)
-    assert command
-    words = command.group(1).split()
+    words = _seal_arguments(case)
     ad_at = words.index("--ad") + 1
     words[ad_at] += "\n"
     reply_file = tmp_path / "reply.json"
