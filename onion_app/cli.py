@@ -125,10 +125,18 @@ def run_onions(config: Config) -> None:
     lock = _lock(config)
     try:
         first_key = _first_staff_key(config)
-        if first_key:
+        if first_key and _to_a_terminal():
             click.echo("No staff device could reach the staff onion yet, so one key was made. "
                        "It is shown once:\n")
             click.echo(first_key)
+        elif first_key:
+            # Under systemd or a pipe this output is kept (journald writes it to
+            # disk), and a private key must never be; the operator makes one
+            # at the server's terminal instead.
+            click.echo("The staff onion is locked to a first device key that is not shown here, "
+                       "because this output is not a terminal and may be stored. On the server, "
+                       "run: python run.py staff-key add NAME   (then: python run.py staff-key "
+                       "revoke first-device)")
         # Signals are caught from here on, so Ctrl-C while tor starts still
         # removes the services and stops tor rather than leaving them behind.
         stop, reload_wanted = _catch_signals()
@@ -172,6 +180,10 @@ def _serve_onions(config: Config, stop: threading.Event, reload_wanted: threadin
                 onions.stop()
         finally:
             served.close()
+
+
+def _to_a_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _announce(services: dict[str, OnionService]) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from flask import current_app
+
 from onion_app.errors import ConfigError
 
 ROLES = ("public", "staff")
@@ -150,6 +152,12 @@ class Config:
         config = replace(self, **changes)  # type: ignore[arg-type]
         config.validate()
         return config
+
+
+def current_config() -> Config:
+    """The configuration of the app handling this request or CLI command."""
+    config: Config = current_app.config["HAVEN"]
+    return config
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-from onion_app.config import Config
+from onion_app.config import Config, current_config
 from onion_app.errors import HavenError
 from onion_app.onions import ROLES, build_specs, status_path
 from onion_app.running import running_pid
@@ -32,10 +31,6 @@ from tor_config.torrc import DEFAULT_SERVICE_ROOT, render_torrc
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
-
-def _config() -> Config:
-    config: Config = current_app.config["HAVEN"]
-    return config
 
 
 def _open(config: Config) -> Connection:
@@ -86,7 +81,7 @@ def staff_key_add(name: str) -> None:
     if not _NAME.fullmatch(name):
         raise click.ClickException("a device name is 1 to 40 letters, digits, dots, dashes "
                                    "or underscores")
-    config = _config()
+    config = current_config()
     conn = _open(config)
     try:
         if any(existing == name for existing, _, _ in onion_keys.clients(conn)):
@@ -104,7 +99,7 @@ def staff_key_add(name: str) -> None:
 @with_appcontext
 def staff_key_list() -> None:
     """Show the devices that may reach the staff onion."""
-    conn = _open(_config())
+    conn = _open(current_config())
     try:
         devices = onion_keys.clients(conn)
     finally:
@@ -120,7 +115,7 @@ def staff_key_list() -> None:
 @with_appcontext
 def staff_key_revoke(name: str) -> None:
     """Shut one device out of the staff onion."""
-    config = _config()
+    config = current_config()
     conn = _open(config)
     try:
         # Check and delete in one write transaction: two revokes at once must
@@ -153,7 +148,7 @@ def onion_group() -> None:
 @with_appcontext
 def onion_rotate(role: str, yes: bool) -> None:
     """Give the public or staff onion a new address; the old one stops working."""
-    config = _config()
+    config = current_config()
     if not yes:
         click.confirm(f"Everyone who knows the old {role} address must be given the new one. "
                       "Rotate now?", abort=True)
@@ -181,7 +176,7 @@ def onion_rotate(role: str, yes: bool) -> None:
 @with_appcontext
 def status_command() -> None:
     """Show tor, bootstrap, both addresses, descriptor uploads and PoW."""
-    config = _config()
+    config = current_config()
     conn = _open(config)
     try:
         keys = {role: onion_keys.service_key(conn, role) for role in ROLES}
@@ -233,7 +228,7 @@ def _format(status: dict[str, Any]) -> str:
 def torrc_command(service_dir: Path) -> None:
     """Print a torrc block for running Haven behind the system tor."""
     try:
-        click.echo(render_torrc(build_specs(_config()).values(), service_dir), nl=False)
+        click.echo(render_torrc(build_specs(current_config()).values(), service_dir), nl=False)
     except (HavenError, TorConfigError) as error:
         raise click.ClickException(str(error)) from None
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.haven_process import running_haven
+from tests.haven_process import run_command, running_haven
 from tests.onion_http import OnionBrowser
 from tor_config.client_auth import register_client_key
 from tor_config.control import connect, parse_control_address
@@ -30,6 +30,7 @@ from tor_socks import MISSING_CLIENT_AUTH, SocksError
 
 pytestmark = pytest.mark.tor
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PRIVATE_KEY = re.compile(r"^Your private key:\s+([A-Z2-7]{52})$", re.M)
 CODENAME = re.compile(r'<p class="codename"[^>]*><bdi>([^<]+)</bdi></p>')
 
 
@@ -42,11 +43,16 @@ def short_dir() -> Iterator[Path]:
 
 def test_requester_and_staff_over_tor(short_dir: Path) -> None:
     started = time.monotonic()
+    instance = short_dir / "instance"
+    assert run_command(instance, "init").returncode == 0
+    added = run_command(instance, "staff-key", "add", "laptop")
+    found = PRIVATE_KEY.search(added.stdout)
+    assert found, added.stdout + added.stderr
+    staff_private_key = found.group(1)
     with private_network(short_dir / "net") as net, running_haven(
-            short_dir / "instance", timeout=120,
+            instance, timeout=120,
             HAVEN_TOR_CONTROL=f"unix:{net.service_control_socket}") as haven:
         public, staff = haven.addresses["public"], haven.addresses["staff"]
-        assert haven.staff_private_key
         landing = net.get(public, "/").decode()
         assert "Safe help from people who care" in landing
         assert "Content-Security-Policy: default-src 'none'" in landing
@@ -77,7 +83,7 @@ def test_requester_and_staff_over_tor(short_dir: Path) -> None:
         assert refused.value.code == MISSING_CLIENT_AUTH
         client = connect(parse_control_address(f"127.0.0.1:{net.client_control_port}"))
         try:
-            register_client_key(client, staff, haven.staff_private_key)
+            register_client_key(client, staff, staff_private_key)
         finally:
             client.close()
         staff_page = net.get(staff, "/").decode()

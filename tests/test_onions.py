@@ -9,6 +9,9 @@ fit in 107 bytes.
 from __future__ import annotations
 
 import os
+import pty
+import re
+import select
 import shutil
 import signal
 import subprocess
@@ -58,7 +61,9 @@ def _config(instance: Path) -> Config:
 def test_run_publishes_both_services_and_cleans_up(instance: Path) -> None:
     with running_haven(instance, **OFFLINE) as haven:
         addresses = dict(haven.addresses)
-        assert haven.staff_private_key, haven.output()
+        # Not a terminal (a pipe, like systemd's journal): the key is not printed.
+        assert haven.staff_private_key is None, haven.output()
+        assert "a first device key that is not shown here" in haven.output()
         assert "tor cannot reach the network yet" in haven.output()
         assert _tor_pids(instance), "Haven's tor is not running"
         for role in ("public", "staff"):
@@ -79,7 +84,34 @@ def test_run_publishes_both_services_and_cleans_up(instance: Path) -> None:
     conn.close()
     with running_haven(instance, **OFFLINE) as again:
         assert again.addresses == addresses  # stable addresses across restarts
-        assert again.staff_private_key is None  # the first key is shown once only
+        assert "first device key" not in again.output()
+
+
+def test_on_a_terminal_the_first_staff_key_is_shown_once(instance: Path) -> None:
+    """An operator at a terminal sees the first device's key, and only then."""
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen([sys.executable, str(ROOT / "run.py")],
+                               env=haven_env(instance, **OFFLINE), stdin=subprocess.DEVNULL,
+                               stdout=secondary, stderr=secondary)
+    os.close(secondary)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"serving;" not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 1)
+            if ready:
+                seen += os.read(primary, 65536)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        os.close(primary)
+    text = seen.decode(errors="replace")
+    assert "It is shown once" in text, text
+    found = re.search(r"Your private key:\s+([A-Z2-7]{52})", text)
+    assert found
+    again = run_command(instance, "staff-key", "list", **OFFLINE)
+    assert "first-device" in again.stdout
+    assert found.group(1) not in again.stdout
 
 
 def test_watchdog_brings_tor_back_with_the_same_addresses(instance: Path) -> None:

@@ -7,10 +7,9 @@ web form open to anyone; the passphrase is asked at the prompt.
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-from onion_app.config import Config
+from onion_app.config import Config, current_config
 from onion_app.errors import HavenError
 from onion_app.store import maintenance, oversight, staff
 from onion_app.store.connection import Connection
@@ -20,10 +19,6 @@ from onion_app.volunteer import accounts
 # not linger in free pages (secure_delete zeroes them; VACUUM also shrinks).
 VACUUM_FREE_FRACTION = 0.25
 
-
-def _config() -> Config:
-    config: Config = current_app.config["HAVEN"]
-    return config
 
 
 @click.group("operator")
@@ -36,7 +31,7 @@ def operator_group() -> None:
 @with_appcontext
 def create_operator(handle: str) -> None:
     """Create an operator account HANDLE (the passphrase is asked at the prompt)."""
-    config = _config()
+    config = current_config()
     try:
         conn, _ = maintenance.open_existing(config)
     except HavenError as error:
@@ -86,7 +81,7 @@ def purge_with(conn: Connection, days: int) -> int:
 @with_appcontext
 def purge_command() -> None:
     """Delete requests and threads untouched for HAVEN_RETENTION_DAYS days."""
-    config = _config()
+    config = current_config()
     try:
         purged = purge_now(config)
     except HavenError as error:

@@ -18,6 +18,3 @@ class VetForm(FlaskForm):  # type: ignore[misc]
         Length(max=NOTE_MAX, message=lazy_text(
             "Keep the note to %(max)s characters or fewer.", max=NOTE_MAX))])
 
-
-class ButtonForm(FlaskForm):  # type: ignore[misc]
-    """A button and a CSRF token."""

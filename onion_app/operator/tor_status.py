@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import current_app, render_template
+from flask import render_template
 
-from onion_app.config import Config
+from onion_app.config import Config, current_config
 from onion_app.onions import ROLES, status_path
 from onion_app.operator import blueprint
 from onion_app.running import running_pid
@@ -33,12 +33,13 @@ def read_status(config: Config) -> dict[str, Any] | None:
 @blueprint.get("/tor")
 @operator_required
 def tor(me: Session) -> str:
-    config: Config = current_app.config["HAVEN"]
+    config = current_config()
     conn = get_db()
     keys = {role: onion_keys.service_key(conn, role) for role in ROLES}
     addresses = {role: onion_address(service_id_from_key(key)) if key else None
                  for role, key in keys.items()}
     devices = onion_keys.clients(conn)
-    data = read_status(config) if running_pid(config) is not None else None
+    running = running_pid(config) is not None
+    data = read_status(config) if running else None
     return render_template("operator/tor.html", addresses=addresses, devices=devices,
-                           data=data, running=running_pid(config) is not None)
+                           data=data, running=running)

@@ -9,7 +9,8 @@ from onion_app import auth
 from onion_app.language import N_, with_user_text
 from onion_app.language import gettext as _
 from onion_app.operator import blueprint
-from onion_app.operator.forms import ButtonForm, VetForm
+from onion_app.operator.forms import VetForm
+from onion_app.requester.forms import ConfirmForm
 from onion_app.sessions import Session
 from onion_app.store import get_db, oversight, staff
 from onion_app.taxonomy import AVAILABILITY, LANGUAGES, SKILLS, URGENCIES
@@ -84,13 +85,13 @@ def application(me: Session, public_id: str) -> Page:
 @operator_required
 def volunteers(me: Session) -> str:
     return render_template("operator/volunteers.html", volunteers=staff.listing(get_db()),
-                           form=ButtonForm(), me=signed_in_volunteer(me), skills=SKILLS)
+                           form=ConfirmForm(), me=signed_in_volunteer(me), skills=SKILLS)
 
 
 @blueprint.post("/volunteers/<public_id>/<action>")
 @operator_required
 def volunteer_action(me: Session, public_id: str, action: str) -> Response:
-    if action not in ACTIONS or not ButtonForm().validate_on_submit():
+    if action not in ACTIONS or not ConfirmForm().validate_on_submit():
         abort(404)
     conn = get_db()
     row = staff.by_public_id(conn, public_id)
@@ -116,7 +117,7 @@ def requests(me: Session) -> str:
     listing, total = oversight.requests_metadata(get_db(), flagged_only=flagged, page=_page())
     return render_template("operator/requests.html", requests=listing, total=total,
                            flagged=flagged, page=_page(), page_size=oversight.PAGE_SIZE,
-                           form=ButtonForm(), skills=SKILLS, languages=LANGUAGES,
+                           form=ConfirmForm(), skills=SKILLS, languages=LANGUAGES,
                            urgencies=URGENCIES)
 
 
@@ -125,7 +126,7 @@ def requests(me: Session) -> str:
 def delete_request(me: Session, public_id: str) -> Response:
     conn = get_db()
     row = oversight.request_by_public_id(conn, public_id)
-    if row is None or not ButtonForm().validate_on_submit():
+    if row is None or not ConfirmForm().validate_on_submit():
         abort(404)
     if not oversight.is_flagged(conn, row["id"]):
         flash(_("Only a flagged request can be deleted by an operator."), "error")

@@ -109,7 +109,7 @@ class ReplyForm(FlaskForm):  # type: ignore[misc]
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
-    """A button and a CSRF token: for close, delete and logout."""
+    """A button and a CSRF token: for close, delete, logout and every staff action."""
 
 
 def refuse(field: Field, message: object) -> None:

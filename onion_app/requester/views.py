@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from crypto.codename import generate_codename, normalize_codename
 from crypto.errors import InvalidCodename
 from onion_app import auth, sealing
-from onion_app.config import Config
+from onion_app.config import current_config
 from onion_app.language import gettext as _
 from onion_app.language import lazy_gettext as _l
 from onion_app.language import ngettext
@@ -41,10 +41,6 @@ NOT_A_CODENAME = _l("That is not a valid codename. A codename is seven words fro
 Page = str | tuple[str, int] | Response
 
 
-def _config() -> Config:
-    config: Config = current_app.config["HAVEN"]
-    return config
-
 
 def _private_key(me: Session) -> PrivateKey:
     if me.private_key is None:  # a requester session always holds its key
@@ -73,7 +69,7 @@ def start() -> Page:
         return redirect(url_for("requester.start"))
     if form.validate() and _same_codename(form.codename.data, shown):
         try:
-            keys = accounts.derive(get_db(), _config(), shown)
+            keys = accounts.derive(get_db(), current_config(), shown)
         except Busy:
             refuse(form.codename, BUSY)
             return render_template("requester/start.html", form=form, codename=shown), 429
@@ -121,7 +117,7 @@ def login() -> Page:
         return render_template("requester/login.html", form=form), 400
     conn = get_db()
     try:
-        keys = accounts.derive(conn, _config(), typed)
+        keys = accounts.derive(conn, current_config(), typed)
     except Busy:
         refuse(form.codename, BUSY)
         return render_template("requester/login.html", form=form), 429
@@ -130,7 +126,7 @@ def login() -> Page:
         refuse(form.codename, LOGIN_FAILED)
         return render_template("requester/login.html", form=form), 400
     requester_id = int(found["id"])
-    sealing.rematch(conn, requester_id, keys.private_key, _config().match_limit)
+    sealing.rematch(conn, requester_id, keys.private_key, current_config().match_limit)
     conn.commit()
     auth.start("requester", requester_id, keys.private_key)
     return redirect(url_for("requester.my_requests"))
@@ -161,7 +157,7 @@ def my_requests(me: Session) -> str:
 @auth.login_required
 def new_request(me: Session) -> Page:
     form = RequestForm()
-    config = _config()
+    config = current_config()
     if not form.validate_on_submit():
         return _request_form(form, 400 if form.errors else 200)
     conn = get_db()
@@ -237,7 +233,7 @@ def reply(me: Session, public_id: str) -> Page:
         flash(_("This request is closed; it takes no more replies."), "error")
         return _thread_page(me, request_row, form, 400)
     conn = get_db()
-    cap = _config().messages_per_requester_per_day
+    cap = current_config().messages_per_requester_per_day
     if rows.requester_messages_today(conn, me.account_id) >= cap:
         refuse(form.text, ngettext(
             "You have sent %(num)s message today, the most Haven takes in a day. Your text is "
@@ -269,7 +265,7 @@ def reopen_request(me: Session, public_id: str) -> Response:
     request_row = _mine(me, public_id)
     if ConfirmForm().validate_on_submit() and request_row["status"] != "open":
         conn = get_db()
-        cap = _config().open_requests_per_requester
+        cap = current_config().open_requests_per_requester
         if rows.count_open_requests(conn, me.account_id) >= cap:
             flash(ngettext("You already have %(num)s open request. Close it first.",
                            "You already have %(num)s open requests. Close one first.",

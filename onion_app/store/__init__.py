@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g
 
-from onion_app.config import Config
+from onion_app.config import current_config
 from onion_app.store.connection import Connection, open_database
 from onion_app.store.keys import DatabaseKey
 from onion_app.store.maintenance import open_existing
@@ -25,7 +25,7 @@ def get_db() -> Connection:
     :raises StoreError: with one plain sentence if the database will not open
     """
     if "db" not in g:
-        config: Config = current_app.config["HAVEN"]
+        config = current_config()
         key: DatabaseKey | None = current_app.extensions.get(_KEY)
         if key is None:
             # The first connection pays for the key (argon2id in passphrase

@@ -9,18 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-from onion_app.config import Config
+from onion_app.config import current_config
 from onion_app.errors import HavenError
 from onion_app.store import maintenance, migrations
 from onion_app.store.keys import display
-
-
-def _config() -> Config:
-    config: Config = current_app.config["HAVEN"]
-    return config
 
 
 def _fail(error: HavenError) -> click.ClickException:
@@ -41,7 +35,7 @@ def _ask_new_passphrase() -> str:
 @with_appcontext
 def init_command() -> None:
     """Create the encrypted database if missing and bring its schema up to date."""
-    config = _config()
+    config = current_config()
     try:
         result = maintenance.init_database(config)
     except HavenError as error:
@@ -54,7 +48,7 @@ def init_command() -> None:
 @with_appcontext
 def upgrade_command() -> None:
     """Apply the schema migrations this Haven has and the database lacks."""
-    config = _config()
+    config = current_config()
     try:
         conn, _ = maintenance.open_existing(config)
         try:
@@ -82,7 +76,7 @@ def backup_command(target: Path, new_passphrase: bool) -> None:
     """
     passphrase = _ask_new_passphrase() if new_passphrase else None
     try:
-        maintenance.backup(_config(), target, passphrase)
+        maintenance.backup(current_config(), target, passphrase)
     except HavenError as error:
         raise _fail(error) from None
     click.echo(f"wrote an encrypted copy to {display(target)}")
@@ -97,7 +91,7 @@ def rekey_command(new_passphrase: bool) -> None:
 
     Stop Haven first: the running server still holds the old key.
     """
-    config = _config()
+    config = current_config()
     passphrase = _ask_new_passphrase() if new_passphrase else None
     try:
         maintenance.rekey(config, passphrase)

@@ -20,7 +20,7 @@ from crypto.kdf import KdfParams
 from crypto.keytext import decode_public_key
 from crypto.volunteer import hash_passphrase, rewrap, unwrap_private_key, verify_passphrase
 from crypto.volunteer import wrap_private_key as wrap
-from onion_app.config import Config
+from onion_app.config import Config, current_config
 from onion_app.language import gettext as _
 from onion_app.language import number
 from onion_app.limits import KdfGate
@@ -82,7 +82,7 @@ def keys_for(passphrase: str, offline_key: str | None, config: Config) -> NewKey
 @functools.cache
 def _dummy_verifier() -> bytes:
     return hash_passphrase("not any volunteer's passphrase",
-                           params=kdf_params(current_app.config["HAVEN"]))
+                           params=kdf_params(current_config()))
 
 
 def check_passphrase(conn: Connection, handle: str, passphrase: str) -> staff.Row | None:

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from nacl.public import PrivateKey, PublicKey
 from werkzeug.wrappers import Response
 
 from crypto.envelope import open_envelope
 from crypto.errors import DecryptionError
 from onion_app import auth, sealing
+from onion_app.config import current_config
 from onion_app.language import gettext as _
 from onion_app.language import with_user_text
-from onion_app.requester.forms import refuse
+from onion_app.requester.forms import ConfirmForm, ReplyForm, refuse
 from onion_app.sessions import Session
 from onion_app.store import caseload, get_db, staff
 from onion_app.store import requests as rows
 from onion_app.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
 from onion_app.volunteer import blueprint, offline
-from onion_app.volunteer.forms import ButtonForm, FlagForm, ReferForm, ReplyForm, UploadForm
+from onion_app.volunteer.forms import FlagForm, ReferForm, UploadForm
 from onion_app.volunteer.staff_auth import signed_in_volunteer
 
 Page = str | tuple[str, int] | Response
@@ -92,7 +93,7 @@ def _case_page(me: Session, row: rows.Row, reply: ReplyForm, status: int,
     refer.volunteer.choices = _referral_choices(row)
     return render_template(
         "volunteer/case.html", row=row, text=text, thread=thread, reply=reply, refer=refer,
-        flag=FlagForm(), button=ButtonForm(), upload=upload or UploadForm(),
+        flag=FlagForm(), button=ConfirmForm(), upload=upload or UploadForm(),
         me=signed_in_volunteer(me), offline=me.private_key is None,
         reply_slot=offline.reply_slot(conn, row),
         skills=SKILLS, languages=LANGUAGES, regions=REGIONS, urgencies=URGENCIES,
@@ -123,7 +124,7 @@ def _referral_choices(row: rows.Row) -> list[tuple[str, str]]:
     """Who this request may go to; nobody once it has K active readers, so one
     reader cannot hand a request to every volunteer there is."""
     conn = get_db()
-    limit = current_app.config["HAVEN"].match_limit
+    limit = current_config().match_limit
     if len(rows.volunteer_readers(conn, row["id"], active_only=True)) >= limit:
         return []
     return [(c["public_id"], c["handle"]) for c in staff.referral_candidates(conn, row["id"])]
@@ -131,7 +132,7 @@ def _referral_choices(row: rows.Row) -> list[tuple[str, str]]:
 
 def _action(me: Session, public_id: str) -> rows.Row:
     row = _case(me, public_id)
-    if not ButtonForm().validate_on_submit():
+    if not ConfirmForm().validate_on_submit():
         abort(400)
     return row
 

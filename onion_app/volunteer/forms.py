@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from onion_app.language import lazy_gettext as _l
 from onion_app.language import lazy_text
-from onion_app.requester.forms import FREE_TEXT, REPLY_MAX, AtLeastOne, Checkboxes, choices_of
+from onion_app.requester.forms import FREE_TEXT, AtLeastOne, Checkboxes, choices_of
 from onion_app.taxonomy import AVAILABILITY, LANGUAGES, SKILLS
 
 HANDLE_MAX = 40
@@ -68,14 +68,6 @@ class CodeForm(FlaskForm):  # type: ignore[misc]
         "autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
-class ReplyForm(FlaskForm):  # type: ignore[misc]
-    text = TextAreaField(_l("Your reply"), render_kw=FREE_TEXT, validators=[
-        DataRequired(_l("Write something before sending.")),
-        Length(max=REPLY_MAX, message=lazy_text(
-            "Keep a reply to %(max)s characters or fewer.", max=REPLY_MAX)),
-    ])
-
-
 class ReferForm(FlaskForm):  # type: ignore[misc]
     volunteer = SelectField(_l("Refer to"), validators=[DataRequired(_l("Choose a volunteer."))])
 
@@ -105,6 +97,3 @@ class TotpResetForm(FlaskForm):  # type: ignore[misc]
     code = StringField(_l("Current code"), validators=[DataRequired(_l("Type the code."))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
-
-class ButtonForm(FlaskForm):  # type: ignore[misc]
-    """A button and a CSRF token."""

@@ -7,11 +7,11 @@ from werkzeug.wrappers import Response
 
 from crypto.errors import InvalidPublicKey, WrongPassphrase
 from onion_app import auth, totp
-from onion_app.config import Config
+from onion_app.config import current_config
 from onion_app.language import gettext as _
 from onion_app.language import lazy_gettext as _l
 from onion_app.limits import Busy
-from onion_app.requester.forms import refuse
+from onion_app.requester.forms import ConfirmForm, refuse
 from onion_app.sessions import Session
 from onion_app.store import get_db, staff
 from onion_app.store.requests import today
@@ -20,7 +20,6 @@ from onion_app.throttle import LoginThrottle
 from onion_app.volunteer import accounts, blueprint
 from onion_app.volunteer.forms import (
     ApplyForm,
-    ButtonForm,
     CodeForm,
     LoginForm,
     PassphraseChangeForm,
@@ -37,10 +36,6 @@ ENROLLING = "enrolling"
 
 Page = str | tuple[str, int] | Response
 
-
-def _config() -> Config:
-    config: Config = current_app.config["HAVEN"]
-    return config
 
 
 @blueprint.get("/")
@@ -66,7 +61,7 @@ def apply() -> Page:
     if form.errors:
         return _apply_page(form, 400)
     try:
-        keys = accounts.keys_for(passphrase, form.offline_key.data, _config())
+        keys = accounts.keys_for(passphrase, form.offline_key.data, current_config())
     except InvalidPublicKey:
         refuse(form.offline_key, _("That is not a Haven public key. Copy the whole line that "
                                    "%(command)s printed, starting %(prefix)s.",
@@ -209,7 +204,7 @@ def account(me: Session) -> str:
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
                            skills=SKILLS,
                            passphrase_form=PassphraseChangeForm(), totp_form=TotpResetForm(),
-                           button=ButtonForm())
+                           button=ConfirmForm())
 
 
 @blueprint.post("/account/passphrase")
@@ -228,7 +223,8 @@ def change_passphrase(me: Session) -> Page:
         elif new != form.confirm.data:
             refuse(form.confirm, _("The two new passphrases differ."))
         else:
-            wrapped, verifier = accounts.rewrapped(row, form.current.data or "", new, _config())
+            wrapped, verifier = accounts.rewrapped(row, form.current.data or "", new,
+                                                   current_config())
             staff.update(conn, me.account_id, wrapped_key=wrapped, passphrase_hash=verifier)
             staff.audit(conn, row["handle"], "changed passphrase")
             conn.commit()
@@ -240,7 +236,7 @@ def change_passphrase(me: Session) -> Page:
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
                            skills=SKILLS,
                            passphrase_form=form, totp_form=TotpResetForm(),
-                           button=ButtonForm()), 400
+                           button=ConfirmForm()), 400
 
 
 @blueprint.post("/account/totp")
@@ -264,14 +260,14 @@ def reset_totp(me: Session) -> Page:
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
                            skills=SKILLS,
                            passphrase_form=PassphraseChangeForm(), totp_form=form,
-                           button=ButtonForm()), 400
+                           button=ConfirmForm()), 400
 
 
 @blueprint.post("/account/availability")
 @auth.login_required
 def toggle_availability(me: Session) -> Response:
     row = signed_in_volunteer(me)
-    if ButtonForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit():
         conn = get_db()
         staff.update(conn, me.account_id, available=0 if row["available"] else 1)
         conn.commit()
@@ -284,7 +280,7 @@ def toggle_availability(me: Session) -> Response:
 @auth.login_required
 def delete_account(me: Session) -> Page:
     row = signed_in_volunteer(me)
-    form = ButtonForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         conn = get_db()
         staff.delete_volunteer(conn, me.account_id)
