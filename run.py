@@ -2,7 +2,7 @@
 
 import sys
 
-from onion_app.cli import main
+from onion_app.serving.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -21,16 +21,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nacl.public import PrivateKey
 
-from onion_app import auth, create_app, sealing
+from onion_app import create_app
 from onion_app.config import Config
-from onion_app.store import caseload, maintenance, staff
+from onion_app.domain import sealing
+from onion_app.domain.taxonomy import LANGUAGES, SKILLS
+from onion_app.store import Database, caseload, staff
 from onion_app.store import requests as rows
-from onion_app.taxonomy import LANGUAGES, SKILLS
+from onion_app.web import auth
 
 
 def build(config: Config, n_requests: int, n_volunteers: int) -> tuple[int, PrivateKey]:
     rng = random.Random(7)  # noqa: S311  (spreading test data, not a secret)
-    conn, _ = maintenance.open_existing(config)
+    conn = Database(config).open()
     skills, languages = list(SKILLS), list(LANGUAGES)[:12]
     keys = []
     for number in range(n_volunteers):
@@ -84,13 +86,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         config = Config.from_env({"HAVEN_INSTANCE": folder, "HAVEN_KDF_OPSLIMIT": "1",
                                   "HAVEN_KDF_MEMLIMIT_KIB": "8"})
-        maintenance.init_database(config)
+        Database(config).init()
         start = time.perf_counter()
         volunteer_id, key = build(config, args.requests, args.volunteers)
         print(f"built {args.requests:,} sealed requests and {args.volunteers:,} volunteers "
               f"in {time.perf_counter() - start:.1f} s; "
               f"database {config.db_path.stat().st_size / 2**20:.1f} MiB")
-        conn, _ = maintenance.open_existing(config)
+        conn = Database(config).open()
         _, total = caseload.dashboard(conn, volunteer_id, caseload.Filters())
         print(f"the busiest volunteer reads {total:,} requests")
         last_page = (total + caseload.PAGE_SIZE - 1) // caseload.PAGE_SIZE

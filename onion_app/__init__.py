@@ -4,6 +4,6 @@ Boundary: the only package that knows HTTP. It uses ``crypto`` for every secret
 and reaches tor only through ``tor_config``.
 """
 
-from onion_app.factory import create_app
+from onion_app.web.factory import create_app
 
 __all__ = ["create_app"]

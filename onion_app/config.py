@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from flask import current_app
-
+from crypto.errors import InvalidInput
+from crypto.kdf import KdfParams
 from onion_app.errors import ConfigError
 
 ROLES = ("public", "staff")
@@ -47,6 +47,11 @@ class Config:
     kdf_memlimit_kib: int = 256 * 1024
     # How many key derivations may run at once: each holds kdf_memlimit_kib.
     kdf_concurrency: int = 2
+    # Argon2id cost of the database passphrase for a *new* database file: the
+    # cost is recorded in the file, so changing it never locks out an old one.
+    # About 0.3 s once per process: a seized file costs that per guess.
+    db_kdf_opslimit: int = 3
+    db_kdf_memlimit_kib: int = 256 * 1024
     requester_idle_minutes: int = 30
     requester_lifetime_minutes: int = 120
     volunteer_idle_minutes: int = 30
@@ -67,6 +72,16 @@ class Config:
     # The tests turn this off only for the test client, never for a server.
     csrf_enabled: bool = True
     testing: bool = False
+
+    @property
+    def kdf_params(self) -> KdfParams:
+        """Argon2id cost for new requester and volunteer keys."""
+        return KdfParams(opslimit=self.kdf_opslimit, memlimit=self.kdf_memlimit_kib * 1024)
+
+    @property
+    def db_kdf_params(self) -> KdfParams:
+        """Argon2id cost for a new database file's passphrase."""
+        return KdfParams(opslimit=self.db_kdf_opslimit, memlimit=self.db_kdf_memlimit_kib * 1024)
 
     @property
     def db_path(self) -> Path:
@@ -100,6 +115,8 @@ class Config:
             kdf_opslimit=_int(env, "HAVEN_KDF_OPSLIMIT", 2),
             kdf_memlimit_kib=_int(env, "HAVEN_KDF_MEMLIMIT_KIB", 256 * 1024),
             kdf_concurrency=_int(env, "HAVEN_KDF_CONCURRENCY", 2),
+            db_kdf_opslimit=_int(env, "HAVEN_DB_KDF_OPSLIMIT", 3),
+            db_kdf_memlimit_kib=_int(env, "HAVEN_DB_KDF_MEMLIMIT_KIB", 256 * 1024),
             retention_days=_int(env, "HAVEN_RETENTION_DAYS", 90),
             tor_control=env.get("HAVEN_TOR_CONTROL") or None,
             tor_options=_tor_options(env.get("HAVEN_TOR_OPTIONS", "")),
@@ -139,9 +156,19 @@ class Config:
             ("HAVEN_POW_QUEUE_BURST", self.pow_queue_burst, 0),
             ("HAVEN_BOOTSTRAP_WAIT", self.bootstrap_wait_seconds, 0),
             ("HAVEN_KDF_MEMLIMIT_KIB", self.kdf_memlimit_kib, 8),
+            ("HAVEN_DB_KDF_OPSLIMIT", self.db_kdf_opslimit, 1),
+            ("HAVEN_DB_KDF_MEMLIMIT_KIB", self.db_kdf_memlimit_kib, 8),
         ):
             if value < low:
                 raise ConfigError(f"{name} must be at least {low}")
+        for name, opslimit, memlimit_kib in (
+            ("HAVEN_KDF", self.kdf_opslimit, self.kdf_memlimit_kib),
+            ("HAVEN_DB_KDF", self.db_kdf_opslimit, self.db_kdf_memlimit_kib),
+        ):
+            try:
+                KdfParams(opslimit=opslimit, memlimit=memlimit_kib * 1024)
+            except InvalidInput as error:
+                raise ConfigError(f"{name}_OPSLIMIT/_MEMLIMIT_KIB: {error}") from None
         if self.db_passphrase is not None and len(self.db_passphrase) < 12:
             raise ConfigError("HAVEN_DB_PASSPHRASE must be at least 12 characters")
         if self.secret_key is not None and len(self.secret_key) < 32:
@@ -152,12 +179,6 @@ class Config:
         config = replace(self, **changes)  # type: ignore[arg-type]
         config.validate()
         return config
-
-
-def current_config() -> Config:
-    """The configuration of the app handling this request or CLI command."""
-    config: Config = current_app.config["HAVEN"]
-    return config
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

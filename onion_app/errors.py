@@ -41,3 +41,27 @@ class SchemaTooNew(StoreError):
 
 class TargetExists(StoreError):
     """A backup or rekey would overwrite a file that already exists."""
+
+
+class AccountExists(StoreError):
+    """An account with this lookup id or handle exists already."""
+
+
+class HandleTaken(AccountExists):
+    """A volunteer or operator handle is in use."""
+
+
+class NoSuchDevice(StoreError):
+    """No staff device has that name."""
+
+
+class DeviceExists(StoreError):
+    """A staff device with that name exists already."""
+
+
+class LastDevice(StoreError):
+    """Revoking this staff device would leave the staff onion open to anyone."""
+
+
+class WeakPassphrase(HavenError):
+    """A new passphrase is refused; the message says why, in the person's words."""

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, sync_playwright
 
-from onion_app import create_app, serve
+from onion_app import create_app
 from onion_app.config import Config
-from onion_app.store import maintenance
+from onion_app.serving import serve
+from onion_app.store import Database
 
 CHROMIUM = "/usr/bin/chromium"
 # Without these, chromium reaches out to Google's services at start; the
@@ -55,7 +56,7 @@ class Browser:
 @contextmanager
 def haven_server(config: Config) -> Iterator[dict[str, str]]:
     """Both apps served by waitress on free loopback ports; yields their base URLs."""
-    maintenance.init_database(config)
+    Database(config).init()
     config = config.with_changes(public_port=0, staff_port=0)
     apps = {role: create_app(role, config) for role in ("public", "staff")}
     served = serve.start(apps, "127.0.0.1", {"public": 0, "staff": 0})

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests import journey as requester
+from tests.haven_cli import cli_runner
 from tests.journey import csrf
 from tests.staff_journey import PASSPHRASE, apply, approve, enrol, install_clock, login
 
@@ -71,7 +72,7 @@ def staff_world(staff_app: Flask, public_app: Flask) -> StaffWorld:
     """An operator, a volunteer with a request sealed to them, one applicant
     waiting, and one approved volunteer halfway through TOTP enrolment."""
     clock = install_clock(staff_app)
-    made = staff_app.test_cli_runner().invoke(args=["operator", "create", "op"],
+    made = cli_runner(staff_app).invoke(args=["operator", "create", "op"],
                                               input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
     assert made.exit_code == 0, made.output
     operator = staff_app.test_client()

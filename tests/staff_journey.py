@@ -10,8 +10,8 @@ import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 
-from onion_app import totp
-from onion_app.volunteer.staff_auth import CHECKER
+from onion_app.domain import totp
+from onion_app.web.state import state_of
 from tests.journey import csrf
 
 PASSPHRASE = "violet harbour lantern gravel"
@@ -35,7 +35,7 @@ class StepClock:
 
 def install_clock(app: Flask) -> StepClock:
     clock = StepClock()
-    app.extensions[CHECKER] = totp.CodeChecker(clock=clock)
+    state_of(app).codes = totp.CodeChecker(clock=clock)
     return clock
 
 

@@ -34,6 +34,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from onion_app import create_app
 from onion_app.config import Config
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, haven_server
+from tests.haven_cli import cli_runner
 
 pytestmark = pytest.mark.browser
 
@@ -251,7 +252,7 @@ def test_requester_pages_pass_wcag21_aa(initialised: Config, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_staff_pages_pass_wcag21_aa(initialised: Config, lang: str) -> None:
-    made = create_app("staff", initialised).test_cli_runner().invoke(
+    made = cli_runner(create_app("staff", initialised)).invoke(
         args=["operator", "create", "op"],
         input=f"{OPERATOR_PASSPHRASE}\n{OPERATOR_PASSPHRASE}\n")
     assert made.exit_code == 0, made.output

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from onion_app import auth
+from onion_app.web import auth
+from onion_app.web.state import state_of
 
 
 def test_a_session_of_another_kind_does_not_count(public_app: Flask) -> None:
@@ -15,7 +16,7 @@ def test_a_session_of_another_kind_does_not_count(public_app: Flask) -> None:
 
 
 def test_only_listed_endpoints_are_open(public_app: Flask) -> None:
-    open_endpoints = public_app.extensions[auth.OPEN_ENDPOINTS]
+    open_endpoints = state_of(public_app).open_endpoints
     assert open_endpoints == {"requester.landing", "requester.start", "requester.login",
                               "requester.logout", "language.choose"}
     client = public_app.test_client()

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from onion_app import language
-from onion_app.days import age_in_days
+from onion_app import i18n as language
+from onion_app.domain.days import age_in_days
 
 
 @pytest.mark.parametrize(("lang", "day", "today", "text"), [

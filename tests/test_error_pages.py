@@ -7,8 +7,8 @@ from flask import Flask, render_template_string
 from flask_wtf import FlaskForm
 
 from onion_app import create_app
-from onion_app.auth import OPEN_ENDPOINTS
 from onion_app.config import Config
+from onion_app.web.state import state_of
 from tests.test_security import check_headers, check_markup
 
 LEAKS = ("Traceback", "File \"", "werkzeug", "Werkzeug", "flask", "python", "/work/", "/tmp/")
@@ -37,7 +37,7 @@ def app_with_forms(initialised: Config, role: str) -> Flask:
 
 def _open(app: Flask, *endpoints: str) -> None:
     """Lets anonymous visitors reach test-only endpoints past deny-by-default."""
-    app.extensions.setdefault(OPEN_ENDPOINTS, set()).update(endpoints)
+    state_of(app).open_endpoints |= frozenset(endpoints)
 
 
 def _no_leak(body: str) -> None:

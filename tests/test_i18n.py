@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask
 
-from onion_app.language import PUBLIC_LANGUAGES, STAFF_LANGUAGES, TRANSLATIONS, Language
+from onion_app.i18n import PUBLIC_LANGUAGES, STAFF_LANGUAGES, TRANSLATIONS, Language
 from tests import journey as requester
 from tests.pages import Page, public_pages, staff_pages, staff_world
 from tests.test_security import check_headers
@@ -121,11 +121,11 @@ def test_every_public_string_is_marked_for_translation(public_app: Flask,
 def test_every_staff_string_is_marked_for_translation(staff_app: Flask, public_app: Flask,
                                                       tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    import onion_app.language as language
+    import onion_app.i18n as language
 
     # The staff app does not offer Chinese; for this test it speaks the pseudo catalogue.
     pseudo = Language("zh", PSEUDO, "zh-Hans", "pseudo")
-    monkeypatch.setitem(staff_app.extensions["haven.languages"], "zh", pseudo)
+    monkeypatch.setitem(staff_app.extensions["haven.languages"].languages, "zh", pseudo)
     assert language  # the table patched above is the one the app reads
     _speak_pseudo(staff_app, _pseudo_catalogues(tmp_path))
     world = staff_world(staff_app, public_app)

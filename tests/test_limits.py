@@ -4,7 +4,8 @@ import threading
 
 import pytest
 
-from onion_app.limits import Busy, KdfGate, RateExceeded, RateWindow
+from onion_app.domain.kdf_gate import Busy, KdfGate
+from onion_app.web.limits import RateExceeded, RateWindow
 
 
 def test_gate_admits_up_to_its_concurrency() -> None:

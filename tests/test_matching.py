@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from onion_app.matching import Candidate, Needs, matches, rank
+from onion_app.domain.matching import Candidate, Needs, matches, rank
 
 NEEDS = Needs(skills=frozenset({"legal", "press"}), languages=frozenset({"fa", "en"}))
 

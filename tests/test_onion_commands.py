@@ -7,7 +7,8 @@ import re
 from flask import Flask
 
 from onion_app.config import Config
-from onion_app.store import maintenance, onion_keys
+from onion_app.store import Database, onion_keys
+from tests.haven_cli import cli_runner
 from tor_config.client_auth import public_key_for
 
 LINE = re.compile(r"^([a-z2-7]{56}):descriptor:x25519:([A-Z2-7]{52})$", re.M)
@@ -15,13 +16,13 @@ LINE = re.compile(r"^([a-z2-7]{56}):descriptor:x25519:([A-Z2-7]{52})$", re.M)
 
 def test_staff_key_add_prints_the_line_once_and_stores_only_the_public_half(
         staff_app: Flask, initialised: Config) -> None:
-    runner = staff_app.test_cli_runner()
+    runner = cli_runner(staff_app)
     result = runner.invoke(args=["staff-key", "add", "laptop"])
     assert result.exit_code == 0, result.output
     found = LINE.search(result.output)
     assert found, result.output
     assert "Haven is not running" in result.output
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     [(name, public, _day)] = onion_keys.clients(conn)
     staff_key = onion_keys.service_key(conn, "staff")
     conn.close()
@@ -34,7 +35,7 @@ def test_staff_key_add_prints_the_line_once_and_stores_only_the_public_half(
 
 
 def test_staff_key_names_and_duplicates(staff_app: Flask) -> None:
-    runner = staff_app.test_cli_runner()
+    runner = cli_runner(staff_app)
     assert runner.invoke(args=["staff-key", "add", "bad name!"]).exit_code != 0
     assert runner.invoke(args=["staff-key", "add", "phone"]).exit_code == 0
     again = runner.invoke(args=["staff-key", "add", "phone"])
@@ -43,7 +44,7 @@ def test_staff_key_names_and_duplicates(staff_app: Flask) -> None:
 
 
 def test_the_last_staff_key_cannot_be_revoked(staff_app: Flask) -> None:
-    runner = staff_app.test_cli_runner()
+    runner = cli_runner(staff_app)
     runner.invoke(args=["staff-key", "add", "one"])
     last = runner.invoke(args=["staff-key", "revoke", "one"])
     assert last.exit_code != 0
@@ -55,7 +56,7 @@ def test_the_last_staff_key_cannot_be_revoked(staff_app: Flask) -> None:
 
 def test_rotate_asks_first_and_changes_the_address(staff_app: Flask,
                                                    initialised: Config) -> None:
-    runner = staff_app.test_cli_runner()
+    runner = cli_runner(staff_app)
     declined = runner.invoke(args=["onion", "rotate", "public"], input="n\n")
     assert declined.exit_code != 0
     first = runner.invoke(args=["onion", "rotate", "public"], input="y\n")
@@ -65,21 +66,21 @@ def test_rotate_asks_first_and_changes_the_address(staff_app: Flask,
     new = second.output.split("new public address: ")[1].split()[0]
     assert old in first.output
     assert old != new
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     log = [tuple(r) for r in conn.execute("SELECT actor, action, object FROM audit_log")]
     conn.close()
     assert ("cli", "rotated the public onion", new) in log
 
 
 def test_status_with_haven_stopped(staff_app: Flask) -> None:
-    result = staff_app.test_cli_runner().invoke(args=["status"])
+    result = cli_runner(staff_app).invoke(args=["status"])
     assert result.exit_code == 0
     assert "Haven: not running" in result.output
     assert "public address: (made at first start)" in result.output
 
 
 def test_torrc_block(staff_app: Flask, initialised: Config) -> None:
-    result = staff_app.test_cli_runner().invoke(args=["torrc", "--service-dir", "/srv/tor"])
+    result = cli_runner(staff_app).invoke(args=["torrc", "--service-dir", "/srv/tor"])
     assert result.exit_code == 0, result.output
     text = result.output
     for line in ("Sandbox 1", "SafeLogging 1", "HiddenServiceDir /srv/tor/haven-public",

@@ -25,8 +25,8 @@ import pytest
 
 from onion_app.config import Config
 from onion_app.errors import HavenError
-from onion_app.onions import OnionServices
-from onion_app.store import maintenance, onion_keys
+from onion_app.serving.onions import OnionServices
+from onion_app.store import Database, onion_keys
 from tests.haven_process import ROOT, haven_env, run_command, running_haven
 
 pytestmark = pytest.mark.tor
@@ -78,7 +78,7 @@ def test_run_publishes_both_services_and_cleans_up(instance: Path) -> None:
     assert not _tor_pids(instance), "Haven's tor outlived Haven"
     # The keys are inside the encrypted database, never in tor's key files.
     assert not list(instance.rglob("hs_ed25519_secret_key"))
-    conn, _ = maintenance.open_existing(_config(instance))
+    conn = Database(_config(instance)).open()
     assert onion_keys.service_key(conn, "public")
     assert [name for name, _, _ in onion_keys.clients(conn)] == ["first-device"]
     conn.close()
@@ -126,7 +126,7 @@ def test_watchdog_brings_tor_back_with_the_same_addresses(instance: Path) -> Non
         assert status.returncode == 0, status.stderr
         for address in haven.addresses.values():
             assert address in status.stdout
-    conn, _ = maintenance.open_existing(_config(instance))
+    conn = Database(_config(instance)).open()
     actions = [row[0] for row in conn.execute("SELECT action FROM audit_log")]
     conn.close()
     assert "tor: tor_lost" in actions
@@ -201,7 +201,7 @@ def test_a_crashed_haven_is_replaced_cleanly(instance: Path) -> None:
 def test_a_staff_onion_without_client_keys_is_never_published(instance: Path) -> None:
     assert run_command(instance, "init").returncode == 0
     assert run_command(instance, "staff-key", "add", "only").returncode == 0
-    conn, _ = maintenance.open_existing(_config(instance))
+    conn = Database(_config(instance)).open()
     conn.execute("DELETE FROM staff_clients")
     conn.commit()
     conn.close()

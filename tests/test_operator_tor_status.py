@@ -11,8 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from onion_app.config import Config
-from onion_app.onions import _jsonable, status_path
-from onion_app.running import InstanceLock
+from onion_app.serving.onions import _jsonable, status_path
+from onion_app.serving.running import InstanceLock
+from tests.haven_cli import cli_runner
 from tests.staff_journey import PASSPHRASE, enrol, install_clock
 from tor_config.bootstrap import BootstrapProgress
 from tor_config.status import ServiceStatus, TorStatus, UploadCounts
@@ -21,7 +22,7 @@ from tor_config.status import ServiceStatus, TorStatus, UploadCounts
 @pytest.fixture
 def operator(staff_app: Flask) -> FlaskClient:
     clock = install_clock(staff_app)
-    runner = staff_app.test_cli_runner()
+    runner = cli_runner(staff_app)
     runner.invoke(args=["operator", "create", "op"], input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
     runner.invoke(args=["staff-key", "add", "laptop"])
     client = staff_app.test_client()

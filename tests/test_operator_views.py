@@ -9,8 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from onion_app.config import Config
-from onion_app.store import maintenance
+from onion_app.store import Database
 from tests import journey as requester
+from tests.haven_cli import cli_runner
 from tests.journey import csrf
 from tests.staff_journey import (
     PASSPHRASE,
@@ -31,7 +32,7 @@ def clock(staff_app: Flask) -> StepClock:
 
 @pytest.fixture
 def operator(staff_app: Flask, clock: StepClock) -> FlaskClient:
-    result = staff_app.test_cli_runner().invoke(
+    result = cli_runner(staff_app).invoke(
         args=["operator", "create", "op"], input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
     assert result.exit_code == 0, result.output
     assert PASSPHRASE not in result.output
@@ -47,14 +48,14 @@ def _volunteer_id(operator: FlaskClient, handle: str) -> str:
 
 
 def _audit(config: Config) -> list[tuple[str, str, str]]:
-    conn, _ = maintenance.open_existing(config)
+    conn = Database(config).open()
     lines = [tuple(r) for r in conn.execute("SELECT actor, action, object FROM audit_log")]
     conn.close()
     return lines  # type: ignore[return-value]
 
 
 def test_operator_create_refuses_weak_and_taken(staff_app: Flask, operator: FlaskClient) -> None:
-    runner = staff_app.test_cli_runner()
+    runner = cli_runner(staff_app)
     taken = runner.invoke(args=["operator", "create", "op"])
     assert taken.exit_code != 0
     assert "taken" in taken.output
@@ -169,7 +170,7 @@ def test_counts_show_numbers_not_content(staff_app: Flask, public_app: Flask,
 def test_audit_log_is_append_only(operator: FlaskClient, initialised: Config) -> None:
     page = operator.get("/operator/audit").get_data(as_text=True)
     assert "created operator" in page
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     for statement in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
         with pytest.raises(Exception, match="append-only"):
             conn.execute(statement)
@@ -183,16 +184,16 @@ def test_purge_removes_untouched_requests(staff_app: Flask, public_app: Flask,
     old = requester.submitted_id(asker, title="OLD")
     fresh = requester.submitted_id(asker, title="FRESH")
     requester.reply(asker, old, "a message in the old thread")
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     conn.execute("UPDATE requests SET updated_on = '2020-01-01' WHERE public_id = ?", (old,))
     conn.commit()
     conn.close()
-    result = staff_app.test_cli_runner().invoke(args=["purge"])
+    result = cli_runner(staff_app).invoke(args=["purge"])
     assert result.exit_code == 0, result.output
     assert "purged 1 request untouched for 90 days" in result.output
     assert asker.get(f"/requests/{old}").status_code == 404
     assert asker.get(f"/requests/{fresh}").status_code == 200
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
     conn.close()
 

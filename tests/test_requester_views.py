@@ -8,12 +8,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from onion_app import sealing
 from onion_app.config import Config
-from onion_app.limits import KdfGate, RateWindow
-from onion_app.requester.accounts import GATE
-from onion_app.requester.views import SUBMISSIONS
-from onion_app.store import maintenance
+from onion_app.domain import sealing
+from onion_app.domain.kdf_gate import KdfGate
+from onion_app.store import Database
+from onion_app.web.limits import RateWindow
+from onion_app.web.state import Runtime, state_of
 from tests.journey import (
     CODENAME,
     CSRF,
@@ -44,7 +44,7 @@ def client(public_app: Flask) -> FlaskClient:
 
 
 def _request_id(initialised: Config, public_id: str) -> int:
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     row = conn.execute("SELECT id FROM requests WHERE public_id = ?", (public_id,)).fetchone()
     conn.close()
     return int(row[0])
@@ -118,7 +118,7 @@ def test_nothing_typed_is_readable_in_the_database(client: FlaskClient,
     public_id = submitted_id(client, title=MARKERS["title"], story=MARKERS["story"],
                              help=MARKERS["help"])
     reply(client, public_id, MARKERS["reply"])
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     dump = dump_database(conn)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -132,7 +132,7 @@ def test_no_time_finer_than_a_day_is_stored(client: FlaskClient, initialised: Co
     new_account(client)
     public_id = submitted_id(client)
     reply(client, public_id, "hello")
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     dump = dump_database(conn)
     conn.close()
     assert not re.search(r"\d{1,2}:\d{2}", dump)
@@ -250,7 +250,7 @@ def test_daily_message_cap(public_app: Flask, initialised: Config) -> None:
 
 
 def test_site_wide_submission_cap(public_app: Flask) -> None:
-    public_app.extensions[SUBMISSIONS] = RateWindow(per_hour=1)
+    state_of(public_app).submissions = RateWindow(per_hour=1)
     client = public_app.test_client()
     new_account(client)
     submitted_id(client)
@@ -272,7 +272,8 @@ def test_login_messages(client: FlaskClient) -> None:
 
 def test_busy_key_derivation_is_a_polite_429(public_app: Flask) -> None:
     gate = KdfGate(concurrency=1, wait_seconds=0)
-    public_app.extensions[GATE] = gate
+    here = state_of(public_app)
+    here.runtime = Runtime(here.database, gate)
     client = public_app.test_client()
     with gate.slot():
         response = login(client, "abacus abdomen abdominal abide abiding ability ablaze")
@@ -301,7 +302,7 @@ def test_delete_request_removes_rows(client: FlaskClient, initialised: Config) -
     client.post(f"/requests/{public_id}/delete",
                 data={"csrf_token": csrf(client, f"/requests/{public_id}/delete")})
     assert client.get(f"/requests/{public_id}").status_code == 404
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     for table in ("requests", "request_bodies", "request_readers", "messages",
                   "message_bodies", "message_readers", "request_skills"):
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table  # noqa: S608
@@ -313,7 +314,7 @@ def test_delete_account_removes_everything(client: FlaskClient, initialised: Con
     submitted_id(client)
     client.post("/account/delete", data={"csrf_token": csrf(client, "/account/delete")})
     assert client.get("/requests").status_code == 302
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     for table in ("requesters", "requests", "request_bodies", "request_readers"):
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table  # noqa: S608
     conn.close()
@@ -322,7 +323,7 @@ def test_delete_account_removes_everything(client: FlaskClient, initialised: Con
 
 def test_matched_volunteers_can_read_at_submission(client: FlaskClient,
                                                    initialised: Config) -> None:
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     _, lawyer = add_volunteer(conn, "lawyer", ["legal"], ["fa"])
     _, painter = add_volunteer(conn, "painter", ["art"], ["fa"])
     _, away = add_volunteer(conn, "away", ["legal"], ["fa"], available=False)
@@ -331,7 +332,7 @@ def test_matched_volunteers_can_read_at_submission(client: FlaskClient,
     public_id = submitted_id(client, story=MARKERS["story"])
     assert "Matched: 1 volunteer can read it" in client.get("/requests").get_data(as_text=True)
     request_id = _request_id(initialised, public_id)
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     assert sealing.open_request(conn, request_id, public_id, lawyer).story == MARKERS["story"]
     for outsider in (painter, away):
         with pytest.raises(Exception, match="not a reader"):
@@ -345,13 +346,13 @@ def test_login_adds_newly_matching_volunteers(public_app: Flask, initialised: Co
     public_id = submitted_id(client, story=MARKERS["story"])
     reply(client, public_id, MARKERS["reply"])
     logout(client)
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     volunteer_id, key = add_volunteer(conn, "late", ["press"], ["en"])
     conn.close()
     login(client, codename)
     assert "Matched: 1 volunteer" in client.get("/requests").get_data(as_text=True)
     request_id = _request_id(initialised, public_id)
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     assert sealing.open_request(conn, request_id, public_id, key).story == MARKERS["story"]
     thread = sealing.open_thread(conn, request_id, key)
     assert [m.text for m in thread] == [MARKERS["reply"]]
@@ -388,7 +389,7 @@ def test_restart_logs_everyone_out(public_app: Flask, initialised: Config) -> No
 
 
 def test_a_session_ending_mid_story_loses_nothing(public_app: Flask) -> None:
-    from onion_app import auth
+    from onion_app.web import auth
 
     client = public_app.test_client()
     new_account(client)

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from onion_app.config import Config, ensure_instance
-from onion_app.running import AlreadyRunning, InstanceLock, lock_path, running_pid
+from onion_app.serving.running import AlreadyRunning, InstanceLock, lock_path, running_pid
 
 
 def test_one_holder_at_a_time(config: Config) -> None:

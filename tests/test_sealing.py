@@ -9,9 +9,9 @@ from nacl.public import PrivateKey
 
 from crypto.errors import DecryptionError
 from crypto.keys import fingerprint
-from onion_app import sealing
 from onion_app.config import Config
-from onion_app.store import maintenance
+from onion_app.domain import sealing
+from onion_app.store import Database
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
 from tests.journey import add_volunteer
@@ -21,7 +21,7 @@ TEXT = sealing.RequestText("A title", "The story, with ش and 中文.", "Some he
 
 @pytest.fixture
 def conn(initialised: Config) -> Iterator[Connection]:
-    connection, _ = maintenance.open_existing(initialised)
+    connection = Database(initialised).open()
     yield connection
     connection.close()
 

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from onion_app.security import CSP, SecurityHeaders
+from onion_app.web.security import CSP, SecurityHeaders
 
 REQUIRED = {
     "Content-Security-Policy": CSP,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from nacl.public import PrivateKey
 
-from onion_app.sessions import SessionStore
+from onion_app.web.sessions import SessionStore
 
 
 class Clock:

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from onion_app.config import Config
 from tests import journey as requester
+from tests.haven_cli import cli_runner
 from tests.journey import csrf
 from tests.staff_journey import PASSPHRASE, apply, approve, button, enrol, install_clock
 
@@ -83,7 +84,7 @@ def _signed_in(app: Flask, clock: object, handle: str, operator: FlaskClient | N
 @pytest.fixture
 def world(staff_app: Flask, public_app: Flask, initialised: Config) -> World:
     clock = install_clock(staff_app)
-    staff_app.test_cli_runner().invoke(args=["operator", "create", "op"],
+    cli_runner(staff_app).invoke(args=["operator", "create", "op"],
                                        input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
     operator = staff_app.test_client()
     enrol(operator, clock, "op")

@@ -13,6 +13,7 @@ from playwright.sync_api import Page
 from onion_app import create_app
 from onion_app.config import Config
 from tests.browser import chromium, haven_server
+from tests.haven_cli import cli_runner
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +35,7 @@ def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str) ->
 
 
 def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path) -> None:
-    made = create_app("staff", initialised).test_cli_runner().invoke(
+    made = cli_runner(create_app("staff", initialised)).invoke(
         args=["operator", "create", "op"],
         input=f"{OPERATOR_PASSPHRASE}\n{OPERATOR_PASSPHRASE}\n")
     assert made.exit_code == 0, made.output

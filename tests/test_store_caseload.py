@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from onion_app.config import Config
-from onion_app.store import caseload, maintenance
+from onion_app.store import Database, caseload
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
 from tests.journey import add_volunteer
@@ -13,7 +13,7 @@ from tests.journey import add_volunteer
 
 @pytest.fixture
 def conn(initialised: Config) -> Iterator[Connection]:
-    connection, _ = maintenance.open_existing(initialised)
+    connection = Database(initialised).open()
     yield connection
     connection.close()
 
@@ -32,7 +32,7 @@ def test_dashboard_pages_newest_first(conn: Connection) -> None:
     ids = _requests(conn, volunteer_id, caseload.PAGE_SIZE + 3)
     first, total = caseload.dashboard(conn, volunteer_id, caseload.Filters())
     assert total == caseload.PAGE_SIZE + 3
-    assert [r["id"] for r in first] == sorted(ids, reverse=True)[:caseload.PAGE_SIZE]
+    assert [r.id for r in first] == sorted(ids, reverse=True)[:caseload.PAGE_SIZE]
     second, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters(page=2))
     assert len(second) == 3
 
@@ -46,7 +46,7 @@ def test_filters(conn: Connection) -> None:
 
     def ids(**filters: object) -> set[int]:
         found, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters(**filters))  # type: ignore[arg-type]
-        return {int(r["id"]) for r in found}
+        return {int(r.id) for r in found}
 
     assert ids(skill="art") == set(art)
     assert ids(status="mine") == {legal[0]}
@@ -86,7 +86,7 @@ def test_unread_counts_what_others_wrote_since_last_seen(conn: Connection) -> No
 
     def unread() -> int:
         found, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters())
-        return int(found[0]["unread"])
+        return int(found[0].unread)
 
     post(None)
     post(volunteer_id)  # their own message is never unread

@@ -9,10 +9,11 @@ from onion_app import create_app
 from onion_app.config import Config
 from onion_app.store.connection import open_database
 from onion_app.store.keys import from_passphrase, read_file_salt, read_key_file
+from tests.haven_cli import cli_runner
 
 
 def _runner(config: Config) -> FlaskCliRunner:
-    return create_app("staff", config).test_cli_runner()
+    return cli_runner(create_app("staff", config))
 
 
 def test_init_then_init_again(config: Config) -> None:

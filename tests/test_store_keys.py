@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from crypto import kdf
+from crypto.kdf import KdfParams
 from onion_app.config import Config
 from onion_app.errors import DatabaseKeyMissing, StoreError
-from onion_app.store import keys
+from onion_app.store import Database, keys
 from onion_app.store.connection import open_database
 
 
@@ -36,8 +38,11 @@ def test_wrong_sizes_are_refused() -> None:
         keys.DatabaseKey(raw=bytes(32), salt=b"s")
 
 
+CHEAP = KdfParams(opslimit=1, memlimit=8 * 1024)
+
+
 def test_passphrase_salt_is_the_file_salt(tmp_path: Path) -> None:
-    key = keys.new_passphrase_key("correct horse battery staple")
+    key = keys.new_passphrase_key("correct horse battery staple", CHEAP)
     path = tmp_path / "p.db"
     open_database(path, key, create=True).close()
     assert keys.read_file_salt(path) == key.salt
@@ -47,9 +52,42 @@ def test_passphrase_salt_is_the_file_salt(tmp_path: Path) -> None:
 
 
 def test_same_passphrase_different_salt_gives_different_key() -> None:
-    one = keys.new_passphrase_key("correct horse battery staple")
-    two = keys.new_passphrase_key("correct horse battery staple")
+    one = keys.new_passphrase_key("correct horse battery staple", CHEAP)
+    two = keys.new_passphrase_key("correct horse battery staple", CHEAP)
     assert one.raw != two.raw
+
+
+def test_the_salt_records_the_cost_it_was_made_with() -> None:
+    params = KdfParams(opslimit=4, memlimit=64 * 1024 * 1024)
+    salt = keys.new_salt(params)
+    assert len(salt) == keys.SALT_BYTES
+    assert keys.recorded_params(salt) == params
+    assert keys.new_salt(params) != salt  # the rest is random
+
+
+def test_a_salt_from_before_costs_were_recorded_means_the_old_cost(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    legacy_salt = bytes(range(16))  # random bytes, as SQLCipher made them
+    assert keys.recorded_params(legacy_salt) is None
+    used: list[KdfParams] = []
+    real = kdf.derive_key
+
+    def spy(secret: bytes, salt: bytes, size: int, params: KdfParams) -> bytes:
+        used.append(params)
+        return real(secret, salt, size, CHEAP)
+
+    monkeypatch.setattr(kdf, "derive_key", spy)
+    keys.from_passphrase("correct horse battery staple", legacy_salt)
+    keys.from_passphrase("correct horse battery staple", keys.new_salt(CHEAP))
+    assert used == [keys.LEGACY_PASSPHRASE_PARAMS, CHEAP]
+    assert KdfParams(opslimit=3, memlimit=256 * 1024 * 1024) == keys.LEGACY_PASSPHRASE_PARAMS
+
+
+def test_a_changed_default_cost_still_opens_an_old_database(config: Config) -> None:
+    old = config.with_changes(db_passphrase="a long enough passphrase", db_kdf_opslimit=2)
+    Database(old).init()
+    # A later Haven with another default cost opens it with the recorded one.
+    Database(old.with_changes(db_kdf_opslimit=1)).open().close()
 
 
 def test_existing_database_without_key_file_is_refused(config: Config) -> None:

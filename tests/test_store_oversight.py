@@ -1,19 +1,20 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Iterator
 
 import pytest
 
 from onion_app.config import Config
-from onion_app.store import maintenance, oversight
+from onion_app.store import Database, oversight
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
 
 
 @pytest.fixture
 def conn(initialised: Config) -> Iterator[Connection]:
-    connection, _ = maintenance.open_existing(initialised)
+    connection = Database(initialised).open()
     yield connection
     connection.close()
 
@@ -30,7 +31,7 @@ def test_metadata_listing_holds_no_ciphertext(conn: Connection) -> None:
     _request(conn, requester_id)
     listing, total = oversight.requests_metadata(conn, flagged_only=False, page=1)
     assert total == 1
-    values = [v for row in listing for v in tuple(row)]
+    values = [v for row in listing for v in dataclasses.astuple(row)]
     assert b"SEALED" not in values
     assert all(not isinstance(v, bytes) for v in values)
 
@@ -40,9 +41,9 @@ def test_counts(conn: Connection) -> None:
     _request(conn, requester_id)
     _request(conn, requester_id, skills=("legal", "press"))
     counts = oversight.counts(conn)
-    assert {r["name"]: r["n"] for r in counts["by_skill"]} == {"legal": 2, "press": 1}
-    assert {r["name"]: r["n"] for r in counts["unmatched_by_skill"]} == {"legal": 2, "press": 1}
-    assert counts["by_week"][0]["name"].startswith(str(datetime.date.today().year))
+    assert {r.name: r.n for r in counts["by_skill"]} == {"legal": 2, "press": 1}
+    assert {r.name: r.n for r in counts["unmatched_by_skill"]} == {"legal": 2, "press": 1}
+    assert counts["by_week"][0].name.startswith(str(datetime.date.today().year))
 
 
 def test_purge_keeps_recent_and_removes_old(conn: Connection) -> None:

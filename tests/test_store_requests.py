@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from onion_app.config import Config
-from onion_app.store import maintenance
+from onion_app.store import Database
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
 from tests.journey import add_volunteer
@@ -15,7 +15,7 @@ from tests.journey import add_volunteer
 
 @pytest.fixture
 def conn(initialised: Config) -> Iterator[Connection]:
-    connection, _ = maintenance.open_existing(initialised)
+    connection = Database(initialised).open()
     yield connection
     connection.close()
 
@@ -50,11 +50,11 @@ def test_listing_counts_readers_and_unread(conn: Connection) -> None:
                         from_requester=True, author_volunteer_id=None, body=b"y",
                         stanzas={"a" * 32: b"s"})
     [listed] = rows.requests_of(conn, requester_id)
-    assert listed["volunteer_readers"] == 1
-    assert listed["unread"] == 1
-    assert set(listed["skills"].split(",")) == {"legal", "press"}
+    assert listed.volunteer_readers == 1
+    assert listed.unread == 1
+    assert listed.skills == {"legal", "press"}
     rows.mark_seen_by_requester(conn, request_id)
-    assert rows.requests_of(conn, requester_id)[0]["unread"] == 0
+    assert rows.requests_of(conn, requester_id)[0].unread == 0
     assert rows.requester_messages_today(conn, requester_id) == 1
 
 

@@ -5,13 +5,13 @@ from collections.abc import Iterator
 import pytest
 
 from onion_app.config import Config
-from onion_app.store import maintenance, staff
+from onion_app.store import Database, staff
 from onion_app.store.connection import Connection
 
 
 @pytest.fixture
 def conn(initialised: Config) -> Iterator[Connection]:
-    connection, _ = maintenance.open_existing(initialised)
+    connection = Database(initialised).open()
     yield connection
     connection.close()
 
@@ -26,10 +26,10 @@ def _application(handle: str, skills: tuple[str, ...] = ("legal",)) -> staff.App
 def test_create_and_find(conn: Connection) -> None:
     volunteer_id = staff.create_volunteer(conn, _application("Lawyer", ("legal", "press")))
     row = staff.by_handle(conn, "Lawyer")
-    assert row["id"] == volunteer_id
-    assert row["status"] == "applied"
-    assert set(row["skills"].split(",")) == {"legal", "press"}
-    assert staff.by_public_id(conn, row["public_id"])["id"] == volunteer_id
+    assert row.id == volunteer_id
+    assert row.status == "applied"
+    assert row.skills == {"legal", "press"}
+    assert staff.by_public_id(conn, row.public_id).id == volunteer_id
     assert staff.handle_taken(conn, "lawyer")  # case does not make a new handle
 
 
@@ -37,7 +37,7 @@ def test_update_allows_only_known_columns(conn: Connection) -> None:
     volunteer_id = staff.create_volunteer(conn, _application("a"))
     staff.update(conn, volunteer_id, status="vetted", available=0)
     row = staff.by_id(conn, volunteer_id)
-    assert (row["status"], row["available"]) == ("vetted", 0)
+    assert (row.status, row.available) == ("vetted", 0)
     with pytest.raises(ValueError, match="not a settable"):
         staff.update(conn, volunteer_id, handle="evil")
 
@@ -46,15 +46,15 @@ def test_listing_by_status(conn: Connection) -> None:
     one = staff.create_volunteer(conn, _application("one"))
     staff.create_volunteer(conn, _application("two"))
     staff.update(conn, one, status="vetted")
-    assert [r["handle"] for r in staff.listing(conn, "applied")] == ["two"]
-    assert [r["handle"] for r in staff.listing(conn)] == ["one", "two"]
+    assert [r.handle for r in staff.listing(conn, "applied")] == ["two"]
+    assert [r.handle for r in staff.listing(conn)] == ["one", "two"]
 
 
 def test_audit_lines_are_days(conn: Connection) -> None:
     staff.audit(conn, "op", "approved", "volunteer x")
     [line] = staff.audit_lines(conn, 10, 0)
-    assert len(line["day"]) == 10
-    assert tuple(line)[1:] == ("op", "approved", "volunteer x")
+    assert len(line.day) == 10
+    assert (line.actor, line.action, line.object) == ("op", "approved", "volunteer x")
 
 
 def test_referral_candidates_share_a_skill_and_are_not_readers(conn: Connection) -> None:
@@ -71,4 +71,4 @@ def test_referral_candidates_share_a_skill_and_are_not_readers(conn: Connection)
     for volunteer_id in (reader, other, painter):
         staff.update(conn, volunteer_id, status="vetted")
     rows.add_request_readers(conn, request_id, [rows.Reader("a" * 32, reader, b"s")])
-    assert [r["handle"] for r in staff.referral_candidates(conn, request_id)] == ["other"]
+    assert [r.handle for r in staff.referral_candidates(conn, request_id)] == ["other"]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from onion_app.throttle import FIRST_HOLD_SECONDS, LONGEST_HOLD_SECONDS, LoginThrottle
+from onion_app.web.throttle import FIRST_HOLD_SECONDS, LONGEST_HOLD_SECONDS, LoginThrottle
 
 
 class Clock:

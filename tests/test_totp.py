@@ -3,7 +3,7 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from onion_app import totp
+from onion_app.domain import totp
 
 
 class Clock:

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from crypto.bundle import Bundle, BundleItem, dump_bundle, load_bundle
 from tests import journey as requester
+from tests.haven_cli import cli_runner
 from tests.journey import csrf
 from tests.staff_journey import PASSPHRASE, apply, approve, enrol, install_clock
 
@@ -31,7 +32,7 @@ def crypto_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def offline(staff_app: Flask, tmp_path: Path) -> tuple[FlaskClient, Path]:
     clock = install_clock(staff_app)
-    staff_app.test_cli_runner().invoke(args=["operator", "create", "op"],
+    cli_runner(staff_app).invoke(args=["operator", "create", "op"],
                                        input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
     operator = staff_app.test_client()
     enrol(operator, clock, "op")

@@ -10,8 +10,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from onion_app.config import Config
-from onion_app.store import maintenance
+from onion_app.store import Database
 from tests import journey as requester
+from tests.haven_cli import cli_runner
 from tests.journey import csrf, dump_database
 from tests.staff_journey import (
     PASSPHRASE,
@@ -39,7 +40,7 @@ class Staff:
 @pytest.fixture
 def site(staff_app: Flask, public_app: Flask) -> Staff:
     clock = install_clock(staff_app)
-    result = staff_app.test_cli_runner().invoke(
+    result = cli_runner(staff_app).invoke(
         args=["operator", "create", "op"], input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
     assert result.exit_code == 0, result.output
     operator = staff_app.test_client()
@@ -129,7 +130,7 @@ def test_five_failures_hold_the_account_and_are_audited(site: Staff,
     held = sign_in(client, site.clock, volunteer)
     assert held.status_code == 429
     assert "Too many attempts" in held.get_data(as_text=True)
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     actions = [r[0] for r in conn.execute("SELECT action FROM audit_log")]
     conn.close()
     assert "login held after repeated failures" in actions
@@ -174,7 +175,7 @@ def test_matched_volunteer_reads_claims_and_replies(site: Staff, initialised: Co
     dashboard = lawyer.get("/dashboard").get_data(as_text=True)
     assert re.search(r"<td>1</td>\s*</tr>", dashboard)  # one unread message
     assert "REQUESTER-ANSWER-MARKER" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     dump = dump_database(conn)
     conn.close()
     for marker in ("TITLE-MARKER", "STORY-MARKER", "VOLUNTEER-REPLY-MARKER",
@@ -202,7 +203,7 @@ def test_refer_release_resolve_flag(site: Staff, initialised: Config) -> None:
     button(second, f"/cases/{public_id}/flag", f"/cases/{public_id}", reason="spam")
     button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
     assert "Resolved" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     log = [tuple(r) for r in conn.execute("SELECT actor, action, object FROM audit_log")]
     conn.close()
     assert ("lawyer", "referred", f"request {public_id} to lawyer2") in log
@@ -279,7 +280,7 @@ def test_deleting_an_account_reopens_claims(site: Staff, initialised: Config) ->
     assert lawyer.get("/dashboard").status_code == 302
     page = requester_client.get(f"/requests/{public_id}").get_data(as_text=True)
     assert "Someone is helping" not in page
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     assert conn.execute("SELECT count(*) FROM request_readers WHERE volunteer_id IS NOT NULL"
                         ).fetchone()[0] == 0
     conn.close()
@@ -336,7 +337,7 @@ def test_suspended_volunteers_get_no_new_messages(site: Staff, initialised: Conf
     volunteer_id = page[page.index("<bdi>lawyer</bdi>"):].split("/operator/volunteers/")[1][:22]
     button(site.operator, f"/operator/volunteers/{volunteer_id}/suspend", "/operator/volunteers")
     requester.reply(asker, public_id, "after the suspension")
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     stanzas = conn.execute(
         "SELECT count(*) FROM message_readers mr JOIN messages m ON m.id = mr.message_id"
         " WHERE mr.fingerprint IN (SELECT fingerprint FROM request_readers"
@@ -381,7 +382,7 @@ def test_long_handle_and_unknown_handles_stay_out_of_the_audit_log(
     typed = "my secret passphrase typed in the wrong box"
     for _ in range(6):
         login(client, typed, "x" * 12, "123456")
-    conn, _ = maintenance.open_existing(initialised)
+    conn = Database(initialised).open()
     log = " ".join(str(tuple(r)) for r in conn.execute("SELECT * FROM audit_log"))
     conn.close()
     assert typed not in log

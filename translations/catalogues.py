@@ -29,12 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = ROOT / "translations"
 sys.path.insert(0, str(ROOT))
 
-from onion_app.language import PUBLIC_LANGUAGES, STAFF_CODES, TRANSLATIONS  # noqa: E402
+from onion_app.i18n import PUBLIC_LANGUAGES, STAFF_CODES, TRANSLATIONS  # noqa: E402
 
 DOMAINS = ("messages", "staff")
 # The staff domain's sources; everything else a person can see is "messages".
 STAFF_SOURCES = ("templates/volunteer/", "templates/operator/", "onion_app/volunteer/",
-                 "onion_app/operator/")
+                 "onion_app/operator/", "onion_app/domain/volunteer_keys.py",
+                 "onion_app/web/staff_auth.py")
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_text": None,
             "with_user_text": None}
 COMMENT_TAGS = ["Translators:"]

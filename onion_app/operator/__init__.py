@@ -2,6 +2,9 @@
 
 Nothing here can open a request: no view imports the sealing code, and the
 queries it uses (``store.oversight``) read metadata only.
+
+Boundary: imports the layers below it (web, i18n, domain, store), never the
+requester or volunteer packages.
 """
 
 from flask import Blueprint

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
-from onion_app.language import lazy_gettext as _l
-from onion_app.language import lazy_text
+from onion_app.i18n import lazy_gettext as _l
+from onion_app.i18n import lazy_text
 
 NOTE_MAX = 1_000
 

@@ -11,13 +11,14 @@ from typing import Any
 
 from flask import render_template
 
-from onion_app.config import Config, current_config
-from onion_app.onions import ROLES, status_path
+from onion_app.config import Config
 from onion_app.operator import blueprint
-from onion_app.running import running_pid
-from onion_app.sessions import Session
-from onion_app.store import get_db, onion_keys
-from onion_app.volunteer.staff_auth import operator_required
+from onion_app.serving.onions import ROLES, status_path
+from onion_app.serving.running import running_pid
+from onion_app.store import onion_keys
+from onion_app.web.sessions import Session
+from onion_app.web.staff_auth import operator_required
+from onion_app.web.state import current_config, get_db
 from tor_config.keys import onion_address, service_id_from_key
 
 

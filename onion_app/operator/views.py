@@ -5,17 +5,19 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from onion_app import auth
-from onion_app.language import N_, with_user_text
-from onion_app.language import gettext as _
+from onion_app.domain.taxonomy import AVAILABILITY, LANGUAGES, SKILLS, URGENCIES
+from onion_app.i18n import N_, with_user_text
+from onion_app.i18n import gettext as _
 from onion_app.operator import blueprint
 from onion_app.operator.forms import VetForm
-from onion_app.requester.forms import ConfirmForm
-from onion_app.sessions import Session
-from onion_app.store import get_db, oversight, staff
-from onion_app.taxonomy import AVAILABILITY, LANGUAGES, SKILLS, URGENCIES
-from onion_app.volunteer.cases import MAX_PAGE
-from onion_app.volunteer.staff_auth import operator_required, signed_in_volunteer
+from onion_app.store import oversight, staff
+from onion_app.store import requests as rows
+from onion_app.web import auth
+from onion_app.web.forms import ConfirmForm
+from onion_app.web.paging import page_number
+from onion_app.web.sessions import Session
+from onion_app.web.staff_auth import operator_required, signed_in_volunteer
+from onion_app.web.state import get_db
 
 Page = str | tuple[str, int] | Response
 
@@ -35,12 +37,6 @@ DONE = {
     "revoke": N_("%(handle)s is no longer an operator."),
 }
 
-
-def _page() -> int:
-    try:
-        return min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
-    except ValueError:
-        return 1
 
 
 @blueprint.get("/")
@@ -62,19 +58,19 @@ def applications(me: Session) -> str:
 def application(me: Session, public_id: str) -> Page:
     conn = get_db()
     row = staff.by_public_id(conn, public_id)
-    if row is None or row["status"] != "applied":
+    if row is None or row.status != "applied":
         abort(404)
     form = VetForm()
     decision = request.form.get("decision")
     if form.validate_on_submit() and decision in ("approve", "reject"):
         status = "vetted" if decision == "approve" else "rejected"
-        staff.update(conn, row["id"], status=status, vetting_note=form.note.data or "")
-        staff.audit(conn, signed_in_volunteer(me)["handle"],
-                    "approved" if status == "vetted" else "rejected", f"volunteer {row['handle']}")
+        staff.update(conn, row.id, status=status, vetting_note=form.note.data or "")
+        staff.audit(conn, signed_in_volunteer(me).handle,
+                    "approved" if status == "vetted" else "rejected", f"volunteer {row.handle}")
         conn.commit()
         done = (N_("%(handle)s is approved.") if status == "vetted"
                 else N_("%(handle)s is rejected."))
-        flash(with_user_text(done, handle=row["handle"]), "ok")
+        flash(with_user_text(done, handle=row.handle), "ok")
         return redirect(url_for("operator.applications"))
     return render_template("operator/application.html", row=row, form=form, skills=SKILLS,
                            languages=LANGUAGES, availability=AVAILABILITY), \
@@ -96,17 +92,17 @@ def volunteer_action(me: Session, public_id: str, action: str) -> Response:
     conn = get_db()
     row = staff.by_public_id(conn, public_id)
     needs, changes, line = ACTIONS[action]
-    if row is None or row["status"] != needs:
+    if row is None or row.status != needs:
         abort(404)
-    if row["id"] == me.account_id:
+    if row.id == me.account_id:
         flash(_("You cannot do that to your own account; ask another operator."), "error")
         return redirect(url_for("operator.volunteers"))
-    staff.update(conn, row["id"], **changes)
-    staff.audit(conn, signed_in_volunteer(me)["handle"], line, f"volunteer {row['handle']}")
+    staff.update(conn, row.id, **changes)
+    staff.audit(conn, signed_in_volunteer(me).handle, line, f"volunteer {row.handle}")
     conn.commit()
     if action == "suspend":
-        auth.store().end_account("volunteer", int(row["id"]))
-    flash(with_user_text(DONE[action], handle=row["handle"]), "ok")
+        auth.store().end_account("volunteer", int(row.id))
+    flash(with_user_text(DONE[action], handle=row.handle), "ok")
     return redirect(url_for("operator.volunteers"))
 
 
@@ -114,9 +110,9 @@ def volunteer_action(me: Session, public_id: str, action: str) -> Response:
 @operator_required
 def requests(me: Session) -> str:
     flagged = request.args.get("flagged") == "1"
-    listing, total = oversight.requests_metadata(get_db(), flagged_only=flagged, page=_page())
+    listing, total = oversight.requests_metadata(get_db(), flagged_only=flagged, page=page_number())
     return render_template("operator/requests.html", requests=listing, total=total,
-                           flagged=flagged, page=_page(), page_size=oversight.PAGE_SIZE,
+                           flagged=flagged, page=page_number(), page_size=oversight.PAGE_SIZE,
                            form=ConfirmForm(), skills=SKILLS, languages=LANGUAGES,
                            urgencies=URGENCIES)
 
@@ -128,11 +124,11 @@ def delete_request(me: Session, public_id: str) -> Response:
     row = oversight.request_by_public_id(conn, public_id)
     if row is None or not ConfirmForm().validate_on_submit():
         abort(404)
-    if not oversight.is_flagged(conn, row["id"]):
+    if not oversight.is_flagged(conn, row.id):
         flash(_("Only a flagged request can be deleted by an operator."), "error")
         return redirect(url_for("operator.requests"))
-    conn.execute("DELETE FROM requests WHERE id = ?", (row["id"],))
-    staff.audit(conn, signed_in_volunteer(me)["handle"], "deleted flagged request",
+    rows.delete_request(conn, row.id)
+    staff.audit(conn, signed_in_volunteer(me).handle, "deleted flagged request",
                 f"request {public_id}")
     conn.commit()
     flash(_("The flagged request is deleted."), "ok")
@@ -142,6 +138,6 @@ def delete_request(me: Session, public_id: str) -> Response:
 @blueprint.get("/audit")
 @operator_required
 def audit(me: Session) -> str:
-    page = _page()
+    page = page_number()
     lines = staff.audit_lines(get_db(), 100, (page - 1) * 100)
     return render_template("operator/audit.html", lines=lines, page=page)

@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-import sqlcipher3
 from flask import abort, current_app, flash, redirect, render_template, session, url_for
 from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
 from crypto.codename import generate_codename, normalize_codename
 from crypto.errors import InvalidCodename
-from onion_app import auth, sealing
-from onion_app.config import current_config
-from onion_app.language import gettext as _
-from onion_app.language import lazy_gettext as _l
-from onion_app.language import ngettext
-from onion_app.limits import Busy, RateExceeded, RateWindow
-from onion_app.requester import accounts, blueprint
-from onion_app.requester.forms import (
-    ConfirmForm,
-    LoginForm,
-    ReplyForm,
-    RequestForm,
-    StartForm,
-    refuse,
-)
-from onion_app.sessions import Session
-from onion_app.store import get_db
+from onion_app.domain import requester_keys, sealing
+from onion_app.domain.kdf_gate import Busy
+from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
+from onion_app.errors import AccountExists
+from onion_app.i18n import gettext as _
+from onion_app.i18n import lazy_gettext as _l
+from onion_app.i18n import ngettext
+from onion_app.requester import blueprint
+from onion_app.requester.forms import LoginForm, RequestForm, StartForm
 from onion_app.store import requests as rows
-from onion_app.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
-
-OPEN_ENDPOINTS = frozenset({"requester.landing", "requester.start", "requester.login",
-                            "requester.logout", "language.choose"})
-SUBMISSIONS = "haven.submissions"
+from onion_app.store.rows import RequestRow
+from onion_app.web import auth
+from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
+from onion_app.web.limits import RateExceeded
+from onion_app.web.sessions import Session
+from onion_app.web.state import current_config, get_db, state
 
 BUSY = _l("Many people are signing in right now. Nothing was lost: wait a minute, "
          "then type your codename again.")
@@ -59,31 +51,30 @@ def start() -> Page:
     secret = current_app.config["SECRET_KEY"]
     if not form.is_submitted():
         codename = generate_codename()
-        session["pending"] = accounts.pending_tag(secret, codename)
+        session["pending"] = requester_keys.pending_tag(secret, codename)
         form.shown.data = codename
         return render_template("requester/start.html", form=form, codename=codename)
     shown = form.shown.data or ""
-    if session.get("pending") != accounts.pending_tag(secret, shown):
+    if session.get("pending") != requester_keys.pending_tag(secret, shown):
         # Not the codename this session was shown (expired session, or made up).
         flash(_("That page expired. Here is a new codename."), "error")
         return redirect(url_for("requester.start"))
     if form.validate() and _same_codename(form.codename.data, shown):
         try:
-            keys = accounts.derive(get_db(), current_config(), shown)
+            keys = requester_keys.derive(get_db(), current_config(), shown, state().kdf_gate)
         except Busy:
             refuse(form.codename, BUSY)
             return render_template("requester/start.html", form=form, codename=shown), 429
         conn = get_db()
         try:
             requester_id = rows.create_requester(conn, keys.lookup_id, bytes(keys.public_key))
-        except sqlcipher3.IntegrityError:
+        except AccountExists:
             # The same form sent twice (a double click on a slow circuit): the
             # account exists and whoever sent this holds its codename.
-            conn.rollback()
             existing = rows.find_requester(conn, keys.lookup_id)
             if existing is None:
                 raise
-            requester_id = int(existing["id"])
+            requester_id = existing.id
         conn.commit()
         session.pop("pending", None)
         auth.start("requester", requester_id, keys.private_key)
@@ -117,7 +108,7 @@ def login() -> Page:
         return render_template("requester/login.html", form=form), 400
     conn = get_db()
     try:
-        keys = accounts.derive(conn, current_config(), typed)
+        keys = requester_keys.derive(conn, current_config(), typed, state().kdf_gate)
     except Busy:
         refuse(form.codename, BUSY)
         return render_template("requester/login.html", form=form), 429
@@ -125,7 +116,7 @@ def login() -> Page:
     if found is None:
         refuse(form.codename, LOGIN_FAILED)
         return render_template("requester/login.html", form=form), 400
-    requester_id = int(found["id"])
+    requester_id = int(found.id)
     sealing.rematch(conn, requester_id, keys.private_key, current_config().match_limit)
     conn.commit()
     auth.start("requester", requester_id, keys.private_key)
@@ -147,7 +138,7 @@ def my_requests(me: Session) -> str:
     listing = rows.requests_of(conn, me.account_id)
     # A requester has a handful of requests: opening each title costs well
     # under a millisecond, and a list of titles is what a person looks for.
-    titles = {row["id"]: sealing.open_request(conn, row["id"], row["public_id"], key).title
+    titles = {row.id: sealing.open_request(conn, row.id, row.public_id, key).title
               for row in listing}
     return render_template("requester/requests.html", requests=listing, titles=titles,
                            urgencies=URGENCIES)
@@ -169,9 +160,8 @@ def new_request(me: Session) -> Page:
                        "then send this again; what you wrote is still here.",
                        cap), "error")
         return _request_form(form, 429)
-    window: RateWindow = current_app.extensions[SUBMISSIONS]
     try:
-        window.take()
+        state().submissions.take()
     except RateExceeded:
         flash(_("Haven is receiving very many requests right now. What you wrote is still "
                 "here: wait an hour and send it again."), "error")
@@ -194,7 +184,7 @@ def _request_form(form: RequestForm, status: int) -> tuple[str, int]:
     return render_template("requester/new_request.html", form=form), status
 
 
-def _mine(me: Session, public_id: str) -> rows.Row:
+def _mine(me: Session, public_id: str) -> RequestRow:
     found = rows.request_of(get_db(), me.account_id, public_id)
     if found is None:
         abort(404)  # someone else's request and no request look the same
@@ -207,13 +197,13 @@ def view_request(me: Session, public_id: str) -> Page:
     return _thread_page(me, _mine(me, public_id), ReplyForm(), 200)
 
 
-def _thread_page(me: Session, request_row: rows.Row, reply: ReplyForm,
+def _thread_page(me: Session, request_row: RequestRow, reply: ReplyForm,
                  status: int) -> tuple[str, int]:
     conn = get_db()
     key = _private_key(me)
-    text = sealing.open_request(conn, request_row["id"], request_row["public_id"], key)
-    thread = sealing.open_thread(conn, request_row["id"], key)
-    rows.mark_seen_by_requester(conn, request_row["id"])
+    text = sealing.open_request(conn, request_row.id, request_row.public_id, key)
+    thread = sealing.open_thread(conn, request_row.id, key)
+    rows.mark_seen_by_requester(conn, request_row.id)
     conn.commit()
     return render_template(
         "requester/request.html", request_row=request_row, text=text, thread=thread,
@@ -229,7 +219,7 @@ def reply(me: Session, public_id: str) -> Page:
     form = ReplyForm()
     if not form.validate_on_submit():
         return _thread_page(me, request_row, form, 400)
-    if request_row["status"] != "open":
+    if request_row.status != "open":
         flash(_("This request is closed; it takes no more replies."), "error")
         return _thread_page(me, request_row, form, 400)
     conn = get_db()
@@ -241,7 +231,7 @@ def reply(me: Session, public_id: str) -> Page:
             "You have sent %(num)s messages today, the most Haven takes in a day. Your text is "
             "still here: send it tomorrow.", cap))
         return _thread_page(me, request_row, form, 429)
-    sealing.post_message(conn, request_row["id"], form.text.data or "", from_requester=True)
+    sealing.post_message(conn, request_row.id, form.text.data or "", from_requester=True)
     conn.commit()
     flash(_("Your reply is sealed and sent."), "ok")
     return redirect(url_for("requester.view_request", public_id=public_id))
@@ -253,7 +243,7 @@ def close_request(me: Session, public_id: str) -> Response:
     request_row = _mine(me, public_id)
     if ConfirmForm().validate_on_submit():
         conn = get_db()
-        rows.set_status(conn, request_row["id"], "closed")
+        rows.set_status(conn, request_row.id, "closed")
         conn.commit()
         flash(_("The request is closed. You can still read it, or delete it."), "ok")
     return redirect(url_for("requester.view_request", public_id=public_id))
@@ -263,7 +253,7 @@ def close_request(me: Session, public_id: str) -> Response:
 @auth.login_required
 def reopen_request(me: Session, public_id: str) -> Response:
     request_row = _mine(me, public_id)
-    if ConfirmForm().validate_on_submit() and request_row["status"] != "open":
+    if ConfirmForm().validate_on_submit() and request_row.status != "open":
         conn = get_db()
         cap = current_config().open_requests_per_requester
         if rows.count_open_requests(conn, me.account_id) >= cap:
@@ -271,7 +261,7 @@ def reopen_request(me: Session, public_id: str) -> Response:
                            "You already have %(num)s open requests. Close one first.",
                            cap), "error")
         else:
-            rows.set_status(conn, request_row["id"], "open")
+            rows.set_status(conn, request_row.id, "open")
             conn.commit()
             flash(_("The request is open again; its volunteers can answer."), "ok")
     return redirect(url_for("requester.view_request", public_id=public_id))
@@ -284,7 +274,7 @@ def delete_request(me: Session, public_id: str) -> Page:
     form = ConfirmForm()
     if form.validate_on_submit():
         conn = get_db()
-        rows.delete_request(conn, request_row["id"])
+        rows.delete_request(conn, request_row.id)
         conn.commit()
         flash(_("The request and its messages are deleted."), "ok")
         return redirect(url_for("requester.my_requests"))

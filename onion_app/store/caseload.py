@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from onion_app.store import rows
 from onion_app.store.connection import Connection
 from onion_app.store.requests import today
+from onion_app.store.rows import RequestRow
 
-Row = Any
 PAGE_SIZE = 25
 
 STATUS_FILTERS = ("open", "mine", "unclaimed", "resolved", "closed")
@@ -61,17 +62,18 @@ def _where(volunteer_id: int, filters: Filters) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def dashboard(conn: Connection, volunteer_id: int, filters: Filters) -> tuple[list[Row], int]:
+def dashboard(conn: Connection, volunteer_id: int,
+              filters: Filters) -> tuple[list[RequestRow], int]:
     """One page of the requests sealed to a volunteer, newest first, and the total."""
     where, params = _where(volunteer_id, filters)
     base = "FROM request_readers rr JOIN requests r ON r.id = rr.request_id WHERE " + where
     total = int(conn.execute(f"SELECT count(*) {base}", params).fetchone()[0])
     offset = (max(filters.page, 1) - 1) * PAGE_SIZE
-    rows: list[Row] = conn.execute(
+    found = rows.many(RequestRow, conn.execute(
         f"SELECT {_COLUMNS} {base} ORDER BY rr.request_id DESC LIMIT ? OFFSET ?",
         [*params, PAGE_SIZE, offset],
-    ).fetchall()
-    return rows, total
+    ))
+    return found, total
 
 
 def sealed_for(conn: Connection, volunteer_id: int,
@@ -89,14 +91,13 @@ def sealed_for(conn: Connection, volunteer_id: int,
     return {int(r[0]): (bytes(r[1]), bytes(r[2])) for r in found}
 
 
-def request_for(conn: Connection, volunteer_id: int, public_id: str) -> Row | None:
+def request_for(conn: Connection, volunteer_id: int, public_id: str) -> RequestRow | None:
     """A request this volunteer reads; None otherwise (so: 404)."""
-    found: Row | None = conn.execute(
+    return rows.one(RequestRow, conn.execute(
         f"""SELECT {_COLUMNS} FROM request_readers rr JOIN requests r ON r.id = rr.request_id
              WHERE r.public_id = ? AND rr.volunteer_id = ?""",  # noqa: S608  (fixed text)
         (public_id, volunteer_id),
-    ).fetchone()
-    return found
+    ).fetchone())
 
 
 def mark_seen(conn: Connection, volunteer_id: int, request_id: int) -> None:

@@ -2,9 +2,11 @@
 
 SQLCipher is always given a raw 256-bit key (``x'…'``), so it skips its own
 PBKDF2 and opening a connection per request stays cheap; the slow stretching
-happens once per process, here. In passphrase mode the argon2id salt is the
-16-byte salt SQLCipher keeps at the start of the file, so a backup or a copy
-carries its own salt and opens with the passphrase alone.
+happens once per process (:class:`onion_app.store.database.Database` keeps the
+result). In passphrase mode the argon2id salt is the 16-byte salt SQLCipher
+keeps at the start of the file, and that salt also records the argon2id cost,
+so a backup or a copy opens with the passphrase alone, whatever the default
+cost is by then.
 """
 
 from __future__ import annotations
@@ -14,17 +16,24 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nacl import pwhash
-
+from crypto import kdf
+from crypto.errors import InvalidInput
+from crypto.kdf import KdfParams
 from onion_app.config import Config
 from onion_app.errors import DatabaseKeyMissing, DatabaseMissing, StoreError
 
 KEY_BYTES = 32
 SALT_BYTES = 16
-# About 0.3 s and 256 MiB on a 2-core machine, paid once when a process starts:
-# a seized database costs an attacker that much per passphrase guess.
-PASSPHRASE_OPSLIMIT = 3
-PASSPHRASE_MEMLIMIT = 256 * 1024 * 1024
+
+# The file salt doubles as the record of the passphrase's argon2id cost, so the
+# cost travels with the file (a backup, a rekeyed copy) and a later change of
+# the default never locks out a database made under the old one. Layout:
+# b"Hv", format 1, opslimit (1 byte), memlimit in KiB (3 bytes, big-endian),
+# then 9 random bytes: 72 bits keep every installation's salt its own.
+_SALT_MAGIC = b"Hv\x01"
+_SALT_RANDOM = SALT_BYTES - len(_SALT_MAGIC) - 4
+# Databases made before the cost was recorded used this, with a random salt.
+LEGACY_PASSPHRASE_PARAMS = KdfParams(opslimit=3, memlimit=256 * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -49,24 +58,48 @@ class DatabaseKey:
         return f"x'{hex_text}'"
 
 
-def from_passphrase(passphrase: str, salt: bytes) -> DatabaseKey:
-    """Stretches a passphrase into a database key with argon2id.
+def new_salt(params: KdfParams) -> bytes:
+    """A fresh file salt that records ``params``."""
+    memlimit_kib = params.memlimit // 1024
+    if not 0 < memlimit_kib < 1 << 24 or params.opslimit > 255:
+        raise StoreError("the database passphrase cost cannot be recorded in the file")
+    return (_SALT_MAGIC + bytes([params.opslimit]) + memlimit_kib.to_bytes(3, "big")
+            + secrets.token_bytes(_SALT_RANDOM))
 
+
+def recorded_params(salt: bytes) -> KdfParams | None:
+    """The cost a file salt records, or None for a salt from before costs were
+    recorded (or one that does not parse as a cost Haven accepts)."""
+    if len(salt) != SALT_BYTES or not salt.startswith(_SALT_MAGIC):
+        return None
+    at = len(_SALT_MAGIC)
+    try:
+        return KdfParams(opslimit=salt[at],
+                         memlimit=int.from_bytes(salt[at + 1:at + 4], "big") * 1024)
+    except InvalidInput:
+        return None
+
+
+def from_passphrase(passphrase: str, salt: bytes,
+                    params: KdfParams | None = None) -> DatabaseKey:
+    """Stretches a passphrase into a database key with argon2id (``crypto.kdf``).
+
+    :param params: the cost; by default the one the salt records, or the
+        cost databases used before it was recorded
     :returns: the key, carrying ``salt`` so a new file is written with it
     :raises StoreError: if the salt has the wrong size
     """
     if len(salt) != SALT_BYTES:
         raise StoreError(f"a database salt must be {SALT_BYTES} bytes")
-    raw = pwhash.argon2id.kdf(
-        KEY_BYTES, passphrase.encode("utf-8"), salt,
-        opslimit=PASSPHRASE_OPSLIMIT, memlimit=PASSPHRASE_MEMLIMIT,
-    )
+    if params is None:
+        params = recorded_params(salt) or LEGACY_PASSPHRASE_PARAMS
+    raw = kdf.derive_key(passphrase.encode("utf-8"), salt, KEY_BYTES, params)
     return DatabaseKey(raw=raw, salt=salt)
 
 
-def new_passphrase_key(passphrase: str) -> DatabaseKey:
-    """A key for a database about to be created, under a fresh random salt."""
-    return from_passphrase(passphrase, secrets.token_bytes(SALT_BYTES))
+def new_passphrase_key(passphrase: str, params: KdfParams) -> DatabaseKey:
+    """A key for a database about to be written, under a fresh salt recording ``params``."""
+    return from_passphrase(passphrase, new_salt(params), params)
 
 
 def read_file_salt(db_path: Path) -> bytes:
@@ -135,7 +168,7 @@ def key_for_new(config: Config) -> DatabaseKey:
     :raises StoreError: if the key file cannot be written
     """
     if config.db_passphrase is not None:
-        return new_passphrase_key(config.db_passphrase)
+        return new_passphrase_key(config.db_passphrase, config.db_kdf_params)
     if config.db_key_path.exists():
         # A key file without a database: an earlier init stopped early, or the
         # database was moved away. Reusing the key keeps a restored file usable.

@@ -1,94 +1,27 @@
-"""Creating, upgrading, backing up and rekeying the database file.
+"""Backing up and rekeying the database file.
 
 Rekeying writes a fresh encrypted copy beside the database and renames it over
 the original: a rename is atomic, so a crash leaves either the old file with
 the old key or the new file with the new key, never a half-rekeyed one. In key
 file mode the new key is written to ``db.key.new`` first and promoted after
-the rename; :func:`open_existing` finishes a promotion a crash interrupted.
+the rename; :class:`Database` finishes a promotion a crash interrupted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
-from onion_app.config import Config, ensure_instance
-from onion_app.errors import StoreError, TargetExists, WrongDatabaseKey
+from onion_app.config import Config
+from onion_app.errors import StoreError, TargetExists
 from onion_app.store import migrations
 from onion_app.store.connection import Connection, open_database
-from onion_app.store.keys import (
-    KEY_BYTES,
-    DatabaseKey,
-    display,
-    key_for_existing,
-    key_for_new,
-    new_passphrase_key,
-    read_key_file,
-    write_key_file,
-)
+from onion_app.store.database import Database, fsync_dir, pending_key_path
+from onion_app.store.keys import KEY_BYTES, DatabaseKey, display, new_passphrase_key, write_key_file
 
 
-@dataclass(frozen=True)
-class InitResult:
-    """What :func:`init_database` did."""
-
-    created: bool
-    applied: list[migrations.Migration]
-    key: DatabaseKey
-
-
-def pending_key_path(config: Config) -> Path:
-    return config.instance_path / "db.key.new"
-
-
-def open_existing(config: Config) -> tuple[Connection, DatabaseKey]:
-    """Opens the existing database with the configured key.
-
-    :returns: the connection and the key that opened it
-    :raises DatabaseMissing, DatabaseKeyMissing, WrongDatabaseKey, NotAHavenDatabase:
-        with one plain sentence each
-    """
-    key = key_for_existing(config)
-    try:
-        return open_database(config.db_path, key), key
-    except WrongDatabaseKey:
-        pending = pending_key_path(config)
-        if config.db_passphrase is not None or not pending.exists():
-            raise
-        # A rekey renamed the new database into place and stopped before it
-        # promoted the new key file; the pending key is the right one.
-        new_key = read_key_file(pending)
-        conn = open_database(config.db_path, new_key)
-        os.replace(pending, config.db_key_path)
-        _fsync_dir(config.instance_path)
-        return conn, new_key
-
-
-def init_database(config: Config) -> InitResult:
-    """Creates the database if missing and applies pending migrations; idempotent.
-
-    :returns: what was done
-    :raises StoreError: with one plain sentence if the file cannot be used
-    """
-    ensure_instance(config)
-    if config.db_path.exists():
-        conn, key = open_existing(config)
-        created = False
-    else:
-        key = key_for_new(config)
-        conn = open_database(config.db_path, key, create=True)
-        created = True
-    try:
-        applied = migrations.apply_pending(conn)
-    finally:
-        conn.close()
-    return InitResult(created=created, applied=applied, key=key)
-
-
-def backup(config: Config, target: Path, new_passphrase: str | None = None) -> None:
+def backup(database: Database, target: Path, new_passphrase: str | None = None) -> None:
     """Writes an encrypted copy of the database to ``target``.
 
     The copy opens with the same key (and, in passphrase mode, the same
@@ -99,32 +32,37 @@ def backup(config: Config, target: Path, new_passphrase: str | None = None) -> N
     """
     if target.exists():
         raise TargetExists(f"{display(target)} already exists; choose a new file name")
-    conn, key = open_existing(config)
-    try:
-        # In passphrase mode ``key`` carries the file's salt, so the copy is
-        # written with it and opens with the same passphrase.
-        target_key = key if new_passphrase is None else new_passphrase_key(new_passphrase)
+    with database.connect() as conn:
+        # In passphrase mode the key carries the file's salt (and with it the
+        # recorded cost), so the copy is written with it and opens with the
+        # same passphrase.
+        if new_passphrase is None:
+            target_key = database.key
+        else:
+            with database.kdf_slot():
+                target_key = new_passphrase_key(new_passphrase, database.config.db_kdf_params)
         _export(conn, target, target_key)
-    finally:
-        conn.close()
 
 
-def rekey(config: Config, new_passphrase: str | None = None) -> Config:
+def rekey(database: Database, new_passphrase: str | None = None) -> Config:
     """Re-encrypts the database under a new key, atomically.
 
     With ``new_passphrase`` the database afterwards opens with that passphrase
     (and the key file, if any, is removed); without, it gets a new random key
     in the key file (and the passphrase stops working).
 
-    :returns: the configuration that opens the rekeyed database
+    :returns: the configuration that opens the rekeyed database; ``database``
+        holds the new key afterwards
     :raises StoreError: if the database cannot be opened or written
     """
-    conn, _ = open_existing(config)
+    config = database.config
+    conn = database.open()
     staging = config.db_path.with_name(config.db_path.name + ".rekey")
     staging.unlink(missing_ok=True)
     pending = pending_key_path(config)
     if new_passphrase is not None:
-        new_key = new_passphrase_key(new_passphrase)
+        with database.kdf_slot():
+            new_key = new_passphrase_key(new_passphrase, config.db_kdf_params)
         new_config = config.with_changes(db_passphrase=new_passphrase)
     else:
         new_key = DatabaseKey(raw=secrets.token_bytes(KEY_BYTES))
@@ -144,12 +82,13 @@ def rekey(config: Config, new_passphrase: str | None = None) -> Config:
     for suffix in ("-wal", "-shm"):
         Path(f"{config.db_path}{suffix}").unlink(missing_ok=True)
     os.replace(staging, config.db_path)
-    _fsync_dir(config.instance_path)
+    fsync_dir(config.instance_path)
     if new_passphrase is None:
         os.replace(pending, config.db_key_path)
     else:
         _remove_key_file(config.db_key_path)
-    _fsync_dir(config.instance_path)
+    fsync_dir(config.instance_path)
+    database.replace_key(new_key, new_config)
     return new_config
 
 
@@ -195,10 +134,3 @@ def _remove_key_file(path: Path) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     path.unlink()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    with contextlib.suppress(OSError):
-        os.fsync(fd)
-    os.close(fd)

@@ -7,10 +7,10 @@ does not let anyone impersonate Haven's addresses.
 
 from __future__ import annotations
 
-from onion_app.config import Config
+from onion_app.errors import LastDevice, NoSuchDevice
 from onion_app.store import settings
 from onion_app.store.connection import Connection
-from onion_app.store.maintenance import open_existing
+from onion_app.store.database import Database
 from onion_app.store.requests import today
 
 _PREFIX = "onion_key:"
@@ -55,31 +55,43 @@ def add_client(conn: Connection, name: str, public_key: str) -> None:
                  (name, public_key, today()))
 
 
-def remove_client(conn: Connection, name: str) -> bool:
-    return bool(conn.execute("DELETE FROM staff_clients WHERE name = ?", (name,)).rowcount)
+def revoke_client(conn: Connection, name: str) -> None:
+    """Removes one staff device, never the last; the caller commits.
+
+    Checked and deleted in one write transaction: two revokes at once must
+    not both see two devices and leave none.
+
+    :raises NoSuchDevice: if no device has that name (rolled back)
+    :raises LastDevice: if it is the only one (rolled back)
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    names = [name for name, _, _ in clients(conn)]
+    if name not in names:
+        conn.rollback()
+        raise NoSuchDevice(f"no device named {name}; see python run.py staff-key list")
+    if len(names) == 1:
+        conn.rollback()
+        raise LastDevice("refusing to revoke the last staff key: the staff onion "
+                         "would be open to anyone. Add another device first.")
+    conn.execute("DELETE FROM staff_clients WHERE name = ?", (name,))
 
 
 class DatabaseKeyStore:
-    """tor_config's ``KeyStore`` over the database: each call opens its own
-    connection, since the watchdog calls from its own thread."""
+    """tor_config's ``KeyStore`` over the database: each call takes its own
+    connection from the process's handle, since the watchdog calls from its
+    own thread."""
 
-    def __init__(self, config: Config) -> None:
-        self._config = config
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     def get(self, name: str) -> str | None:
-        conn, _ = open_existing(self._config)
-        try:
+        with self._database.connect() as conn:
             return service_key(conn, name)
-        finally:
-            conn.close()
 
     def put(self, name: str, key: str) -> None:
-        conn, _ = open_existing(self._config)
-        try:
+        with self._database.connect() as conn:
             put_service_key(conn, name, key)
             conn.commit()
-        finally:
-            conn.close()
 
     def __repr__(self) -> str:
         return "DatabaseKeyStore()"

@@ -7,19 +7,20 @@ here reads a body, a stanza, a title or a message.
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
+from onion_app.store import rows
 from onion_app.store.connection import Connection
+from onion_app.store.rows import Count, RequestMetadata, RequestRef
 
-Row = Any
 PAGE_SIZE = 50
 
 
-def requests_metadata(conn: Connection, *, flagged_only: bool, page: int) -> tuple[list[Row], int]:
+def requests_metadata(conn: Connection, *, flagged_only: bool,
+                      page: int) -> tuple[list[RequestMetadata], int]:
     where = "WHERE EXISTS (SELECT 1 FROM request_flags f WHERE f.request_id = r.id)" \
         if flagged_only else ""
     total = int(conn.execute(f"SELECT count(*) FROM requests r {where}").fetchone()[0])  # noqa: S608
-    rows: list[Row] = conn.execute(
+    found = rows.many(RequestMetadata, conn.execute(
         f"""SELECT r.id, r.public_id, r.status, r.urgency, r.created_on, r.updated_on,
                    (SELECT group_concat(skill) FROM request_skills s
                      WHERE s.request_id = r.id) AS skills,
@@ -31,14 +32,13 @@ def requests_metadata(conn: Connection, *, flagged_only: bool, page: int) -> tup
                      WHERE f.request_id = r.id) AS flags
               FROM requests r {where} ORDER BY r.id DESC LIMIT ? OFFSET ?""",  # noqa: S608
         (PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE),
-    ).fetchall()
-    return rows, total
+    ))
+    return found, total
 
 
-def request_by_public_id(conn: Connection, public_id: str) -> Row | None:
-    found: Row | None = conn.execute(
-        "SELECT id, public_id FROM requests WHERE public_id = ?", (public_id,)).fetchone()
-    return found
+def request_by_public_id(conn: Connection, public_id: str) -> RequestRef | None:
+    return rows.one(RequestRef, conn.execute(
+        "SELECT id, public_id FROM requests WHERE public_id = ?", (public_id,)).fetchone())
 
 
 def is_flagged(conn: Connection, request_id: int) -> bool:
@@ -46,7 +46,7 @@ def is_flagged(conn: Connection, request_id: int) -> bool:
                         (request_id,)).fetchone() is not None
 
 
-def counts(conn: Connection) -> dict[str, list[Row]]:
+def counts(conn: Connection) -> dict[str, list[Count]]:
     """The numbers an operator watches: never content, never a person."""
     queries = {
         "by_skill": """SELECT skill AS name, count(*) AS n FROM request_skills
@@ -67,7 +67,7 @@ def counts(conn: Connection) -> dict[str, list[Row]]:
         "volunteers_by_status": """SELECT status AS name, count(*) AS n FROM volunteers
                                     GROUP BY status ORDER BY n DESC""",
     }
-    return {name: conn.execute(sql).fetchall() for name, sql in queries.items()}
+    return {name: rows.many(Count, conn.execute(sql)) for name, sql in queries.items()}
 
 
 def purge_untouched(conn: Connection, days: int, today: datetime.date | None = None) -> int:
@@ -82,6 +82,11 @@ def purge_untouched(conn: Connection, days: int, today: datetime.date | None = N
     conn.execute("DELETE FROM requesters WHERE created_on < ?"
                  " AND id NOT IN (SELECT requester_id FROM requests)", (cutoff,))
     return int(cursor.rowcount)
+
+
+def compact(conn: Connection) -> None:
+    """Rewrites the file without its free pages (VACUUM); commit first."""
+    conn.execute("VACUUM")
 
 
 def free_fraction(conn: Connection) -> float:

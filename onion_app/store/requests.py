@@ -11,11 +11,13 @@ import datetime
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
+import sqlcipher3
+
+from onion_app.errors import AccountExists
+from onion_app.store import rows
 from onion_app.store.connection import Connection
-
-Row = Any  # sqlcipher3.Row: read by column name
+from onion_app.store.rows import Requester, RequestRef, RequestRow, ThreadRow
 
 
 def today() -> str:
@@ -39,17 +41,27 @@ class Reader:
 
 # Requesters ---------------------------------------------------------------
 
-def find_requester(conn: Connection, lookup_id: bytes) -> Row | None:
-    return conn.execute(
+def find_requester(conn: Connection, lookup_id: bytes) -> Requester | None:
+    return rows.one(Requester, conn.execute(
         "SELECT id, public_key FROM requesters WHERE lookup_id = ?", (lookup_id,)
-    ).fetchone()
+    ).fetchone())
 
 
 def create_requester(conn: Connection, lookup_id: bytes, public_key: bytes) -> int:
-    cursor = conn.execute(
-        "INSERT INTO requesters (lookup_id, public_key, created_on) VALUES (?, ?, ?)",
-        (lookup_id, public_key, today()),
-    )
+    """Makes a requester account.
+
+    :returns: its id
+    :raises AccountExists: if one with this lookup id exists (the transaction
+        is rolled back, so the caller may read it)
+    """
+    try:
+        cursor = conn.execute(
+            "INSERT INTO requesters (lookup_id, public_key, created_on) VALUES (?, ?, ?)",
+            (lookup_id, public_key, today()),
+        )
+    except sqlcipher3.IntegrityError:
+        conn.rollback()
+        raise AccountExists("a requester with this codename exists") from None
     return int(cursor.lastrowid)
 
 
@@ -106,21 +118,20 @@ _LIST_COLUMNS = """
 """
 
 
-def requests_of(conn: Connection, requester_id: int) -> list[Row]:
+def requests_of(conn: Connection, requester_id: int) -> list[RequestRow]:
     """A requester's requests, newest first, with counts; no ciphertext."""
-    found: list[Row] = conn.execute(
+    return rows.many(RequestRow, conn.execute(
         f"SELECT {_LIST_COLUMNS} FROM requests r WHERE r.requester_id = ? ORDER BY r.id DESC",  # noqa: S608  (fixed text)
         (requester_id,),
-    ).fetchall()
-    return found
+    ))
 
 
-def request_of(conn: Connection, requester_id: int, public_id: str) -> Row | None:
+def request_of(conn: Connection, requester_id: int, public_id: str) -> RequestRow | None:
     """One of this requester's requests; None for anyone else's (so: 404)."""
-    return conn.execute(
+    return rows.one(RequestRow, conn.execute(
         f"SELECT {_LIST_COLUMNS} FROM requests r WHERE r.public_id = ? AND r.requester_id = ?",  # noqa: S608  (fixed text)
         (public_id, requester_id),
-    ).fetchone()
+    ).fetchone())
 
 
 def request_body(conn: Connection, request_id: int) -> bytes:
@@ -186,16 +197,16 @@ def delete_request(conn: Connection, request_id: int) -> None:
     conn.execute("DELETE FROM requests WHERE id = ?", (request_id,))
 
 
-def open_requests_needing_readers(conn: Connection, requester_id: int, limit: int) -> list[Row]:
-    found: list[Row] = conn.execute(
+def open_requests_needing_readers(conn: Connection, requester_id: int,
+                                  limit: int) -> list[RequestRef]:
+    return rows.many(RequestRef, conn.execute(
         """SELECT r.id, r.public_id FROM requests r
             WHERE r.requester_id = ? AND r.status = 'open'
               AND (SELECT count(*) FROM request_readers rr
                      JOIN volunteers v ON v.id = rr.volunteer_id
                     WHERE rr.request_id = r.id AND v.status = 'vetted') < ?""",
         (requester_id, limit),
-    ).fetchall()
-    return found
+    ))
 
 
 # Messages -----------------------------------------------------------------
@@ -223,9 +234,9 @@ def add_message_readers(conn: Connection, message_id: int, stanzas: Mapping[str,
     )
 
 
-def thread_of(conn: Connection, request_id: int, fingerprint: str) -> list[Row]:
+def thread_of(conn: Connection, request_id: int, fingerprint: str) -> list[ThreadRow]:
     """A request's messages in order, each with this reader's stanza and its body."""
-    found: list[Row] = conn.execute(
+    return rows.many(ThreadRow, conn.execute(
         """SELECT m.id, m.public_id, m.from_requester, m.created_on, v.handle AS author,
                   mr.stanza, mb.body
              FROM messages m
@@ -235,8 +246,7 @@ def thread_of(conn: Connection, request_id: int, fingerprint: str) -> list[Row]:
             WHERE m.request_id = ?
             ORDER BY m.id""",
         (fingerprint, request_id),
-    ).fetchall()
-    return found
+    ))
 
 
 def message_ids(conn: Connection, request_id: int) -> list[tuple[int, str]]:
@@ -250,6 +260,12 @@ def message_stanza(conn: Connection, message_id: int, fingerprint: str) -> bytes
         (message_id, fingerprint),
     ).fetchone()
     return None if row is None else bytes(row["stanza"])
+
+
+def message_exists(conn: Connection, public_id: str) -> bool:
+    """Whether a message with this public id is stored (an upload seen before)."""
+    return conn.execute("SELECT 1 FROM messages WHERE public_id = ?",
+                        (public_id,)).fetchone() is not None
 
 
 def mark_seen_by_requester(conn: Connection, request_id: int) -> None:

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from onion_app.store import rows
 from onion_app.store.connection import Connection
 from onion_app.store.requests import new_public_id, today
-
-Row = Any
+from onion_app.store.rows import AuditLine, Referral, Volunteer
 
 
 @dataclass(frozen=True)
@@ -72,30 +72,31 @@ def handle_taken(conn: Connection, handle: str) -> bool:
                         (handle,)).fetchone() is not None
 
 
-def by_handle(conn: Connection, handle: str) -> Row | None:
-    return conn.execute(f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.handle = ?",  # noqa: S608  (fixed text)
-                        (handle,)).fetchone()
+def by_handle(conn: Connection, handle: str) -> Volunteer | None:
+    return rows.one(Volunteer, conn.execute(
+        f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.handle = ?",  # noqa: S608  (fixed text)
+        (handle,)).fetchone())
 
 
-def by_id(conn: Connection, volunteer_id: int) -> Row | None:
-    return conn.execute(f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.id = ?",  # noqa: S608  (fixed text)
-                        (volunteer_id,)).fetchone()
+def by_id(conn: Connection, volunteer_id: int) -> Volunteer | None:
+    return rows.one(Volunteer, conn.execute(
+        f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.id = ?",  # noqa: S608  (fixed text)
+        (volunteer_id,)).fetchone())
 
 
-def by_public_id(conn: Connection, public_id: str) -> Row | None:
-    return conn.execute(f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.public_id = ?",  # noqa: S608  (fixed text)
-                        (public_id,)).fetchone()
+def by_public_id(conn: Connection, public_id: str) -> Volunteer | None:
+    return rows.one(Volunteer, conn.execute(
+        f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.public_id = ?",  # noqa: S608  (fixed text)
+        (public_id,)).fetchone())
 
 
-def listing(conn: Connection, status: str | None = None) -> list[Row]:
+def listing(conn: Connection, status: str | None = None) -> list[Volunteer]:
     if status is None:
-        found: list[Row] = conn.execute(
-            f"SELECT {_VOLUNTEER} FROM volunteers v ORDER BY v.handle").fetchall()  # noqa: S608
-    else:
-        found = conn.execute(
-            f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.status = ? ORDER BY v.id",  # noqa: S608
-            (status,)).fetchall()
-    return found
+        return rows.many(Volunteer, conn.execute(
+            f"SELECT {_VOLUNTEER} FROM volunteers v ORDER BY v.handle"))  # noqa: S608
+    return rows.many(Volunteer, conn.execute(
+        f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.status = ? ORDER BY v.id",  # noqa: S608
+        (status,)))
 
 
 def update(conn: Connection, volunteer_id: int, **fields: Any) -> None:
@@ -116,10 +117,10 @@ def delete_volunteer(conn: Connection, volunteer_id: int) -> None:
     conn.execute("DELETE FROM volunteers WHERE id = ?", (volunteer_id,))
 
 
-def referral_candidates(conn: Connection, request_id: int) -> list[Row]:
+def referral_candidates(conn: Connection, request_id: int) -> list[Referral]:
     """Who a request may be referred to: vetted, available volunteers who share a
     skill and a language with it and do not read it yet (matching's own rule)."""
-    found: list[Row] = conn.execute(
+    return rows.many(Referral, conn.execute(
         """SELECT v.public_id, v.handle FROM volunteers v
             WHERE v.status = 'vetted' AND v.available = 1
               AND v.id IN (SELECT vs.volunteer_id FROM volunteer_skills vs
@@ -132,8 +133,7 @@ def referral_candidates(conn: Connection, request_id: int) -> list[Row]:
                                 WHERE request_id = ? AND volunteer_id IS NOT NULL)
             ORDER BY v.handle""",
         (request_id, request_id, request_id),
-    ).fetchall()
-    return found
+    ))
 
 
 # Flags and the audit log ----------------------------------------------------
@@ -149,8 +149,7 @@ def audit(conn: Connection, actor: str, action: str, target: str = "") -> None:
                  (today(), actor, action, target))
 
 
-def audit_lines(conn: Connection, limit: int, offset: int) -> list[Row]:
-    found: list[Row] = conn.execute(
+def audit_lines(conn: Connection, limit: int, offset: int) -> list[AuditLine]:
+    return rows.many(AuditLine, conn.execute(
         "SELECT day, actor, action, object FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
-        (limit, offset)).fetchall()
-    return found
+        (limit, offset)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from onion_app.matching import Candidate
+from onion_app.domain.matching import Candidate
 from onion_app.store.connection import Connection
 
 

@@ -8,30 +8,29 @@ from werkzeug.wrappers import Response
 
 from crypto.envelope import open_envelope
 from crypto.errors import DecryptionError
-from onion_app import auth, sealing
-from onion_app.config import current_config
-from onion_app.language import gettext as _
-from onion_app.language import with_user_text
-from onion_app.requester.forms import ConfirmForm, ReplyForm, refuse
-from onion_app.sessions import Session
-from onion_app.store import caseload, get_db, staff
+from onion_app.domain import sealing
+from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
+from onion_app.i18n import gettext as _
+from onion_app.i18n import with_user_text
+from onion_app.store import caseload, staff
 from onion_app.store import requests as rows
-from onion_app.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
+from onion_app.store.rows import RequestRow
 from onion_app.volunteer import blueprint, offline
 from onion_app.volunteer.forms import FlagForm, ReferForm, UploadForm
-from onion_app.volunteer.staff_auth import signed_in_volunteer
+from onion_app.web import auth
+from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
+from onion_app.web.paging import page_number
+from onion_app.web.sessions import Session
+from onion_app.web.staff_auth import signed_in_volunteer
+from onion_app.web.state import current_config, get_db
 
 Page = str | tuple[str, int] | Response
-MAX_PAGE = 100_000  # far past any real list; keeps OFFSET inside SQLite's integers
 
 
 def _filters() -> caseload.Filters:
     skill = request.args.get("skill") or None
     status = request.args.get("status") or None
-    try:
-        page = min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
-    except ValueError:
-        page = 1
+    page = page_number()
     return caseload.Filters(
         skill=skill if skill in SKILLS else None,
         status=status if status in caseload.STATUS_FILTERS else None,
@@ -47,11 +46,11 @@ def dashboard(me: Session) -> str:
     listing, total = caseload.dashboard(conn, me.account_id, filters)
     titles: dict[int, str] = {}
     if me.private_key is not None:
-        sealed = caseload.sealed_for(conn, me.account_id, [int(r["id"]) for r in listing])
+        sealed = caseload.sealed_for(conn, me.account_id, [int(r.id) for r in listing])
         for row in listing:
-            body, stanza = sealed[int(row["id"])]
-            titles[int(row["id"])] = sealing.RequestText.decode(open_envelope(
-                body, stanza, me.private_key, sealing.request_ad(row["public_id"]),
+            body, stanza = sealed[int(row.id)]
+            titles[int(row.id)] = sealing.RequestText.decode(open_envelope(
+                body, stanza, me.private_key, sealing.request_ad(row.public_id),
                 max_size=sealing.REQUEST_MAX_SIZE)).title
     pages = max((total + caseload.PAGE_SIZE - 1) // caseload.PAGE_SIZE, 1)
     return render_template(
@@ -61,7 +60,7 @@ def dashboard(me: Session) -> str:
         status_filters=caseload.STATUS_FILTERS)
 
 
-def _case(me: Session, public_id: str) -> rows.Row:
+def _case(me: Session, public_id: str) -> RequestRow:
     found = caseload.request_for(get_db(), me.account_id, public_id)
     if found is None:
         abort(404)  # not sealed to you and not there look the same
@@ -80,14 +79,14 @@ def case(me: Session, public_id: str) -> Page:
     return _case_page(me, _case(me, public_id), ReplyForm(), 200)
 
 
-def _case_page(me: Session, row: rows.Row, reply: ReplyForm, status: int,
+def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int,
                upload: UploadForm | None = None) -> tuple[str, int]:
     conn = get_db()
     text = thread = None
     if me.private_key is not None:
-        text = sealing.open_request(conn, row["id"], row["public_id"], me.private_key)
-        thread = sealing.open_thread(conn, row["id"], me.private_key)
-    caseload.mark_seen(conn, me.account_id, row["id"])
+        text = sealing.open_request(conn, row.id, row.public_id, me.private_key)
+        thread = sealing.open_thread(conn, row.id, me.private_key)
+    caseload.mark_seen(conn, me.account_id, row.id)
     conn.commit()
     refer = ReferForm()
     refer.volunteer.choices = _referral_choices(row)
@@ -108,11 +107,11 @@ def reply(me: Session, public_id: str) -> Page:
     form = ReplyForm()
     if not form.validate_on_submit():
         return _case_page(me, row, form, 400)
-    if row["status"] != "open":
+    if row.status != "open":
         refuse(form.text, _("This request is no longer open; it takes no more replies."))
         return _case_page(me, row, form, 400)
     conn = get_db()
-    sealing.post_message(conn, row["id"], form.text.data or "", from_requester=False,
+    sealing.post_message(conn, row.id, form.text.data or "", from_requester=False,
                          author_volunteer_id=me.account_id)
     conn.commit()
     flash(_("Your reply is sealed to the requester and every volunteer on this request."),
@@ -120,17 +119,17 @@ def reply(me: Session, public_id: str) -> Page:
     return redirect(url_for("volunteer.case", public_id=public_id))
 
 
-def _referral_choices(row: rows.Row) -> list[tuple[str, str]]:
+def _referral_choices(row: RequestRow) -> list[tuple[str, str]]:
     """Who this request may go to; nobody once it has K active readers, so one
     reader cannot hand a request to every volunteer there is."""
     conn = get_db()
     limit = current_config().match_limit
-    if len(rows.volunteer_readers(conn, row["id"], active_only=True)) >= limit:
+    if len(rows.volunteer_readers(conn, row.id, active_only=True)) >= limit:
         return []
-    return [(c["public_id"], c["handle"]) for c in staff.referral_candidates(conn, row["id"])]
+    return [(c.public_id, c.handle) for c in staff.referral_candidates(conn, row.id)]
 
 
-def _action(me: Session, public_id: str) -> rows.Row:
+def _action(me: Session, public_id: str) -> RequestRow:
     row = _case(me, public_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -142,8 +141,8 @@ def _action(me: Session, public_id: str) -> rows.Row:
 def claim(me: Session, public_id: str) -> Response:
     row = _action(me, public_id)
     conn = get_db()
-    if caseload.claim(conn, row["id"], me.account_id):
-        staff.audit(conn, signed_in_volunteer(me)["handle"], "claimed", f"request {public_id}")
+    if caseload.claim(conn, row.id, me.account_id):
+        staff.audit(conn, signed_in_volunteer(me).handle, "claimed", f"request {public_id}")
         flash(_("You are helping with this request. The requester now sees your handle."),
               "ok")
     else:
@@ -157,8 +156,8 @@ def claim(me: Session, public_id: str) -> Response:
 def release(me: Session, public_id: str) -> Response:
     row = _action(me, public_id)
     conn = get_db()
-    if caseload.release(conn, row["id"], me.account_id):
-        staff.audit(conn, signed_in_volunteer(me)["handle"], "released", f"request {public_id}")
+    if caseload.release(conn, row.id, me.account_id):
+        staff.audit(conn, signed_in_volunteer(me).handle, "released", f"request {public_id}")
         flash(_("You released this request; another volunteer can claim it."), "ok")
     conn.commit()
     return redirect(url_for("volunteer.case", public_id=public_id))
@@ -168,12 +167,12 @@ def release(me: Session, public_id: str) -> Response:
 @auth.login_required
 def resolve(me: Session, public_id: str) -> Response:
     row = _action(me, public_id)
-    if row["claimed_by"] not in (None, me.account_id):
+    if row.claimed_by not in (None, me.account_id):
         flash(_("Only the volunteer helping with this request can mark it resolved."), "error")
         return redirect(url_for("volunteer.case", public_id=public_id))
     conn = get_db()
-    caseload.resolve(conn, row["id"])
-    staff.audit(conn, signed_in_volunteer(me)["handle"], "resolved", f"request {public_id}")
+    caseload.resolve(conn, row.id)
+    staff.audit(conn, signed_in_volunteer(me).handle, "resolved", f"request {public_id}")
     conn.commit()
     flash(_("Marked resolved."), "ok")
     return redirect(url_for("volunteer.case", public_id=public_id))
@@ -187,8 +186,8 @@ def flag(me: Session, public_id: str) -> Response:
     if not form.validate_on_submit():
         abort(400)
     conn = get_db()
-    staff.flag(conn, row["id"], me.account_id, form.reason.data or "other")
-    staff.audit(conn, signed_in_volunteer(me)["handle"], f"flagged ({form.reason.data})",
+    staff.flag(conn, row.id, me.account_id, form.reason.data or "other")
+    staff.audit(conn, signed_in_volunteer(me).handle, f"flagged ({form.reason.data})",
                 f"request {public_id}")
     conn.commit()
     flash(_("Flagged for the operators. They see the flag, never the request."), "ok")
@@ -210,15 +209,15 @@ def refer(me: Session, public_id: str) -> Page:
     if target is None:
         abort(404)
     try:
-        sealing.share_with(conn, row["id"], public_id, key, PublicKey(bytes(target["public_key"])),
-                           int(target["id"]))
+        sealing.share_with(conn, row.id, public_id, key, PublicKey(bytes(target.public_key)),
+                           int(target.id))
     except DecryptionError:
         abort(404)
-    staff.audit(conn, signed_in_volunteer(me)["handle"], "referred",
-                f"request {public_id} to {target['handle']}")
+    staff.audit(conn, signed_in_volunteer(me).handle, "referred",
+                f"request {public_id} to {target.handle}")
     conn.commit()
     flash(with_user_text("%(handle)s can now read this request and its messages.",
-                         handle=target["handle"]), "ok")
+                         handle=target.handle), "ok")
     return redirect(url_for("volunteer.case", public_id=public_id))
 
 
@@ -234,7 +233,7 @@ def upload_reply(me: Session, public_id: str) -> Page:
     if problem:
         form.bundle.errors = [problem]
         return _case_page(me, row, ReplyForm(), 400, upload=form)
-    staff.audit(conn, signed_in_volunteer(me)["handle"], "uploaded a sealed reply",
+    staff.audit(conn, signed_in_volunteer(me).handle, "uploaded a sealed reply",
                 f"request {public_id}")
     conn.commit()
     flash(_("Your sealed reply is posted."), "ok")

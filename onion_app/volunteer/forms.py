@@ -7,10 +7,10 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from onion_app.language import lazy_gettext as _l
-from onion_app.language import lazy_text
-from onion_app.requester.forms import FREE_TEXT, AtLeastOne, Checkboxes, choices_of
-from onion_app.taxonomy import AVAILABILITY, LANGUAGES, SKILLS
+from onion_app.domain.taxonomy import AVAILABILITY, LANGUAGES, SKILLS
+from onion_app.i18n import lazy_gettext as _l
+from onion_app.i18n import lazy_text
+from onion_app.web.forms import FREE_TEXT, AtLeastOne, Checkboxes, choices_of
 
 HANDLE_MAX = 40
 BIO_MAX = 2_000

@@ -21,14 +21,17 @@ from crypto.errors import InvalidBundle
 from crypto.keys import fingerprint
 from crypto.keytext import encode_public_key
 from crypto.stanza import STANZA_SIZE, STANZA_VERSION
-from onion_app import auth, sealing
-from onion_app.language import gettext as _
-from onion_app.sessions import Session
-from onion_app.store import caseload, get_db
+from onion_app.domain import sealing
+from onion_app.i18n import gettext as _
+from onion_app.store import caseload
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
+from onion_app.store.rows import RequestRow
 from onion_app.volunteer import blueprint
-from onion_app.volunteer.staff_auth import signed_in_volunteer
+from onion_app.web import auth
+from onion_app.web.sessions import Session
+from onion_app.web.staff_auth import signed_in_volunteer
+from onion_app.web.state import get_db
 
 _MESSAGE_AD = re.compile(r"haven/message/([A-Za-z0-9_-]{22})/v1")
 MAX_UPLOAD = 2 * body_size(sealing.MESSAGE_MAX_SIZE) + 64 * 1024
@@ -47,8 +50,8 @@ class ReplySlot:
         return f"python -m crypto seal {recipients} --ad {self.associated_data} -o reply.json"
 
 
-def reply_slot(conn: Connection, row: rows.Row) -> ReplySlot:
-    keys = rows.request_reader_keys(conn, row["id"])
+def reply_slot(conn: Connection, row: RequestRow) -> ReplySlot:
+    keys = rows.request_reader_keys(conn, row.id)
     public_id = rows.new_public_id()
     return ReplySlot(sealing.message_ad(public_id).decode(),
                      [encode_public_key(PublicKey(k)) for k in keys])
@@ -61,28 +64,28 @@ def export_bundle(me: Session, public_id: str) -> Response:
     row = caseload.request_for(conn, me.account_id, public_id)
     if row is None:
         abort(404)
-    mine = fingerprint(PublicKey(bytes(signed_in_volunteer(me)["public_key"])))
-    stanza = rows.request_stanza(conn, row["id"], mine)
+    mine = fingerprint(PublicKey(bytes(signed_in_volunteer(me).public_key)))
+    stanza = rows.request_stanza(conn, row.id, mine)
     if stanza is None:
         abort(404)
     items = [BundleItem(sealing.request_ad(public_id),
-                        Envelope(rows.request_body(conn, row["id"]), {mine: stanza}))]
-    for message in rows.thread_of(conn, row["id"], mine):
-        if message["stanza"] is not None:
-            items.append(BundleItem(sealing.message_ad(message["public_id"]),
-                                    Envelope(bytes(message["body"]),
-                                             {mine: bytes(message["stanza"])})))
+                        Envelope(rows.request_body(conn, row.id), {mine: stanza}))]
+    for message in rows.thread_of(conn, row.id, mine):
+        if message.stanza is not None:
+            items.append(BundleItem(sealing.message_ad(message.public_id),
+                                    Envelope(bytes(message.body),
+                                             {mine: bytes(message.stanza)})))
     response = Response(dump_bundle(Bundle("request", tuple(items))),
                         mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="haven-{public_id}.json"'
     return response
 
 
-def store_reply(conn: Connection, me: Session, row: rows.Row, data: bytes) -> str | None:
+def store_reply(conn: Connection, me: Session, row: RequestRow, data: bytes) -> str | None:
     """Checks an uploaded bundle and stores it as a message. :returns: a problem, or None"""
     if len(data) > MAX_UPLOAD:
         return _("That file is larger than any reply bundle can be.")
-    if row["status"] != "open":
+    if row.status != "open":
         return _("This request is no longer open; it takes no more replies.")
     try:
         bundle = load_bundle(data)
@@ -96,9 +99,9 @@ def store_reply(conn: Connection, me: Session, row: rows.Row, data: bytes) -> st
     if match is None:
         return _("This bundle was not sealed for a Haven reply: use the command shown below.")
     message_id = match.group(1)
-    if conn.execute("SELECT 1 FROM messages WHERE public_id = ?", (message_id,)).fetchone():
+    if rows.message_exists(conn, message_id):
         return _("This reply was uploaded already.")
-    readers = {fingerprint(PublicKey(k)) for k in rows.request_reader_keys(conn, row["id"])}
+    readers = {fingerprint(PublicKey(k)) for k in rows.request_reader_keys(conn, row.id)}
     if set(item.envelope.stanzas) != readers:
         return _("The reply must be sealed to exactly the current readers of this request. "
                  "Readers may have changed: copy the command shown below again.")
@@ -107,7 +110,7 @@ def store_reply(conn: Connection, me: Session, row: rows.Row, data: bytes) -> st
     if any(len(s) != STANZA_SIZE or s[0] != STANZA_VERSION
            for s in item.envelope.stanzas.values()):
         return _("That bundle is damaged: seal the reply again with the command shown below.")
-    rows.create_message(conn, request_id=row["id"], public_id=message_id, from_requester=False,
+    rows.create_message(conn, request_id=row.id, public_id=message_id, from_requester=False,
                         author_volunteer_id=me.account_id, body=item.envelope.body,
                         stanzas=item.envelope.stanzas)
     return None

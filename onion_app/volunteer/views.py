@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import flash, redirect, render_template, session, url_for
 from werkzeug.wrappers import Response
 
 from crypto.errors import InvalidPublicKey, WrongPassphrase
-from onion_app import auth, totp
-from onion_app.config import current_config
-from onion_app.language import gettext as _
-from onion_app.language import lazy_gettext as _l
-from onion_app.limits import Busy
-from onion_app.requester.forms import ConfirmForm, refuse
-from onion_app.sessions import Session
-from onion_app.store import get_db, staff
+from onion_app.domain import totp, volunteer_keys
+from onion_app.domain.kdf_gate import Busy
+from onion_app.domain.taxonomy import SKILLS
+from onion_app.i18n import gettext as _
+from onion_app.i18n import lazy_gettext as _l
+from onion_app.store import staff
 from onion_app.store.requests import today
-from onion_app.taxonomy import SKILLS
-from onion_app.throttle import LoginThrottle
-from onion_app.volunteer import accounts, blueprint
+from onion_app.store.rows import Volunteer
+from onion_app.volunteer import blueprint
 from onion_app.volunteer.forms import (
     ApplyForm,
     CodeForm,
@@ -25,11 +22,12 @@ from onion_app.volunteer.forms import (
     PassphraseChangeForm,
     TotpResetForm,
 )
-from onion_app.volunteer.staff_auth import CHECKER, THROTTLE, signed_in_volunteer
+from onion_app.web import auth
+from onion_app.web.forms import ConfirmForm, refuse
+from onion_app.web.sessions import Session
+from onion_app.web.staff_auth import signed_in_volunteer
+from onion_app.web.state import get_db, state
 
-OPEN_ENDPOINTS = frozenset({"volunteer.landing", "volunteer.apply", "volunteer.login",
-                            "volunteer.enrol", "volunteer.enrol_qr", "volunteer.logout",
-                            "language.choose"})
 LOGIN_FAILED = _l("Those details did not match. Check them and try again.")
 BUSY = _l("Many people are signing in right now. Wait a minute, then try again.")
 ENROLLING = "enrolling"
@@ -51,7 +49,7 @@ def apply() -> Page:
     conn = get_db()
     handle = form.handle.data or ""
     passphrase = form.passphrase.data or ""
-    problem = accounts.passphrase_problem(passphrase, handle)
+    problem = volunteer_keys.passphrase_problem(passphrase, handle)
     if problem:
         refuse(form.passphrase, problem)
     elif passphrase != form.confirm.data:
@@ -61,7 +59,7 @@ def apply() -> Page:
     if form.errors:
         return _apply_page(form, 400)
     try:
-        keys = accounts.keys_for(passphrase, form.offline_key.data, current_config())
+        keys = volunteer_keys.keys_for(passphrase, form.offline_key.data, state().stretching)
     except InvalidPublicKey:
         refuse(form.offline_key, _("That is not a Haven public key. Copy the whole line that "
                                    "%(command)s printed, starting %(prefix)s.",
@@ -93,33 +91,34 @@ def login() -> Page:
     if not form.validate_on_submit():
         return _login_page(form, 400 if form.errors else 200)
     handle = form.handle.data or ""
-    throttle: LoginThrottle = current_app.extensions[THROTTLE]
+    throttle = state().throttle
     if throttle.held(handle):
         flash(_("Too many attempts on this account. Wait a few minutes, then try again."),
               "error")
         return _login_page(form, 429)
     conn = get_db()
     try:
-        row = accounts.check_passphrase(conn, handle, form.passphrase.data or "")
-        if row is None or row["status"] != "vetted":
+        row = volunteer_keys.check_passphrase(conn, handle, form.passphrase.data or "",
+                                              state().stretching)
+        if row is None or row.status != "vetted":
             return _login_failed(form, handle, row)
-        if not row["totp_confirmed"]:
-            key = accounts.unlock(row, form.passphrase.data or "")
-            auth.start(ENROLLING, int(row["id"]), key, pending_totp=totp.new_secret())
+        if not row.totp_confirmed:
+            key = volunteer_keys.unlock(row, form.passphrase.data or "", state().stretching)
+            auth.start(ENROLLING, int(row.id), key, pending_totp=totp.new_secret())
             return redirect(url_for("volunteer.enrol"))
-        checker: totp.CodeChecker = current_app.extensions[CHECKER]
-        if not checker.check(int(row["id"]), row["totp_secret"], form.code.data or ""):
+        checker = state().codes
+        if not checker.check(int(row.id), row.totp_secret, form.code.data or ""):
             return _login_failed(form, handle, None)
-        key = accounts.unlock(row, form.passphrase.data or "")
+        key = volunteer_keys.unlock(row, form.passphrase.data or "", state().stretching)
     except Busy:
         flash(str(BUSY), "error")
         return _login_page(form, 429)
     except WrongPassphrase:  # verifier and wrapped key disagree: treat as a failure
         return _login_failed(form, handle, None)
     throttle.succeeded(handle)
-    staff.update(conn, int(row["id"]), last_active_on=today())
+    staff.update(conn, int(row.id), last_active_on=today())
     conn.commit()
-    auth.start("volunteer", int(row["id"]), key)
+    auth.start("volunteer", int(row.id), key)
     return redirect(url_for("volunteer.dashboard"))
 
 
@@ -129,12 +128,12 @@ def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
     return render_template("volunteer/login.html", form=form), status
 
 
-def _login_failed(form: LoginForm, handle: str, row: staff.Row | None) -> tuple[str, int]:
-    if row is not None and row["status"] == "applied":
+def _login_failed(form: LoginForm, handle: str, row: Volunteer | None) -> tuple[str, int]:
+    if row is not None and row.status == "applied":
         flash(_("Your application is waiting for an operator. Try again once you hear back."),
               "info")
         return _login_page(form, 403)
-    throttle: LoginThrottle = current_app.extensions[THROTTLE]
+    throttle = state().throttle
     conn = get_db()
     # Only a real account's handle goes in the log: what someone typed in the
     # handle box could be anything, their passphrase included.
@@ -162,11 +161,11 @@ def enrol() -> Page:
     if row is None:
         return redirect(url_for("volunteer.login"))
     if form.validate_on_submit():
-        checker: totp.CodeChecker = current_app.extensions[CHECKER]
+        checker = state().codes
         if checker.check(pending.account_id, secret, form.code.data or ""):
             staff.update(conn, pending.account_id, totp_secret=secret, totp_confirmed=1,
                          last_active_on=today())
-            staff.audit(conn, row["handle"], "enrolled TOTP")
+            staff.audit(conn, row.handle, "enrolled TOTP")
             conn.commit()
             auth.start("volunteer", pending.account_id, pending.private_key)
             flash(_("Your authenticator is set up. Welcome to Haven."), "ok")
@@ -175,7 +174,7 @@ def enrol() -> Page:
                             "the next code."))
     form.code.data = ""
     return render_template("volunteer/enrol.html", form=form, secret=secret,
-                           handle=row["handle"]), 400 if form.errors else 200
+                           handle=row.handle), 400 if form.errors else 200
 
 
 @blueprint.get("/enrol/qr.png")
@@ -187,7 +186,7 @@ def enrol_qr() -> Response:
     row = staff.by_id(get_db(), pending.account_id)
     if row is None:
         return Response(status=404)
-    return Response(totp.qr_png(secret, row["handle"]), mimetype="image/png")
+    return Response(totp.qr_png(secret, row.handle), mimetype="image/png")
 
 
 @blueprint.post("/logout")
@@ -215,18 +214,19 @@ def change_passphrase(me: Session) -> Page:
     if form.validate_on_submit():
         new = form.passphrase.data or ""
         conn = get_db()
-        problem = accounts.passphrase_problem(new, row["handle"])
-        if accounts.check_passphrase(conn, row["handle"], form.current.data or "") is None:
+        problem = volunteer_keys.passphrase_problem(new, row.handle)
+        if volunteer_keys.check_passphrase(conn, row.handle, form.current.data or "",
+                                              state().stretching) is None:
             refuse(form.current, _("That is not your current passphrase."))
         elif problem:
             refuse(form.passphrase, problem)
         elif new != form.confirm.data:
             refuse(form.confirm, _("The two new passphrases differ."))
         else:
-            wrapped, verifier = accounts.rewrapped(row, form.current.data or "", new,
-                                                   current_config())
+            wrapped, verifier = volunteer_keys.rewrapped(row, form.current.data or "", new,
+                                                         state().stretching)
             staff.update(conn, me.account_id, wrapped_key=wrapped, passphrase_hash=verifier)
-            staff.audit(conn, row["handle"], "changed passphrase")
+            staff.audit(conn, row.handle, "changed passphrase")
             conn.commit()
             flash(_("Your passphrase is changed. Your key and every request stay as they were."),
                   "ok")
@@ -245,13 +245,14 @@ def reset_totp(me: Session) -> Page:
     row = signed_in_volunteer(me)
     form = TotpResetForm()
     conn = get_db()
-    checker: totp.CodeChecker = current_app.extensions[CHECKER]
+    checker = state().codes
     if (form.validate_on_submit()
-            and accounts.check_passphrase(conn, row["handle"], form.current.data or "")
-            and checker.check(me.account_id, row["totp_secret"], form.code.data or "")):
+            and volunteer_keys.check_passphrase(conn, row.handle, form.current.data or "",
+                                              state().stretching)
+            and checker.check(me.account_id, row.totp_secret, form.code.data or "")):
         # The old secret stays until a code from the new one confirms it: an
         # abandoned reset must not leave the account on a passphrase alone.
-        staff.audit(conn, row["handle"], "began a TOTP reset")
+        staff.audit(conn, row.handle, "began a TOTP reset")
         conn.commit()
         auth.start(ENROLLING, me.account_id, me.private_key, pending_totp=totp.new_secret())
         return redirect(url_for("volunteer.enrol"))
@@ -269,9 +270,9 @@ def toggle_availability(me: Session) -> Response:
     row = signed_in_volunteer(me)
     if ConfirmForm().validate_on_submit():
         conn = get_db()
-        staff.update(conn, me.account_id, available=0 if row["available"] else 1)
+        staff.update(conn, me.account_id, available=0 if row.available else 1)
         conn.commit()
-        flash(_("You are paused: no new requests will be sealed to you.") if row["available"]
+        flash(_("You are paused: no new requests will be sealed to you.") if row.available
               else _("You are available again for new requests."), "ok")
     return redirect(url_for("volunteer.account"))
 
@@ -284,7 +285,7 @@ def delete_account(me: Session) -> Page:
     if form.validate_on_submit():
         conn = get_db()
         staff.delete_volunteer(conn, me.account_id)
-        staff.audit(conn, row["handle"], "deleted own account")
+        staff.audit(conn, row.handle, "deleted own account")
         conn.commit()
         auth.store().end_account("volunteer", me.account_id)
         auth.end()

@@ -3,7 +3,7 @@
 A ``before_request`` hook lets anonymous visitors reach only the endpoints an
 app lists as open; every other view needs a session, which a decorator hands
 to the view as an argument. The cookie (Flask's signed session) holds only the
-session id; the session itself lives in :mod:`onion_app.sessions`.
+session id; the session itself lives in :mod:`onion_app.web.sessions`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 from flask import (
     Flask,
-    current_app,
     flash,
     g,
     make_response,
@@ -28,37 +27,35 @@ from flask import (
 from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
-from onion_app.language import gettext as _
-from onion_app.sessions import Session, SessionStore
-
-_STORE = "haven.sessions"
-_LIMITS = "haven.session_limits"
-OPEN_ENDPOINTS = "haven.open_endpoints"
+from onion_app.i18n import gettext as _
+from onion_app.web.sessions import Session, SessionStore
+from onion_app.web.state import state
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def init_app(app: Flask, *, kind: str, idle_minutes: int, lifetime_minutes: int,
-             open_endpoints: frozenset[str], login_endpoint: str) -> None:
-    """Gives the app its session store and the deny-by-default hook."""
-    app.extensions[_STORE] = SessionStore(idle_minutes * 60, lifetime_minutes * 60)
-    app.extensions[_LIMITS] = (idle_minutes, lifetime_minutes)
-    app.extensions[OPEN_ENDPOINTS] = set(open_endpoints)
-    app.context_processor(lambda: {"signed_in": current() is not None})
+KINDS = {"public": "requester", "staff": "volunteer"}
 
-    @app.before_request
-    def deny_by_default() -> Response | None:
-        g.haven_session = _lookup(kind)
-        endpoint = request.endpoint
-        if endpoint is None or endpoint == "static" or endpoint in app.extensions[OPEN_ENDPOINTS]:
-            return None
-        if g.haven_session is None:
-            if request.method == "POST":
-                return _keep_what_was_typed(login_endpoint)
-            flash(_("Please sign in to continue."), "info")
-            return redirect(url_for(login_endpoint))
+
+def init_app(app: Flask) -> None:
+    """Gives the app the deny-by-default hook, over the sessions in its state."""
+    app.context_processor(lambda: {"signed_in": current() is not None})
+    app.before_request(_deny_by_default)
+
+
+def _deny_by_default() -> Response | None:
+    here = state()
+    g.haven_session = _lookup(KINDS[here.role])
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static" or endpoint in here.open_endpoints:
         return None
+    if g.haven_session is None:
+        if request.method == "POST":
+            return _keep_what_was_typed(here.login_endpoint)
+        flash(_("Please sign in to continue."), "info")
+        return redirect(url_for(here.login_endpoint))
+    return None
 
 
 # Only prose a person wrote is shown back; anything else (a passphrase, a
@@ -74,17 +71,17 @@ def _keep_what_was_typed(login_endpoint: str) -> Response:
     """
     typed = [(name, value) for name, value in request.form.items(multi=True)
              if name in _SHOWN_BACK and value.strip()]
-    idle, lifetime = current_app.extensions[_LIMITS]
+    here = state()
     page = render_template("session_ended.html", typed=typed,
                            login_url=url_for(login_endpoint),
-                           idle=datetime.timedelta(minutes=idle),
-                           lifetime=datetime.timedelta(minutes=lifetime))
+                           idle=datetime.timedelta(minutes=here.idle_minutes),
+                           lifetime=datetime.timedelta(minutes=here.lifetime_minutes))
     return make_response(page, 401)
 
 
 def store() -> SessionStore:
-    found: SessionStore = current_app.extensions[_STORE]
-    return found
+    """This app's sessions."""
+    return state().sessions
 
 
 def _lookup(kind: str) -> Session | None:

@@ -15,6 +15,8 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
+from onion_app.web.state import state_of
+
 # Enough threads that a few slow Tor circuits cannot starve the rest; argon2id
 # derivations are bounded separately, so threads are not what limits memory.
 THREADS = 8
@@ -58,7 +60,7 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
     """
     servers: dict[str, Any] = {}
     for role, app in apps.items():
-        config = app.config["HAVEN"]
+        config = state_of(app).config
         where: dict[str, Any]
         if sockets is not None:
             # A socket left by a killed Haven would make the bind fail.

@@ -7,7 +7,7 @@ language names are not, each being written in its own language and script.
 
 from __future__ import annotations
 
-from onion_app.language import lazy_gettext as _l
+from onion_app.i18n import lazy_gettext as _l
 
 SKILLS: dict[str, str] = {
     "press": _l("Press and media"),

@@ -3,8 +3,10 @@
 Without a subcommand it prepares the instance and the database, serves both
 apps on unix sockets, starts (or attaches to) tor, publishes both onion
 services and prints their addresses. ``--local`` serves on loopback ports
-without tor. The subcommands are the same click commands the apps register
-on ``app.cli``, so the tests drive them through ``app.test_cli_runner()``.
+without tor. The subcommands come from the one registry in
+:mod:`onion_app.serving.commands`, which the tests drive through this same
+group. One :class:`Runtime` per process: the database key is derived once,
+whatever runs.
 """
 
 from __future__ import annotations
@@ -16,28 +18,27 @@ from collections.abc import Callable
 from types import FrameType
 
 import click
-from flask.cli import ScriptInfo
 
-from onion_app import serve
-from onion_app.config import Config
+from onion_app.config import Config, ensure_instance
+from onion_app.domain import staff_keys
 from onion_app.errors import HavenError
-from onion_app.factory import create_app
-from onion_app.onion_commands import COMMANDS as ONION_COMMANDS
-from onion_app.onion_commands import add_staff_key
-from onion_app.onions import ROLES, OnionServices, socket_path
-from onion_app.operator.commands import COMMANDS as OPERATOR_COMMANDS
-from onion_app.operator.commands import purge_now
-from onion_app.running import InstanceLock
-from onion_app.store import maintenance, onion_keys
-from onion_app.store.commands import COMMANDS
+from onion_app.serving import serve
+from onion_app.serving.commands import HavenGroup, registry
+from onion_app.serving.commands.operator import purge_now
+from onion_app.serving.onions import ROLES, OnionServices, socket_path
+from onion_app.serving.running import InstanceLock
+from onion_app.store import onion_keys
 from onion_app.store.keys import display
+from onion_app.web.factory import create_app
+from onion_app.web.state import Runtime
 from tor_config.errors import TorConfigError
 from tor_config.onion import OnionService
 
 STATUS_EVERY_SECONDS = 30
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=HavenGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--local", is_flag=True,
               help="Serve on loopback ports only, without tor (for development).")
 @click.pass_context
@@ -47,31 +48,23 @@ def cli(ctx: click.Context, local: bool) -> None:
     With no command, prepares the instance folder and database if needed,
     starts tor and serves the public and staff onion services.
     """
-    config = _load_config()
-    ctx.obj = ScriptInfo(create_app=lambda: create_app("staff", config))
+    # The tests hand in a runtime of their own; run.py makes one here.
+    if ctx.obj is None:
+        ctx.obj = Runtime.for_config(Config.from_env())
     if ctx.invoked_subcommand is None:
         if local:
-            run_local(config)
+            run_local(ctx.obj)
         else:
-            run_onions(config)
+            run_onions(ctx.obj)
 
 
-for _command in (*COMMANDS, *OPERATOR_COMMANDS, *ONION_COMMANDS):
+for _command in registry():
     cli.add_command(_command)
 
 
-def _load_config() -> Config:
-    try:
-        return Config.from_env()
-    except HavenError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _prepare(config: Config) -> None:
-    try:
-        result = maintenance.init_database(config)
-    except HavenError as error:
-        raise click.ClickException(str(error)) from None
+def _prepare(here: Runtime) -> None:
+    config = here.config
+    result = here.database.init()
     if result.created:
         click.echo(f"created the encrypted database {display(config.db_path)}")
         if config.db_passphrase is None:
@@ -79,26 +72,27 @@ def _prepare(config: Config) -> None:
 
 
 def _lock(config: Config) -> InstanceLock:
+    ensure_instance(config)
     lock = InstanceLock(config)
-    try:
-        lock.acquire()
-    except HavenError as error:
-        raise click.ClickException(str(error)) from None
+    lock.acquire()
     return lock
 
 
-def run_local(config: Config) -> None:
+def run_local(here: Runtime) -> None:
     """Serves both apps on loopback ports, without tor, until Ctrl-C or SIGTERM."""
-    _prepare(config)
-    lock = _lock(config)
+    # The lock comes before anything touches the database: a second start
+    # must be refused before it could migrate the file under a running Haven.
+    lock = _lock(here.config)
     try:
-        _serve_local(config)
+        _prepare(here)
+        _serve_local(here)
     finally:
         lock.release()
 
 
-def _serve_local(config: Config) -> None:
-    apps = {role: create_app(role, config) for role in ROLES}
+def _serve_local(here: Runtime) -> None:
+    config = here.config
+    apps = {role: create_app(role, config, here) for role in ROLES}
     try:
         served = serve.start(apps, config.host,
                              ports={"public": config.public_port, "staff": config.staff_port})
@@ -109,7 +103,7 @@ def _serve_local(config: Config) -> None:
     click.echo(f"staff (volunteers, operators): {served.address('staff')}")
     click.echo("serving on loopback without tor; press Ctrl-C to stop")
     stop, reload_wanted = _catch_signals()
-    _background(config, stop, onions=None)
+    _background(here, stop, onions=None)
     try:
         _serve_until_stopped(stop, reload_wanted, on_reload=None)
     finally:
@@ -117,14 +111,14 @@ def _serve_local(config: Config) -> None:
     click.echo("stopped")
 
 
-def run_onions(config: Config) -> None:
+def run_onions(here: Runtime) -> None:
     """Serves both apps to tor and publishes both onion services, until stopped."""
-    _prepare(config)
-    # Held before anything else, so a second start cannot touch the sockets,
-    # the tor or the pid of the Haven already serving this instance.
-    lock = _lock(config)
+    # Held before anything else, so a second start cannot touch the database,
+    # the sockets, the tor or the pid of the Haven already serving this instance.
+    lock = _lock(here.config)
     try:
-        first_key = _first_staff_key(config)
+        _prepare(here)
+        first_key = _first_staff_key(here)
         if first_key and _to_a_terminal():
             click.echo("No staff device could reach the staff onion yet, so one key was made. "
                        "It is shown once:\n")
@@ -140,14 +134,15 @@ def run_onions(config: Config) -> None:
         # Signals are caught from here on, so Ctrl-C while tor starts still
         # removes the services and stops tor rather than leaving them behind.
         stop, reload_wanted = _catch_signals()
-        _serve_onions(config, stop, reload_wanted)
+        _serve_onions(here, stop, reload_wanted)
     finally:
         lock.release()
     click.echo("stopped; both onion services are removed")
 
 
-def _serve_onions(config: Config, stop: threading.Event, reload_wanted: threading.Event) -> None:
-    apps = {role: create_app(role, config) for role in ROLES}
+def _serve_onions(here: Runtime, stop: threading.Event, reload_wanted: threading.Event) -> None:
+    config = here.config
+    apps = {role: create_app(role, config, here) for role in ROLES}
     try:
         served = serve.start(apps, config.host,
                              sockets={role: socket_path(config, role) for role in ROLES})
@@ -157,7 +152,7 @@ def _serve_onions(config: Config, stop: threading.Event, reload_wanted: threadin
     onions: OnionServices | None = None
     try:
         try:
-            onions = OnionServices(config, click.echo)
+            onions = OnionServices(here.database, click.echo)
             services = onions.start()
         except (TorConfigError, HavenError) as error:
             raise click.ClickException(
@@ -170,7 +165,7 @@ def _serve_onions(config: Config, stop: threading.Event, reload_wanted: threadin
                        "Haven keeps serving; the addresses work as soon as tor gets through.")
         # Whatever the CLI changed while tor was starting applies now.
         reload_wanted.set()
-        _background(config, stop, onions)
+        _background(here, stop, onions)
         if not stop.is_set():
             click.echo("serving; press Ctrl-C to stop")
         _serve_until_stopped(stop, reload_wanted, onions.reload)
@@ -193,30 +188,27 @@ def _announce(services: dict[str, OnionService]) -> None:
     click.echo("add more staff devices with: python run.py staff-key add NAME")
 
 
-def _first_staff_key(config: Config) -> str | None:
+def _first_staff_key(here: Runtime) -> str | None:
     """On a first start, a staff key for the operator's own device."""
-    conn, _ = maintenance.open_existing(config)
-    try:
+    with here.database.connect() as conn:
         if onion_keys.clients(conn):
             return None
-        return add_staff_key(conn, "first-device")
-    finally:
-        conn.close()
+        return staff_keys.add_device(conn, "first-device")
 
 
-def _background(config: Config, stop: threading.Event, onions: OnionServices | None) -> None:
-    threading.Thread(target=_purge_daily, args=(config, stop), daemon=True,
+def _background(here: Runtime, stop: threading.Event, onions: OnionServices | None) -> None:
+    threading.Thread(target=_purge_daily, args=(here, stop), daemon=True,
                      name="haven-retention").start()
     if onions is not None:
         threading.Thread(target=_status_loop, args=(onions, stop), daemon=True,
                          name="haven-status").start()
 
 
-def _purge_daily(config: Config, stop: threading.Event) -> None:
+def _purge_daily(here: Runtime, stop: threading.Event) -> None:
     """Retention inside the server: once at start, then once a day."""
     while not stop.is_set():
         try:
-            purge_now(config)
+            purge_now(here)
         except HavenError as error:
             click.echo(f"retention purge failed: {error}", err=True)
         stop.wait(24 * 3600)

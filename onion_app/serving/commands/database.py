@@ -1,7 +1,7 @@
 """The operator's database commands: init, upgrade, backup, rekey.
 
-Each failure ends with one plain sentence and a non-zero exit; passphrases are
-asked at a prompt, never taken as arguments, so they stay out of shell history.
+Passphrases are asked at a prompt, never taken as arguments, so they stay out
+of shell history and process listings.
 """
 
 from __future__ import annotations
@@ -9,16 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
 
-from onion_app.config import current_config
-from onion_app.errors import HavenError
+from onion_app.serving.commands import runtime
 from onion_app.store import maintenance, migrations
 from onion_app.store.keys import display
-
-
-def _fail(error: HavenError) -> click.ClickException:
-    return click.ClickException(str(error))
 
 
 def _ask_new_passphrase() -> str:
@@ -32,34 +26,21 @@ def _ask_new_passphrase() -> str:
 
 
 @click.command("init")
-@with_appcontext
 def init_command() -> None:
     """Create the encrypted database if missing and bring its schema up to date."""
-    config = current_config()
-    try:
-        result = maintenance.init_database(config)
-    except HavenError as error:
-        raise _fail(error) from None
+    database = runtime().database
+    result = database.init()
     what = "created" if result.created else "opened"
-    click.echo(f"{what} {display(config.db_path)}; schema version {migrations.latest_version()}")
+    click.echo(f"{what} {display(database.config.db_path)}; "
+               f"schema version {migrations.latest_version()}")
 
 
 @click.command("upgrade")
-@with_appcontext
 def upgrade_command() -> None:
     """Apply the schema migrations this Haven has and the database lacks."""
-    config = current_config()
-    try:
-        conn, _ = maintenance.open_existing(config)
-        try:
-            applied = migrations.apply_pending(conn)
-        finally:
-            conn.close()
-    except HavenError as error:
-        raise _fail(error) from None
+    applied = runtime().database.upgrade()
     if applied:
-        names = ", ".join(m.name for m in applied)
-        click.echo(f"applied {names}")
+        click.echo(f"applied {', '.join(m.name for m in applied)}")
     else:
         click.echo(f"already at schema version {migrations.latest_version()}")
 
@@ -68,38 +49,31 @@ def upgrade_command() -> None:
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--passphrase", "new_passphrase", is_flag=True,
               help="Encrypt the copy under a new passphrase, asked at the prompt.")
-@with_appcontext
 def backup_command(target: Path, new_passphrase: bool) -> None:
     """Write an encrypted copy of the database to TARGET.
 
     The copy opens with the database's key, or with a new passphrase.
     """
     passphrase = _ask_new_passphrase() if new_passphrase else None
-    try:
-        maintenance.backup(current_config(), target, passphrase)
-    except HavenError as error:
-        raise _fail(error) from None
+    maintenance.backup(runtime().database, target, passphrase)
     click.echo(f"wrote an encrypted copy to {display(target)}")
 
 
 @click.command("rekey")
 @click.option("--passphrase", "new_passphrase", is_flag=True,
               help="Protect the database with a new passphrase instead of a key file.")
-@with_appcontext
 def rekey_command(new_passphrase: bool) -> None:
     """Re-encrypt the database under a new key, in place and atomically.
 
     Stop Haven first: the running server still holds the old key.
     """
-    config = current_config()
+    database = runtime().database
+    had_passphrase = database.config.db_passphrase is not None
     passphrase = _ask_new_passphrase() if new_passphrase else None
-    try:
-        maintenance.rekey(config, passphrase)
-    except HavenError as error:
-        raise _fail(error) from None
+    new_config = maintenance.rekey(database, passphrase)
     if passphrase is None:
-        click.echo(f"rekeyed; the new key is in {display(config.db_key_path)}")
-        if config.db_passphrase is not None:
+        click.echo(f"rekeyed; the new key is in {display(new_config.db_key_path)}")
+        if had_passphrase:
             click.echo("unset HAVEN_DB_PASSPHRASE: the old passphrase no longer opens it")
     else:
         click.echo("rekeyed; set HAVEN_DB_PASSPHRASE to the new passphrase before starting Haven")

@@ -45,10 +45,11 @@ class CodeChecker:
         self._last_step: dict[int, int] = {}
         self._lock = threading.Lock()
 
-    def check(self, account_id: int, secret: str, code: str) -> bool:
-        """Whether ``code`` is valid now and newer than the last one this account used."""
+    def check(self, account_id: int, secret: str | None, code: str) -> bool:
+        """Whether ``code`` is valid now and newer than the last one this account
+        used; never for an account with no secret."""
         code = "".join(code.split())
-        if not (code.isdigit() and len(code) == 6):
+        if not secret or not (code.isdigit() and len(code) == 6):
             return False
         totp = pyotp.TOTP(secret)
         now = self._clock()

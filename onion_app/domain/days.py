@@ -1,6 +1,6 @@
 """Days, the only unit of time Haven shows or keeps.
 
-Shown in the reader's language by :mod:`onion_app.language` (``day``, ``days_ago``).
+Shown in the reader's language by :mod:`onion_app.i18n` (``day``, ``days_ago``).
 """
 
 from __future__ import annotations

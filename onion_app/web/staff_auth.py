@@ -8,26 +8,23 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from flask import Flask, abort, g, redirect, url_for
 from werkzeug.wrappers import Response
 
-from onion_app import auth, totp
-from onion_app.sessions import Session
-from onion_app.store import get_db, staff
-from onion_app.throttle import LoginThrottle
-
-THROTTLE = "haven.login_throttle"
-CHECKER = "haven.totp_checker"
+from onion_app.store import staff
+from onion_app.store.rows import Volunteer
+from onion_app.web import auth
+from onion_app.web.sessions import Session
+from onion_app.web.state import get_db
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[THROTTLE] = LoginThrottle()
-    app.extensions[CHECKER] = totp.CodeChecker()
+    """Adds the check that a signed-in volunteer's account is still live."""
 
     @app.before_request
     def account_still_live() -> Response | None:
@@ -35,7 +32,7 @@ def init_app(app: Flask) -> None:
         if me is None:
             return None
         row = staff.by_id(get_db(), me.account_id)
-        if row is None or row["status"] != "vetted":
+        if row is None or row.status != "vetted":
             auth.store().end_account("volunteer", me.account_id)
             auth.end()
             g.haven_session = None
@@ -44,9 +41,10 @@ def init_app(app: Flask) -> None:
         return None
 
 
-def signed_in_volunteer(_me: Session) -> Any:
+def signed_in_volunteer(_me: Session) -> Volunteer:
     """The signed-in volunteer's row, loaded once per request by the hook above."""
-    return g.volunteer_row
+    row: Volunteer = g.volunteer_row
+    return row
 
 
 def operator_required(view: Callable[Concatenate[Session, P], R]) -> Callable[P, R]:
@@ -56,7 +54,7 @@ def operator_required(view: Callable[Concatenate[Session, P], R]) -> Callable[P,
     @functools.wraps(view)
     @auth.login_required
     def wrapped(me: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        if not g.volunteer_row["is_operator"]:
+        if not g.volunteer_row.is_operator:
             abort(404)
         return view(me, *args, **kwargs)
 

@@ -19,8 +19,7 @@ from pathlib import Path
 
 from onion_app.config import Config
 from onion_app.errors import HavenError
-from onion_app.store import onion_keys, staff
-from onion_app.store.maintenance import open_existing
+from onion_app.store import Database, onion_keys, staff
 from tor_config.bootstrap import BootstrapProgress, bootstrap_progress
 from tor_config.control import AttachedTor, parse_control_address
 from tor_config.errors import TorConfigError
@@ -43,17 +42,15 @@ def status_path(config: Config) -> Path:
     return config.instance_path / "tor-status.json"
 
 
-def build_specs(config: Config) -> dict[str, ServiceSpec]:
+def build_specs(database: Database) -> dict[str, ServiceSpec]:
     """Both services as the database describes them now.
 
     :raises StoreError: if the database cannot be opened
     """
-    conn, _ = open_existing(config)
-    try:
+    config = database.config
+    with database.connect() as conn:
         client_keys = tuple(public for _, public, _ in onion_keys.clients(conn))
         keys = {role: onion_keys.service_key(conn, role) for role in ROLES}
-    finally:
-        conn.close()
     return {
         "public": ServiceSpec("public", f"unix:{socket_path(config, 'public')}",
                               key=keys["public"],
@@ -63,20 +60,19 @@ def build_specs(config: Config) -> dict[str, ServiceSpec]:
     }
 
 
-def audit_event(config: Config, action: str, detail: str = "") -> None:
+def audit_event(database: Database, action: str, detail: str = "") -> None:
     """Writes a tor event to the audit log from any thread (its own connection)."""
-    conn, _ = open_existing(config)
-    try:
+    with database.connect() as conn:
         staff.audit(conn, "system", action, detail)
         conn.commit()
-    finally:
-        conn.close()
 
 
 class OnionServices:
     """Starts tor (or attaches), publishes both services, keeps them up."""
 
-    def __init__(self, config: Config, say: Say) -> None:
+    def __init__(self, database: Database, say: Say) -> None:
+        config = database.config
+        self.database = database
         self.config = config
         self.say = say
         self.descriptors = DescriptorLog()
@@ -88,9 +84,9 @@ class OnionServices:
             for name, value in config.tor_options:
                 extra.setdefault(name, []).append(value)
             self.source = LaunchedTor(config.instance_path / "tor", extra_options=extra)
-        self.specs = build_specs(config)
+        self.specs = build_specs(database)
         self.watchdog = Watchdog(
-            self.source, self.specs.values(), onion_keys.DatabaseKeyStore(config),
+            self.source, self.specs.values(), onion_keys.DatabaseKeyStore(database),
             self._on_event, on_controller=self.descriptors.attach, on_warning=self._warn)
         # Reentrant: reload() writes the status file while holding it, and
         # the status thread takes it for every write too.
@@ -132,7 +128,7 @@ class OnionServices:
     def reload(self) -> None:
         """Applies what the CLI changed in the database: client keys, rotations."""
         with self._lock:
-            fresh = build_specs(self.config)
+            fresh = build_specs(self.database)
             _refuse_open_staff(fresh["staff"])
             for role, spec in fresh.items():
                 old = self.specs[role]
@@ -142,7 +138,7 @@ class OnionServices:
                 service = self.watchdog.replace_service(spec)
                 if service is not None:
                     self.say(f"{role} onion service updated: {service.address}")
-                    audit_event(self.config, f"tor: {role} service updated", service.address)
+                    audit_event(self.database, f"tor: {role} service updated", service.address)
             self._remove_retired()
             self.write_status()
 
@@ -152,16 +148,13 @@ class OnionServices:
         controller = self.watchdog.controller
         if controller is None:
             return
-        conn, _ = open_existing(self.config)
-        try:
+        with self.database.connect() as conn:
             retired = onion_keys.retired(conn)
             for service_id in retired:
                 remove_service(controller, service_id, missing_ok=True)
                 cut_connections(controller, service_id)
             onion_keys.forget_retired(conn, retired)
             conn.commit()
-        finally:
-            conn.close()
 
     def status(self) -> TorStatus | None:
         controller = self.watchdog.controller
@@ -204,7 +197,7 @@ class OnionServices:
 
     def _on_event(self, event: WatchdogEvent) -> None:
         self.say(f"tor watchdog ({event.kind.replace('_', ' ')}): {event.detail}")
-        audit_event(self.config, f"tor: {event.kind}", event.detail)
+        audit_event(self.database, f"tor: {event.kind}", event.detail)
 
     def _warn(self, message: str) -> None:
         self.say(f"warning: {message}")

@@ -10,7 +10,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from onion_app.language import lazy_gettext as _l
+from onion_app.i18n import lazy_gettext as _l
 
 MESSAGES: dict[int, tuple[object, object]] = {
     400: (_l("Something in that request was not right"),

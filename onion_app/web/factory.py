@@ -15,13 +15,14 @@ from typing import Any
 from flask import Flask, abort, request
 from flask_wtf.csrf import CSRFProtect
 
-from onion_app import auth, error_pages, language, store
+from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
-from onion_app.limits import KdfGate, RateWindow
-from onion_app.security import SecurityHeaders
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+from onion_app.web import auth, error_pages, staff_auth
+from onion_app.web.limits import RateWindow
+from onion_app.web.security import SecurityHeaders
+from onion_app.web.sessions import SessionStore
+from onion_app.web.state import AppState, Runtime, attach
 
 
 class HavenFlask(Flask):
@@ -41,11 +42,13 @@ class HavenFlask(Flask):
                           request.endpoint, where)
 
 
-def create_app(role: str, config: Config) -> Flask:
+def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Flask:
     """Builds the Flask app for one onion.
 
     :param role: ``"public"`` (requesters) or ``"staff"`` (volunteers, operators)
     :param config: the validated configuration, built once by the caller
+    :param runtime: what the process shares between its apps (the database
+        handle, the bound on key derivations); a new one when not given
     :returns: the app, with its WSGI entry wrapped in the security headers
     :raises ConfigError: for an unknown role
     """
@@ -53,13 +56,11 @@ def create_app(role: str, config: Config) -> Flask:
         raise ConfigError(f"role must be one of {', '.join(ROLES)}")
     app = HavenFlask(
         f"haven_{role}",
-        template_folder=str(TEMPLATES),
-        static_folder=str(Path(__file__).resolve().parent / "static"),
+        template_folder=str(resources.templates_dir()),
+        static_folder=str(resources.static_dir()),
         instance_path=str(config.instance_path),
     )
     app.config.update(
-        HAVEN=config,
-        HAVEN_ROLE=role,
         TESTING=config.testing,
         # Random per process unless configured: a restart logs everyone out,
         # which is what DESIGN §4 asks of sessions anyway.
@@ -77,15 +78,42 @@ def create_app(role: str, config: Config) -> Flask:
         SEND_FILE_MAX_AGE_DEFAULT=86400,
         TEMPLATES_AUTO_RELOAD=False,
     )
+    attach(app, _state_for(role, config, runtime or Runtime.for_config(config)))
     app.before_request(_files_only_where_expected)
     CSRFProtect(app)
-    store.init_app(app)
-    language.init_app(app, role)
+    i18n.init_app(app, role)
     error_pages.register(app)
     _register_blueprints(app, role)
+    auth.init_app(app)
+    if role == "staff":
+        staff_auth.init_app(app)
     app.jinja_env.globals["haven_role"] = role
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app
+
+
+def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
+    if role == "public":
+        from onion_app.requester import OPEN_ENDPOINTS
+
+        return AppState(
+            role=role, config=config, runtime=runtime,
+            sessions=SessionStore(config.requester_idle_minutes * 60,
+                                  config.requester_lifetime_minutes * 60),
+            idle_minutes=config.requester_idle_minutes,
+            lifetime_minutes=config.requester_lifetime_minutes,
+            open_endpoints=OPEN_ENDPOINTS, login_endpoint="requester.login",
+            submissions=RateWindow(config.submissions_per_hour))
+    from onion_app.volunteer import OPEN_ENDPOINTS as STAFF_OPEN
+
+    return AppState(
+        role=role, config=config, runtime=runtime,
+        sessions=SessionStore(config.volunteer_idle_minutes * 60,
+                              config.volunteer_lifetime_minutes * 60),
+        idle_minutes=config.volunteer_idle_minutes,
+        lifetime_minutes=config.volunteer_lifetime_minutes,
+        open_endpoints=STAFF_OPEN, login_endpoint="volunteer.login",
+        submissions=RateWindow(config.submissions_per_hour))
 
 
 # Flask-WTF folds uploaded files into form data, so a file sent where text
@@ -99,29 +127,15 @@ def _files_only_where_expected() -> None:
 
 
 def _register_blueprints(app: Flask, role: str) -> None:
-    config: Config = app.config["HAVEN"]
+    # Imported here so that the public app never imports the staff packages
+    # (and the other way round): a staff URL does not exist on the public onion.
     if role == "public":
         from onion_app.requester import blueprint as requester
-        from onion_app.requester.accounts import GATE
-        from onion_app.requester.views import OPEN_ENDPOINTS, SUBMISSIONS
 
         app.register_blueprint(requester)
-        auth.init_app(app, kind="requester", idle_minutes=config.requester_idle_minutes,
-                      lifetime_minutes=config.requester_lifetime_minutes,
-                      open_endpoints=OPEN_ENDPOINTS, login_endpoint="requester.login")
-        app.extensions[GATE] = KdfGate(config.kdf_concurrency)
-        app.extensions[SUBMISSIONS] = RateWindow(config.submissions_per_hour)
     else:
         from onion_app.operator import blueprint as operator
-        from onion_app.requester.accounts import GATE
         from onion_app.volunteer import blueprint as volunteer
-        from onion_app.volunteer import staff_auth
-        from onion_app.volunteer.views import OPEN_ENDPOINTS as STAFF_OPEN
 
         app.register_blueprint(volunteer)
         app.register_blueprint(operator)
-        auth.init_app(app, kind="volunteer", idle_minutes=config.volunteer_idle_minutes,
-                      lifetime_minutes=config.volunteer_lifetime_minutes,
-                      open_endpoints=STAFF_OPEN, login_endpoint="volunteer.login")
-        staff_auth.init_app(app)
-        app.extensions[GATE] = KdfGate(config.kdf_concurrency)

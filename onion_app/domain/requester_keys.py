@@ -1,4 +1,4 @@
-"""Requester accounts: a codename in, a lookup id and key pair out.
+"""Requester keys: a codename in, a lookup id and key pair out.
 
 The installation's salt and KDF cost are made once and kept in the database:
 they are part of every requester's key, so they must never change under an
@@ -11,16 +11,12 @@ import hashlib
 import hmac
 import struct
 
-from flask import current_app
-
 from crypto.kdf import KdfParams
 from crypto.requester import RequesterKeys, derive_requester_keys, new_install_salt
 from onion_app.config import Config
-from onion_app.limits import KdfGate
+from onion_app.domain.kdf_gate import KdfGate
 from onion_app.store import settings
 from onion_app.store.connection import Connection
-
-GATE = "haven.kdf_gate"
 
 
 def install_params(conn: Connection, config: Config) -> tuple[bytes, KdfParams]:
@@ -32,14 +28,13 @@ def install_params(conn: Connection, config: Config) -> tuple[bytes, KdfParams]:
     return salt, KdfParams(opslimit=opslimit, memlimit=memlimit)
 
 
-def derive(conn: Connection, config: Config, codename: str) -> RequesterKeys:
+def derive(conn: Connection, config: Config, codename: str, gate: KdfGate) -> RequesterKeys:
     """Derives a requester's keys, holding one of the few KDF slots meanwhile.
 
     :raises Busy: if every slot stays taken for the wait
     :raises InvalidCodename: if the text is not a codename
     """
     salt, params = install_params(conn, config)
-    gate: KdfGate = current_app.extensions[GATE]
     with gate.slot():
         return derive_requester_keys(codename, salt, params=params)
 

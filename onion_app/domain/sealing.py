@@ -15,7 +15,7 @@ from nacl.public import PrivateKey, PublicKey
 from crypto.envelope import add_reader, open_envelope, seal
 from crypto.errors import DecryptionError
 from crypto.keys import fingerprint
-from onion_app import matching
+from onion_app.domain import matching
 from onion_app.store import requests as rows
 from onion_app.store import volunteers
 from onion_app.store.connection import Connection
@@ -151,16 +151,16 @@ def open_thread(conn: Connection, request_id: int, private_key: PrivateKey) -> l
     """
     found = []
     for row in rows.thread_of(conn, request_id, fingerprint(private_key.public_key)):
-        if row["stanza"] is None:
+        if row.stanza is None:
             continue
         try:
             text: str | None = open_envelope(
-                bytes(row["body"]), bytes(row["stanza"]), private_key,
-                message_ad(row["public_id"]), max_size=MESSAGE_MAX_SIZE).decode()
+                bytes(row.body), bytes(row.stanza), private_key,
+                message_ad(row.public_id), max_size=MESSAGE_MAX_SIZE).decode()
         except (DecryptionError, UnicodeDecodeError):
             text = None
-        found.append(ThreadMessage(row["public_id"], bool(row["from_requester"]),
-                                   row["author"], row["created_on"], text))
+        found.append(ThreadMessage(row.public_id, bool(row.from_requester),
+                                   row.author, row.created_on, text))
     return found
 
 
@@ -199,7 +199,7 @@ def rematch(conn: Connection, requester_id: int, private_key: PrivateKey, match_
     """
     added = 0
     for request in rows.open_requests_needing_readers(conn, requester_id, match_limit):
-        request_id = int(request["id"])
+        request_id = int(request.id)
         skills, languages = rows.request_needs(conn, request_id)
         present = rows.volunteer_readers(conn, request_id)
         active = rows.volunteer_readers(conn, request_id, active_only=True)
@@ -207,7 +207,7 @@ def rematch(conn: Connection, requester_id: int, private_key: PrivateKey, match_
                                volunteers.candidates(conn, skills),
                                match_limit - len(active), exclude=present)
         for candidate in chosen:
-            share_with(conn, request_id, request["public_id"], private_key,
+            share_with(conn, request_id, request.public_id, private_key,
                        PublicKey(candidate.public_key), candidate.volunteer_id)
             added += 1
     return added

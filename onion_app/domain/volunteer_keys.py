@@ -1,0 +1,136 @@
+"""Volunteer keys: passphrase rules, key wrapping, and checking a login.
+
+A login runs argon2id twice (the verifier, then the unwrap), each inside one
+of the process's few KDF slots; an unknown handle is checked against a dummy verifier
+so a failure takes the same time whether or not the handle exists.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from typing import TypeVar
+
+from nacl.public import PrivateKey
+
+from crypto.kdf import KdfParams
+from crypto.keytext import decode_public_key
+from crypto.volunteer import hash_passphrase, rewrap, unwrap_private_key, verify_passphrase
+from crypto.volunteer import wrap_private_key as wrap
+from onion_app.domain.kdf_gate import KdfGate
+from onion_app.i18n import gettext as _
+from onion_app.i18n import number
+from onion_app.store import staff
+from onion_app.store.connection import Connection
+from onion_app.store.rows import Volunteer
+
+PASSPHRASE_MIN = 12
+T = TypeVar("T")
+
+
+@functools.cache
+def common_passphrases() -> frozenset[str]:
+    text = resources.files("onion_app.domain").joinpath("common_passphrases.txt")
+    return frozenset(line.strip() for line in text.read_text("utf-8").splitlines() if line)
+
+
+def passphrase_problem(passphrase: str, handle: str) -> str | None:
+    """Why a new passphrase is refused, in words for the person; None if it is fine."""
+    if len(passphrase) < PASSPHRASE_MIN:
+        return _("Use at least %(count)s characters: a few unrelated words are easy to "
+                 "remember and hard to guess.", count=number(PASSPHRASE_MIN))
+    folded = passphrase.lower()
+    if folded in common_passphrases() or len(set(folded)) <= 2:
+        return _("That passphrase is on the lists attackers try first. Choose another: "
+                 "a few unrelated words work well.")
+    if handle and handle.lower() in folded:
+        return _("Your passphrase must not contain your handle.")
+    return None
+
+
+@dataclass(frozen=True)
+class NewKeys:
+    """What an application stores: public key, wrapped private key, verifier."""
+
+    public_key: bytes
+    wrapped_key: bytes | None
+    passphrase_hash: bytes
+
+
+@dataclass(frozen=True)
+class Stretching:
+    """The process's argon2id: the cost for new keys, and the bound on how many
+    derivations run at once."""
+
+    params: KdfParams
+    gate: KdfGate
+
+    def run(self, work: Callable[[], T]) -> T:
+        """Runs ``work`` inside one slot of the gate.
+
+        :raises Busy: if no slot frees up in time
+        """
+        with self.gate.slot():
+            return work()
+
+
+def keys_for(passphrase: str, offline_key: str | None, stretching: Stretching) -> NewKeys:
+    """Makes a wrapped key pair, or takes an offline volunteer's public key.
+
+    :raises InvalidPublicKey: if ``offline_key`` is not a Haven public key
+    :raises Busy: if the process is at its bound on key derivations
+    """
+    params = stretching.params
+    verifier = stretching.run(lambda: hash_passphrase(passphrase, params=params))
+    if offline_key:
+        return NewKeys(bytes(decode_public_key(offline_key.strip())), None, verifier)
+    private_key = PrivateKey.generate()
+    wrapped = stretching.run(lambda: wrap(private_key, passphrase, params=params))
+    return NewKeys(bytes(private_key.public_key), wrapped, verifier)
+
+
+@functools.cache
+def _dummy_verifier(params: KdfParams) -> bytes:
+    return hash_passphrase("not any volunteer's passphrase", params=params)
+
+
+def check_passphrase(conn: Connection, handle: str, passphrase: str,
+                     stretching: Stretching) -> Volunteer | None:
+    """The volunteer row if handle and passphrase match; None otherwise, in equal time.
+
+    :raises Busy: if the process is at its bound on key derivations
+    """
+    row = staff.by_handle(conn, handle)
+    verifier = (bytes(row.passphrase_hash) if row is not None
+                else _dummy_verifier(stretching.params))
+    ok = stretching.run(lambda: verify_passphrase(verifier, passphrase))
+    return row if ok and row is not None else None
+
+
+def unlock(row: Volunteer, passphrase: str, stretching: Stretching) -> PrivateKey | None:
+    """The private key, unwrapped; None for an offline-only volunteer.
+
+    :raises WrongPassphrase: if the passphrase does not unwrap it
+    :raises Busy: if the process is at its bound on key derivations
+    """
+    if row.wrapped_key is None:
+        return None
+    wrapped = bytes(row.wrapped_key)
+    return stretching.run(lambda: unwrap_private_key(wrapped, passphrase))
+
+
+def rewrapped(row: Volunteer, old: str, new: str,
+              stretching: Stretching) -> tuple[bytes | None, bytes]:
+    """The key wrapped under a new passphrase, and the new verifier.
+
+    :raises WrongPassphrase: if ``old`` does not unwrap the key
+    :raises Busy: if the process is at its bound on key derivations
+    """
+    params = stretching.params
+    wrapped = None
+    if row.wrapped_key is not None:
+        old_wrapped = bytes(row.wrapped_key)
+        wrapped = stretching.run(lambda: rewrap(old_wrapped, old, new, params=params))
+    return wrapped, stretching.run(lambda: hash_passphrase(new, params=params))

@@ -1,0 +1,140 @@
+"""How a visitor chooses a language without JavaScript: links and a cookie.
+
+Tor Browser sends ``Accept-Language: en-US`` to every site whatever its user
+reads, so the header is only a fallback: every page carries a row of links,
+each naming a language in its own script, and the choice is kept in a cookie.
+
+Why a cookie and not a URL prefix (``/fa/requests``): Flask's session is
+cleared at login (a fresh session id, see :mod:`onion_app.web.auth`) and a prefix
+would have to be threaded through every ``url_for``, redirect and form action,
+where one missed link drops the visitor back into English. A separate cookie
+survives login and logout untouched. Like the session cookie it is HttpOnly,
+SameSite=Strict and has no expiry, so Tor Browser forgets it with the rest of
+the visit; it holds only the language code and is never logged (Haven keeps no
+access log, and :class:`onion_app.web.factory.HavenFlask` logs no request data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from onion_app.i18n.languages import ENGLISH, PUBLIC_LANGUAGES, STAFF_LANGUAGES, Language
+
+_RETURN_MAX = 2048
+_STATE = "haven.languages"
+
+blueprint = Blueprint("language", __name__)
+
+
+@dataclass(frozen=True)
+class Offered:
+    """What one app offers: its languages by code, and its cookie's name."""
+
+    languages: dict[str, Language]
+    cookie: str
+
+
+def init_app(app: Flask, role: str) -> None:
+    """Registers the chooser and the page context for ``role``'s languages."""
+    table = PUBLIC_LANGUAGES if role == "public" else STAFF_LANGUAGES
+    # Per role, like the session cookie: on loopback both onions share a host.
+    app.extensions[_STATE] = Offered({lang.code: lang for lang in table},
+                                     f"haven_{role}_language")
+    app.context_processor(_page_language)
+    app.register_blueprint(blueprint)
+
+
+def _offered_state() -> Offered:
+    found: Offered = current_app.extensions[_STATE]
+    return found
+
+
+def offered() -> dict[str, Language]:
+    """The languages this app speaks, by code."""
+    return _offered_state().languages
+
+
+def current() -> Language:
+    """The language of this request's page."""
+    chosen = _chosen_code()
+    return offered().get(chosen, ENGLISH) if chosen else ENGLISH
+
+
+def _chosen_code() -> str | None:
+    table = offered()
+    cookie = request.cookies.get(_offered_state().cookie)
+    if cookie in table:
+        return cookie
+    return request.accept_languages.best_match(list(table))
+
+
+def locale_for_request() -> str:
+    """Babel's locale for this request; outside one (the command line), English."""
+    return current().locale if has_request_context() else ENGLISH.locale
+
+
+@blueprint.get("/language/<code>")
+def choose(code: str) -> Response:
+    """Sets the language cookie and goes back where the visitor was."""
+    if code not in offered():
+        abort(404)
+    response = redirect(safe_return_path(request.args.get("next")))
+    response.set_cookie(_offered_state().cookie, code, httponly=True,
+                        samesite="Strict", path="/")
+    return response
+
+
+def safe_return_path(target: str | None) -> str:
+    """``target`` if it is a path on this site, else ``/``: never an open redirect.
+
+    Refused: anything with a scheme or a host (``https://x``, ``//x``), a
+    backslash (``/\\x``, which browsers read as ``//x``), control characters
+    and anything very long.
+    """
+    if not target or len(target) > _RETURN_MAX:
+        return "/"
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
+
+
+def _here() -> str:
+    """The page to come back to after choosing a language.
+
+    A page shown in answer to a POST (a form with errors) is reached again by
+    GET when its route takes one; otherwise the visitor lands on the start.
+    """
+    rule = request.url_rule
+    if request.method != "GET" and (rule is None or "GET" not in (rule.methods or ())):
+        return "/"
+    query = request.query_string.decode("latin-1")
+    return request.path + (f"?{query}" if query else "")
+
+
+def _page_language() -> dict[str, Any]:
+    here = current()
+    back = _here()
+    choices = [(lang, url_for("language.choose", code=lang.code, next=back))
+               for lang in offered().values()]
+    return {"lang": here.tag, "text_dir": here.direction, "language": here,
+            "language_choices": choices}
+

@@ -1,0 +1,72 @@
+"""Numbers, dates and durations in the reader's conventions and digits.
+
+Every function here reads the locale of the request being served, at call
+time, so one process serves each visitor in their own language.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import math
+
+import flask_babel
+from babel import Locale
+from babel.dates import format_date, format_timedelta
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+
+from onion_app.domain.days import age_in_days
+from onion_app.i18n.languages import ENGLISH
+
+# Numbers and dates in the reader's conventions. Babel groups numbers the
+# locale's way but writes Latin digits whatever the locale; Persian readers
+# expect their own (CLDR's default numbering system for fa), so digits are
+# mapped after formatting, for counts and dates alike.
+_DIGITS = {"arab": 0x0660, "arabext": 0x06F0}  # where each system's zero is
+
+
+@functools.cache
+def _digits(locale: str) -> dict[int, int]:
+    zero = _DIGITS.get(Locale.parse(locale).default_numbering_system)
+    if zero is None:
+        return {}
+    return {ord("0") + d: zero + d for d in range(10)}
+
+
+def native_digits(text: str) -> str:
+    return text.translate(_digits(_locale()))
+
+
+def _locale() -> str:
+    return str(get_locale() or ENGLISH.locale)
+
+
+def number(value: int) -> str:
+    """A count in the reader's digits and grouping: 20,000, 20 000, or Persian digits."""
+    return native_digits(format_decimal(value, locale=_locale(), numbering_system="default"))
+
+
+def day(value: str) -> str:
+    """A stored day (YYYY-MM-DD) as the reader writes dates."""
+    formatted = format_date(datetime.date.fromisoformat(value), "medium",
+                            locale=_locale())
+    return native_digits(formatted)
+
+
+def duration(value: datetime.timedelta) -> str:
+    """A length of time: "30 minutes", "8 hours", in the reader's words and digits."""
+    return native_digits(format_timedelta(value, locale=_locale()))
+
+
+def days_ago(value: str, today: str) -> str:
+    """How old a day is: "today", "3 days ago", in the reader's words and digits."""
+    age = age_in_days(value, today)
+    if age == 0:
+        return str(flask_babel.gettext("today"))
+    # An infinite threshold keeps whole days: "45 days ago", never "2 months ago".
+    formatted = format_timedelta(datetime.timedelta(days=-age), granularity="day",
+                                 threshold=math.inf, add_direction=True,
+                                 locale=_locale())
+    return native_digits(formatted)
+

@@ -1,0 +1,173 @@
+"""The rows the store hands out: frozen dataclasses, never driver rows.
+
+Skills, languages and flag reasons arrive as sets, not comma-joined text, so
+no view or template splits a string. Every field is converted once, here:
+blobs to ``bytes``, flags to ``bool``, aggregated text to ``frozenset``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import typing
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Requester:
+    """A requester's account: only the lookup's result, never the codename."""
+
+    id: int
+    public_key: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestRow:
+    """A request's metadata as a list or a case page shows it (no ciphertext)."""
+
+    id: int
+    public_id: str
+    status: str
+    urgency: str
+    region: str
+    claimed_by: int | None
+    created_on: str
+    updated_on: str
+    skills: frozenset[str]
+    languages: frozenset[str]
+    claimed_handle: str | None
+    unread: int
+    volunteer_readers: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestRef:
+    """Just enough to name a request: its row id and its public id."""
+
+    id: int
+    public_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ThreadRow:
+    """One message of a thread as stored: sealed body, and one reader's stanza."""
+
+    id: int
+    public_id: str
+    from_requester: bool
+    created_on: str
+    author: str | None
+    stanza: bytes | None
+    body: bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class Volunteer:
+    """A volunteer's account (operators are volunteers with ``is_operator``)."""
+
+    id: int
+    public_id: str
+    handle: str
+    public_key: bytes
+    wrapped_key: bytes | None
+    passphrase_hash: bytes
+    status: str
+    available: bool
+    totp_secret: str | None
+    totp_confirmed: bool
+    is_operator: bool
+    availability: str
+    bio: str
+    references_text: str
+    vetting_note: str | None
+    created_on: str
+    last_active_on: str
+    skills: frozenset[str]
+    languages: frozenset[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Referral:
+    """Someone a request may be referred to."""
+
+    public_id: str
+    handle: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditLine:
+    """One line of the audit log: a day, who, what, which object."""
+
+    day: str
+    actor: str
+    action: str
+    object: str
+
+
+@dataclasses.dataclass(frozen=True)
+class RequestMetadata:
+    """What an operator may see of a request: never content."""
+
+    id: int
+    public_id: str
+    status: str
+    urgency: str
+    created_on: str
+    updated_on: str
+    skills: frozenset[str]
+    languages: frozenset[str]
+    readers: int
+    flags: frozenset[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Count:
+    """One line of a count: a name (a skill, a status, a week) and a number."""
+
+    name: str
+    n: int
+
+
+def one(cls: type[T], row: Any) -> T | None:
+    """``row`` as a ``cls``, or None when the query found nothing."""
+    return None if row is None else _convert(cls, row)
+
+
+def many(cls: type[T], rows: Any) -> list[T]:
+    """Every row of a query as a ``cls``."""
+    return [_convert(cls, row) for row in rows]
+
+
+def _convert(cls: type[T], row: Any) -> T:
+    values = {}
+    for name, kind in _fields(cls):  # type: ignore[arg-type]  # classes hash
+        try:
+            value = row[name]
+        except IndexError:
+            continue  # a column the query does not select keeps its default
+        values[name] = _as(kind, value)
+    return cls(**values)
+
+
+@functools.cache
+def _fields(cls: Any) -> tuple[tuple[str, Any], ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+
+
+def _as(kind: Any, value: Any) -> Any:
+    if kind == frozenset[str]:
+        return frozenset() if value is None else frozenset(str(value).split(",")) - {""}
+    if value is None:
+        return None
+    if kind == frozenset[str]:
+        return frozenset(str(value).split(",")) - {""}
+    if kind is bool:
+        return bool(value)
+    if kind in (bytes, bytes | None):
+        return bytes(value)
+    if kind in (int, int | None):
+        return int(value)
+    return value

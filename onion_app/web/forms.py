@@ -1,0 +1,65 @@
+"""Form pieces every role uses: checkbox lists, free text, a reply, a confirmation.
+
+Shared here so that no role package imports another's forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import Field, SelectMultipleField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.3
+from wtforms.validators import DataRequired, Length, StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from onion_app.i18n import lazy_gettext as _l
+from onion_app.i18n import lazy_text
+
+REPLY_MAX = 10_000
+
+# What a person writes may be in any script: the browser sets its direction.
+FREE_TEXT = {"dir": "auto"}
+
+
+def choices_of(labels: dict[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
+class AtLeastOne:
+    """Needs one box ticked. Unlike InputRequired it sets no ``required``
+    attribute, which a browser would put on every box and demand all of them."""
+
+    def __init__(self, message: object) -> None:
+        self.message = message
+
+    def __call__(self, _form: Any, field: Any) -> None:
+        if not field.data:
+            raise StopValidation(str(self.message))
+
+
+class Checkboxes(SelectMultipleField):
+    """A list of checkboxes: works without JavaScript, unlike a multi-select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ReplyForm(FlaskForm):  # type: ignore[misc]
+    text = TextAreaField(_l("Your reply"), render_kw=FREE_TEXT, validators=[
+        DataRequired(_l("Write something before sending.")),
+        Length(max=REPLY_MAX, message=lazy_text(
+            "Keep a reply to %(max)s characters or fewer.", max=REPLY_MAX)),
+    ])
+
+
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
+    """A button and a CSRF token: for close, delete, logout and every staff action."""
+
+
+def refuse(field: Field, message: object) -> None:
+    """Marks a field invalid after validation (a cap, a failed login).
+
+    ``message`` may be a lazy translation; it is turned into text now.
+    """
+    field.errors = [*field.errors, str(message)]

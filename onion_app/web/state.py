@@ -1,0 +1,119 @@
+"""What an app holds while it serves, as one typed object instead of string keys.
+
+:class:`Runtime` is made once per process and shared by both apps: the
+database handle (one key derivation per process) and the bound on key
+derivations (one bound for the whole process, not one per app).
+:class:`AppState` is one app's own state: its sessions, its limits, the
+endpoints open to anonymous visitors. Views reach both through :func:`state`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app, g
+
+from onion_app.config import Config
+from onion_app.domain.kdf_gate import KdfGate
+from onion_app.domain.totp import CodeChecker
+from onion_app.domain.volunteer_keys import Stretching
+from onion_app.store import Connection, Database
+from onion_app.web.limits import RateWindow
+from onion_app.web.sessions import SessionStore
+from onion_app.web.throttle import LoginThrottle
+
+_KEY = "haven"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What one Haven process holds once, whichever app is asking."""
+
+    database: Database
+    kdf_gate: KdfGate
+
+    @classmethod
+    def for_config(cls, config: Config) -> Runtime:
+        """A database handle and a derivation bound for ``config``; derives nothing yet."""
+        gate = KdfGate(config.kdf_concurrency)
+        return cls(Database(config, kdf_slot=gate.slot), gate)
+
+    @property
+    def config(self) -> Config:
+        return self.database.config
+
+    @property
+    def stretching(self) -> Stretching:
+        """Argon2id for volunteer keys: this installation's cost, the process's bound."""
+        return Stretching(self.config.kdf_params, self.kdf_gate)
+
+
+@dataclass
+class AppState:
+    """One app's state for the life of the process."""
+
+    role: str
+    config: Config
+    runtime: Runtime
+    sessions: SessionStore
+    idle_minutes: int
+    lifetime_minutes: int
+    open_endpoints: frozenset[str]
+    login_endpoint: str
+    # The site-wide window on new requests (the public app's).
+    submissions: RateWindow
+    # The staff app's login throttle and spent TOTP codes.
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    codes: CodeChecker = field(default_factory=CodeChecker)
+
+    @property
+    def database(self) -> Database:
+        return self.runtime.database
+
+    @property
+    def kdf_gate(self) -> KdfGate:
+        return self.runtime.kdf_gate
+
+    @property
+    def stretching(self) -> Stretching:
+        return self.runtime.stretching
+
+
+def attach(app: Flask, app_state: AppState) -> None:
+    """Gives ``app`` its state, and the teardown that closes a request's connection."""
+    app.extensions[_KEY] = app_state
+    app.teardown_appcontext(_close_db)
+
+
+def state_of(app: Flask) -> AppState:
+    """The state of ``app`` (for the server that runs it, and the tests)."""
+    found: AppState = app.extensions[_KEY]
+    return found
+
+
+def state() -> AppState:
+    """The state of the app handling this request."""
+    return state_of(current_app)
+
+
+def current_config() -> Config:
+    """The configuration of the app handling this request or CLI command."""
+    return state().config
+
+
+def get_db() -> Connection:
+    """The request's connection, opened on first use and closed at teardown
+    (flaskr's ``get_db``, over the process's one database handle).
+
+    :raises StoreError: with one plain sentence if the database will not open
+    """
+    if "db" not in g:
+        g.db = state().database.open()
+    conn: Connection = g.db
+    return conn
+
+
+def _close_db(_exc: BaseException | None = None) -> None:
+    conn = g.pop("db", None)
+    if conn is not None:
+        conn.close()

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pytest
+from nacl.public import PrivateKey
+
+from crypto.errors import InvalidPublicKey, WrongPassphrase
+from crypto.keytext import encode_public_key
+from onion_app.domain import volunteer_keys as accounts
+from onion_app.domain.volunteer_keys import Stretching
+from onion_app.store import Connection, staff
+from onion_app.web.state import Runtime
+
+GOOD = "violet harbour lantern gravel"
+
+
+@pytest.mark.parametrize(("passphrase", "handle", "refused"), [
+    ("short one", "x", True),
+    ("123qweasdzxc", "x", True),             # on the shipped list
+    ("QWERTYUIOP123", "x", True),            # case does not hide it
+    ("abababababababab", "x", True),         # two characters repeated
+    ("lawyer forever and ever", "lawyer", True),
+    (GOOD, "lawyer", False),
+])
+def test_passphrase_rules(passphrase: str, handle: str, refused: bool) -> None:
+    assert (accounts.passphrase_problem(passphrase, handle) is not None) is refused
+
+
+def test_the_shipped_list_is_long_passwords_only() -> None:
+    common = accounts.common_passphrases()
+    assert len(common) > 200
+    assert all(len(p) >= accounts.PASSPHRASE_MIN for p in common)
+
+
+def _store(conn: Connection, stretching: Stretching,
+           offline_key: str | None = None) -> staff.Row:
+    keys = accounts.keys_for(GOOD, offline_key, stretching)
+    volunteer_id = staff.create_volunteer(conn, staff.Application(
+        handle="lawyer", public_key=keys.public_key, wrapped_key=keys.wrapped_key,
+        passphrase_hash=keys.passphrase_hash, skills=frozenset({"legal"}),
+        languages=frozenset({"fa"}), availability="weekly", bio="", references=""))
+    return staff.by_id(conn, volunteer_id)
+
+
+def test_keys_unlock_with_the_passphrase_only(db: Connection, runtime: Runtime) -> None:
+    stretching = runtime.stretching
+    row = _store(db, stretching)
+    key = accounts.unlock(row, GOOD, stretching)
+    assert key is not None
+    assert bytes(key.public_key) == bytes(row.public_key)
+    with pytest.raises(WrongPassphrase):
+        accounts.unlock(row, "another passphrase here", stretching)
+    assert accounts.check_passphrase(db, "lawyer", GOOD, stretching) is not None
+    assert accounts.check_passphrase(db, "lawyer", "wrong wrong wrong", stretching) is None
+    assert accounts.check_passphrase(db, "nobody", GOOD, stretching) is None
+
+
+def test_offline_volunteer_has_no_server_key(db: Connection, runtime: Runtime) -> None:
+    own = PrivateKey.generate()
+    stretching = runtime.stretching
+    row = _store(db, stretching, encode_public_key(own.public_key))
+    assert row.wrapped_key is None
+    assert bytes(row.public_key) == bytes(own.public_key)
+    assert accounts.unlock(row, GOOD, stretching) is None
+    with pytest.raises(InvalidPublicKey):
+        accounts.keys_for(GOOD, "haven-pk1:garbage", stretching)
+
+
+def test_rewrap_keeps_the_key(db: Connection, runtime: Runtime) -> None:
+    stretching = runtime.stretching
+    row = _store(db, stretching)
+    before = accounts.unlock(row, GOOD, stretching)
+    wrapped, verifier = accounts.rewrapped(row, GOOD, "brand new passphrase ok", stretching)
+    staff.update(db, int(row.id), wrapped_key=wrapped, passphrase_hash=verifier)
+    after = accounts.unlock(staff.by_id(db, int(row.id)), "brand new passphrase ok",
+                            stretching)
+    assert before is not None
+    assert after is not None
+    assert bytes(after) == bytes(before)
