@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from onion_app.store.rows import Candidate
+
 
 @dataclass(frozen=True)
 class Needs:
@@ -18,20 +20,6 @@ class Needs:
 
     skills: frozenset[str]
     languages: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A volunteer as matching sees them: metadata only, never content."""
-
-    volunteer_id: int
-    public_key: bytes
-    skills: frozenset[str]
-    languages: frozenset[str]
-    vetted: bool
-    available: bool
-    open_claims: int
-    last_active_on: str  # YYYY-MM-DD; sorts as it reads
 
 
 def matches(needs: Needs, candidate: Candidate) -> bool:

@@ -130,6 +130,20 @@ class Count:
     n: int
 
 
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    """A volunteer as matching sees them: metadata only, never content."""
+
+    volunteer_id: int
+    public_key: bytes
+    skills: frozenset[str]
+    languages: frozenset[str]
+    vetted: bool
+    available: bool
+    open_claims: int
+    last_active_on: str  # YYYY-MM-DD; sorts as it reads
+
+
 def one(cls: type[T], row: Any) -> T | None:
     """``row`` as a ``cls``, or None when the query found nothing."""
     return None if row is None else _convert(cls, row)

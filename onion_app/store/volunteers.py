@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from onion_app.domain.matching import Candidate
 from onion_app.store.connection import Connection
+from onion_app.store.rows import Candidate
 
 
 def candidates(conn: Connection, skills: Iterable[str]) -> list[Candidate]:
