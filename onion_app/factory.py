@@ -15,13 +15,13 @@ from typing import Any
 from flask import Flask, abort, request
 from flask_wtf.csrf import CSRFProtect
 
-from onion_app import auth, error_pages, language, store
+from onion_app import auth, error_pages, language, resources, store
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
 from onion_app.limits import KdfGate, RateWindow
 from onion_app.security import SecurityHeaders
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = resources.templates_dir()
 
 
 class HavenFlask(Flask):
@@ -54,7 +54,7 @@ def create_app(role: str, config: Config) -> Flask:
     app = HavenFlask(
         f"haven_{role}",
         template_folder=str(TEMPLATES),
-        static_folder=str(Path(__file__).resolve().parent / "static"),
+        static_folder=str(resources.static_dir()),
         instance_path=str(config.instance_path),
     )
     app.config.update(

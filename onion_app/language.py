@@ -20,7 +20,6 @@ import datetime
 import functools
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,9 +42,10 @@ from flask_babel.speaklater import LazyString
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
+from onion_app import resources
 from onion_app.days import age_in_days
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+TRANSLATIONS = resources.translations_dir()
 
 
 @dataclass(frozen=True)
