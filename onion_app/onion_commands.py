@@ -105,7 +105,7 @@ def staff_key_list() -> None:
     finally:
         conn.close()
     if not devices:
-        click.echo("No staff devices yet: python run.py staff-key add NAME")
+        click.echo("No staff devices yet: .venv/bin/haven staff-key add NAME")
     for name, _, added_on in devices:
         click.echo(f"{name}  (added {added_on})")
 
@@ -124,7 +124,8 @@ def staff_key_revoke(name: str) -> None:
         devices = [existing for existing, _, _ in onion_keys.clients(conn)]
         if name not in devices:
             conn.rollback()
-            raise click.ClickException(f"no device named {name}; see python run.py staff-key list")
+            raise click.ClickException(
+                f"no device named {name}; see .venv/bin/haven staff-key list")
         if len(devices) == 1:
             conn.rollback()
             raise click.ClickException("refusing to revoke the last staff key: the staff onion "
