@@ -6,7 +6,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Haven and what running it needs; the tests' tools come on top, only for them.
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 DEB_RUN := tor
 # DejaVu draws Arabic and Persian in the browser tests' screenshots.
 DEB_TEST := tor chromium fonts-dejavu-core
@@ -18,17 +20,17 @@ AXE := node_modules/axe-core/axe.min.js
 .PHONY: run test lint typecheck pytest deb-run deb-test deb-node bench clean translations extract
 
 run: deb-run $(STAMP) translations
-	$(BIN)/python run.py
+	$(BIN)/haven
 
-test: deb-test $(STAMP) translations lint typecheck pytest
+test: deb-test $(TEST_STAMP) translations lint typecheck pytest
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy crypto tor_config onion_app run.py
 
-pytest: $(STAMP) translations $(AXE)
+pytest: $(TEST_STAMP) translations $(AXE)
 	$(BIN)/python -m pytest
 
 # .po -> .mo for every language (TRANSLATING.md).
@@ -82,17 +84,25 @@ deb-node:
 	  fi; \
 	fi
 
-$(STAMP): setup.cfg pyproject.toml
+# $(1): what pip installs, editable, into .venv (creating it first if need be).
+define install
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Haven needs Python 3.11 or newer"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { \
 	  echo "could not create $(VENV): on Debian, run: sudo apt-get install python3-venv"; exit 1; }
-	@echo "installing Haven and its Python packages into $(VENV) (log: $(VENV)/install.log)"
+	@echo "installing $(2) into $(VENV) (log: $(VENV)/install.log)"
 	@# setuptools prints pages of build warnings even with -q; they go to the
 	@# log, shown only if the install fails.
 	@{ $(BIN)/python -m pip install -q --upgrade pip && \
-	   $(BIN)/python -m pip install -q -e '.[test]'; } > $(VENV)/install.log 2>&1 || { \
+	   $(BIN)/python -m pip install -q -e '$(1)'; } > $(VENV)/install.log 2>&1 || { \
 	  cat $(VENV)/install.log; echo "installing into $(VENV) failed: see above"; exit 1; }
 	@touch $@
+endef
+
+$(STAMP): setup.cfg setup.py pyproject.toml
+	$(call install,.,Haven and the Python packages it runs on)
+
+$(TEST_STAMP): $(STAMP)
+	$(call install,.[test],the test tools)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache node_modules $(MO)

@@ -1,4 +1,7 @@
-"""The one command an operator runs: ``python run.py`` (see ``--help``)."""
+"""The one command an operator runs: ``.venv/bin/python run.py`` from a checkout.
+
+The same as the ``.venv/bin/haven`` console script (see ``--help``).
+"""
 
 import sys
 

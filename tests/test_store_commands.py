@@ -61,7 +61,7 @@ def test_upgrade_on_current_schema(initialised: Config) -> None:
 def test_upgrade_without_database(config: Config) -> None:
     result = _runner(config).invoke(args=["upgrade"])
     assert result.exit_code != 0
-    assert "run `python run.py init`" in result.output
+    assert "run `.venv/bin/haven init`" in result.output
     assert not config.db_path.exists()
 
 

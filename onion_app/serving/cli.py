@@ -129,7 +129,7 @@ def run_onions(here: Runtime) -> None:
             # at the server's terminal instead.
             click.echo("The staff onion is locked to a first device key that is not shown here, "
                        "because this output is not a terminal and may be stored. On the server, "
-                       "run: python run.py staff-key add NAME   (then: python run.py staff-key "
+                       "run: .venv/bin/haven staff-key add NAME   (then: .venv/bin/haven staff-key "
                        "revoke first-device)")
         # Signals are caught from here on, so Ctrl-C while tor starts still
         # removes the services and stops tor rather than leaving them behind.
@@ -185,7 +185,7 @@ def _announce(services: dict[str, OnionService]) -> None:
     click.echo(f"public onion (requesters): http://{services['public'].address}/")
     click.echo(f"staff onion (volunteers, operators, client authorization): "
                f"http://{services['staff'].address}/")
-    click.echo("add more staff devices with: python run.py staff-key add NAME")
+    click.echo("add more staff devices with: .venv/bin/haven staff-key add NAME")
 
 
 def _first_staff_key(here: Runtime) -> str | None:
@@ -255,7 +255,7 @@ def _serve_until_stopped(stop: threading.Event, reload_wanted: threading.Event,
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``run.py`` and the ``haven`` console script."""
     try:
-        cli.main(args=argv, prog_name="run.py", standalone_mode=True)
+        cli.main(args=argv, prog_name=".venv/bin/haven", standalone_mode=True)
     except SystemExit as exit_:
         return int(exit_.code or 0)
     return 0

@@ -206,7 +206,7 @@ class OnionServices:
 def _refuse_open_staff(spec: ServiceSpec) -> None:
     if not spec.client_keys:
         raise HavenError("the staff onion has no client keys and would be open to anyone: "
-                         "add one with python run.py staff-key add NAME")
+                         "add one with .venv/bin/haven staff-key add NAME")
 
 
 def _jsonable(value: object) -> object:

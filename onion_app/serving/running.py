@@ -39,7 +39,7 @@ class InstanceLock:
         except BlockingIOError:
             os.close(fd)
             raise AlreadyRunning(f"Haven is already running for {self._path.parent}; "
-                                 "stop it first (python run.py status shows its pid)") from None
+                                 "stop it first (.venv/bin/haven status shows its pid)") from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd

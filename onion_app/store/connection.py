@@ -31,7 +31,7 @@ def open_database(path: Path, key: DatabaseKey, *, create: bool = False) -> Conn
     :raises WrongDatabaseKey: if the key does not open the file
     """
     if not path.exists() and not create:
-        raise DatabaseMissing(f"{display(path)} does not exist; run `python run.py init`")
+        raise DatabaseMissing(f"{display(path)} does not exist; run `.venv/bin/haven init`")
     if path.exists():
         _refuse_plain_sqlite(path)
     else:

@@ -151,7 +151,8 @@ def key_for_existing(config: Config) -> DatabaseKey:
     :raises StoreError: if the key file or database header is unreadable
     """
     if not config.db_path.exists():
-        raise DatabaseMissing(f"{display(config.db_path)} does not exist; run `python run.py init`")
+        raise DatabaseMissing(
+            f"{display(config.db_path)} does not exist; run `.venv/bin/haven init`")
     if config.db_passphrase is not None:
         return from_passphrase(config.db_passphrase, read_file_salt(config.db_path))
     if not config.db_key_path.exists():

@@ -62,7 +62,7 @@ def staff_key_list() -> None:
     with runtime().database.connect() as conn:
         devices = onion_keys.clients(conn)
     if not devices:
-        click.echo("No staff devices yet: python run.py staff-key add NAME")
+        click.echo("No staff devices yet: .venv/bin/haven staff-key add NAME")
     for name, _, added_on in devices:
         click.echo(f"{name}  (added {added_on})")
 
