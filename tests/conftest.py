@@ -5,7 +5,8 @@ Two things are made once per session and copied per test, because each costs
 far more than the test that needs it: a migrated database (a copy takes about
 a millisecond, migrating one about 170 ms) and nothing else expensive: every
 argon2id cost is the cheapest argon2id allows, set here and only here
-(``test_config.py`` checks that production's costs are the real ones).
+(``CHEAP_KDF`` in ``haven_process.py``; ``test_config.py`` checks that
+production's costs are the real ones).
 """
 
 from __future__ import annotations
@@ -22,15 +23,7 @@ from onion_app.config import Config
 from onion_app.store import Database
 from onion_app.web.state import Runtime
 from tests.haven_cli import HavenCliRunner
-
-# Every argon2id in the tests costs 1 pass over 8 KiB: the tests exercise the
-# derivations, not their cost.
-CHEAP_KDF = {
-    "HAVEN_KDF_OPSLIMIT": "1",
-    "HAVEN_KDF_MEMLIMIT_KIB": "8",
-    "HAVEN_DB_KDF_OPSLIMIT": "1",
-    "HAVEN_DB_KDF_MEMLIMIT_KIB": "8",
-}
+from tests.haven_process import CHEAP_KDF
 
 
 def make_config(instance: Path, **environ: str) -> Config:

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from crypto.kdf import KdfParams
 from onion_app.config import DEFAULT_MAX_CONTENT_LENGTH, Config, ensure_instance
 from onion_app.errors import ConfigError
+from onion_app.store import Database, keys
 
 
 def test_defaults_need_nothing_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,3 +88,19 @@ def test_tor_options_are_pairs() -> None:
     assert config.tor_options == (("DisableNetwork", "1"), ("UseBridges", "1"))
     with pytest.raises(ConfigError, match="HAVEN_TOR_OPTIONS"):
         Config.from_env({"HAVEN_TOR_OPTIONS": "Evil\nLine 1"})
+
+
+def test_production_uses_the_real_argon2id_costs(tmp_path: Path) -> None:
+    # The tests run with the cheapest argon2id (tests/haven_process.py,
+    # CHEAP_KDF); production must not.
+    config = Config.from_env({"HAVEN_INSTANCE": str(tmp_path / "instance"),
+                              "HAVEN_DB_PASSPHRASE": "a long database passphrase"})
+    assert config.kdf_params == KdfParams(opslimit=2, memlimit=256 * 1024 * 1024)
+    assert config.db_kdf_params == KdfParams(opslimit=3, memlimit=256 * 1024 * 1024)
+    Database(config).init()
+    assert keys.recorded_params(keys.read_file_salt(config.db_path)) == config.db_kdf_params
+
+
+def test_the_tests_themselves_run_cheap(config: Config) -> None:
+    assert config.kdf_params == KdfParams(opslimit=1, memlimit=8 * 1024)
+    assert config.db_kdf_params == KdfParams(opslimit=1, memlimit=8 * 1024)

@@ -133,6 +133,28 @@ def test_watchdog_brings_tor_back_with_the_same_addresses(instance: Path) -> Non
     assert "tor: service_restored" in actions
 
 
+def test_the_database_passphrase_is_stretched_once_per_process(instance: Path,
+                                                                tmp_path: Path) -> None:
+    """One start, a SIGHUP and a tor restart: argon2id runs exactly once."""
+    passphrase = {**OFFLINE, "HAVEN_DB_PASSPHRASE": "a long database passphrase"}
+    made = run_command(instance, "init", **passphrase)
+    assert made.returncode == 0, made.stderr
+    log = tmp_path / "kdf.log"
+    counting = {**passphrase, "HAVEN_TEST_KDF_LOG": str(log),
+                "PYTHONPATH": str(ROOT / "tests" / "kdf_counter")}
+    with running_haven(instance, **counting) as haven:
+        os.kill(haven.process.pid, signal.SIGHUP)
+        added = run_command(instance, "staff-key", "add", "laptop", **passphrase)
+        assert added.returncode == 0, added.stderr
+        haven.wait_for_line("staff onion service updated", timeout=30)
+        [pid] = _tor_pids(instance)
+        os.kill(pid, signal.SIGKILL)
+        haven.wait_for_line(f"(service restored): staff at {haven.addresses['staff']}",
+                            timeout=60)
+    runs = log.read_text("ascii").split()
+    assert len(runs) == 1, runs
+
+
 def test_cli_changes_reach_the_running_haven(instance: Path) -> None:
     with running_haven(instance, **OFFLINE) as haven:
         old_public = haven.addresses["public"]

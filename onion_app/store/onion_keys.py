@@ -68,7 +68,7 @@ def revoke_client(conn: Connection, name: str) -> None:
     names = [name for name, _, _ in clients(conn)]
     if name not in names:
         conn.rollback()
-        raise NoSuchDevice(f"no device named {name}; see python run.py staff-key list")
+        raise NoSuchDevice(f"no device named {name}; see .venv/bin/haven staff-key list")
     if len(names) == 1:
         conn.rollback()
         raise LastDevice("refusing to revoke the last staff key: the staff onion "
