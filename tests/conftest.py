@@ -3,7 +3,9 @@ production builds them (``Config.from_env``), never by a side road."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
@@ -12,6 +14,9 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from onion_app import create_app
 from onion_app.config import Config
 from onion_app.store import maintenance
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser as Chromium
 
 
 @pytest.fixture
@@ -58,3 +63,17 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(staff_app: Flask) -> FlaskCliRunner:
     return staff_app.test_cli_runner()
+
+
+# --- browser tests (tests/browser.py) ---------------------------------------
+@pytest.fixture(scope="session")
+def chromium_process() -> Iterator[Chromium]:
+    """One chromium per session (per xdist worker), started by the first browser
+    test: a launch costs a second, a context milliseconds. Tests get their own
+    fresh contexts from it (``tests.browser.fresh_contexts``)."""
+    # Imported here so that a session without browser tests never loads playwright.
+    from tests.browser import launch_chromium
+
+    with launch_chromium() as chromium:
+        yield chromium
+# --- end of browser tests ---------------------------------------------------

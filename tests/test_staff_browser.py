@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
+from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page
 
 from onion_app import create_app
@@ -33,12 +34,14 @@ def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str) ->
     assert urlsplit(page.url).path == "/dashboard"
 
 
-def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path) -> None:
+def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path,
+                                      chromium_process: Chromium) -> None:
     made = create_app("staff", initialised).test_cli_runner().invoke(
         args=["operator", "create", "op"],
         input=f"{OPERATOR_PASSPHRASE}\n{OPERATOR_PASSPHRASE}\n")
     assert made.exit_code == 0, made.output
-    with haven_server(initialised) as urls, chromium(tmp_path / "screenshots") as browser:
+    with haven_server(initialised) as urls, \
+            chromium(chromium_process, tmp_path / "screenshots") as browser:
         staff, public = urls["staff"], urls["public"]
         volunteer = browser.page
         volunteer.goto(staff + "/")
