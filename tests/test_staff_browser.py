@@ -28,6 +28,10 @@ def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str) ->
     page.get_by_role("button", name="Sign in").click()
     assert urlsplit(page.url).path == "/enrol"
     secret = page.locator("code.secret").inner_text().strip()
+    # The click returns once /enrol starts loading, not once its QR image has:
+    # wait for the page's load event (it waits for images), then a broken or
+    # refused image still shows as a natural width of 0.
+    page.wait_for_load_state("load")
     assert page.locator("img[src='/enrol/qr.png']").evaluate("img => img.naturalWidth") > 0
     page.get_by_label("The 6-digit code your app shows now").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Confirm and continue").click()
