@@ -77,3 +77,15 @@ def chromium_process() -> Iterator[Chromium]:
     with launch_chromium() as chromium:
         yield chromium
 # --- end of browser tests ---------------------------------------------------
+
+
+# --- test order for pytest-xdist --------------------------------------------
+SLOW_MARKERS = ("tor", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start tor or chromium (seconds each) go first, the rest keep
+    their order. xdist hands tests out in this order, so the two workers finish
+    on the quick ones together instead of one waiting on a tor test at the end."""
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in SLOW_MARKERS))
+# --- end of test order -------------------------------------------------------
