@@ -30,8 +30,13 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy crypto tor_config onion_app run.py
 
+# One pytest-xdist worker per core: the tests are independent (own instance
+# folder, loopback port 0, own browser contexts). Tests that must share one
+# worker (one private Tor network) carry @pytest.mark.xdist_group, which
+# --dist loadgroup honours. `make pytest PYTEST_WORKERS=0` runs them in one process.
+PYTEST_WORKERS ?= auto
 pytest: $(TEST_STAMP) translations $(AXE)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # .po -> .mo for every language (TRANSLATING.md).
 translations: $(MO)

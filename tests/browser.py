@@ -4,6 +4,14 @@ Shared by the browser tests: the server is Haven's own waitress stack over a
 real SQLCipher file; the browser is headless chromium driven by Playwright,
 with JavaScript disabled as at Tor Browser's Safest level, recording every
 request it makes so a test can show nothing left for another host.
+
+This is the one place chromium is launched (``launch_chromium``), once per
+test session, or once per pytest-xdist worker, by the session-scoped
+``chromium_process`` fixture in ``conftest.py``: starting chromium costs about
+a second, a fresh context a few milliseconds. What a test sees is always a
+set of new contexts (``Contexts``), each its own cookie jar and cache, all
+closed when the test ends, so no cookie, session or cached page crosses from
+one test to the next.
 """
 
 from __future__ import annotations
@@ -15,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser as Chromium
+from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from onion_app import create_app
 from onion_app.config import Config
@@ -30,6 +39,58 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-default-apps", "--disable-extensions",
 ]
+
+
+class Contexts:
+    """Fresh contexts in the session's chromium for one test; ``close`` ends them all.
+
+    Every context records the URLs its pages request into ``requested``, so a
+    test can check that nothing went to another host.
+    """
+
+    def __init__(self, chromium: Chromium) -> None:
+        self.chromium = chromium
+        self.requested: list[str] = []
+        self._opened: list[BrowserContext] = []
+
+    def page(self, *, javascript: bool = False, width: int = 900, height: int = 900) -> Page:
+        """A page in a new context: its own cookie jar, JavaScript off unless asked."""
+        context = self.chromium.new_context(java_script_enabled=javascript,
+                                            viewport={"width": width, "height": height})
+        self._opened.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("request", lambda request: self.requested.append(request.url))
+        return page
+
+    def close(self) -> None:
+        for context in self._opened:
+            context.close()
+        self._opened.clear()
+
+
+@contextmanager
+def launch_chromium() -> Iterator[Chromium]:
+    """Debian's chromium, headless; closed on exit."""
+    if shutil.which(CHROMIUM) is None:
+        raise RuntimeError(f"{CHROMIUM} is missing: make test installs Debian's chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@contextmanager
+def fresh_contexts(chromium: Chromium) -> Iterator[Contexts]:
+    """Contexts for one test, closed when it ends, whether it passed or not."""
+    contexts = Contexts(chromium)
+    try:
+        yield contexts
+    finally:
+        contexts.close()
 
 
 @dataclass
@@ -67,26 +128,9 @@ def haven_server(config: Config) -> Iterator[dict[str, str]]:
 
 
 @contextmanager
-def chromium(shots: Path) -> Iterator[Browser]:
-    """Headless chromium with JavaScript disabled."""
-    if shutil.which(CHROMIUM) is None:
-        raise RuntimeError(f"{CHROMIUM} is missing: make test installs Debian's chromium")
+def chromium(launched: Chromium, shots: Path) -> Iterator[Browser]:
+    """People in the session's chromium with JavaScript disabled, each a new context."""
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        requested: list[str] = []
-
-        def new_person() -> Page:
-            context = browser.new_context(java_script_enabled=False,
-                                          viewport={"width": 900, "height": 900})
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            page.on("request", lambda request: requested.append(request.url))
-            return page
-
-        try:
-            yield Browser(page=new_person(), shots=shots, new_person=new_person,
-                          requested=requested)
-        finally:
-            browser.close()
+    with fresh_contexts(launched) as contexts:
+        yield Browser(page=contexts.page(), shots=shots, new_person=contexts.page,
+                      requested=contexts.requested)

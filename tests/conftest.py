@@ -14,6 +14,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
@@ -38,6 +39,9 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     instance = tmp_path_factory.mktemp("template") / "instance"
     Database(make_config(instance)).init()
     return instance
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser as Chromium
 
 
 @pytest.fixture
@@ -101,3 +105,29 @@ def client(app: Flask) -> object:
 def runner(runtime: Runtime) -> HavenCliRunner:
     """``python run.py``'s own click group, over this test's runtime."""
     return HavenCliRunner(runtime)
+
+
+# --- browser tests (tests/browser.py) ---------------------------------------
+@pytest.fixture(scope="session")
+def chromium_process() -> Iterator[Chromium]:
+    """One chromium per session (per xdist worker), started by the first browser
+    test: a launch costs a second, a context milliseconds. Tests get their own
+    fresh contexts from it (``tests.browser.fresh_contexts``)."""
+    # Imported here so that a session without browser tests never loads playwright.
+    from tests.browser import launch_chromium
+
+    with launch_chromium() as chromium:
+        yield chromium
+# --- end of browser tests ---------------------------------------------------
+
+
+# --- test order for pytest-xdist --------------------------------------------
+SLOW_MARKERS = ("tor", "browser")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start tor or chromium (seconds each) go first, the rest keep
+    their order. xdist hands tests out in this order, so the two workers finish
+    on the quick ones together instead of one waiting on a tor test at the end."""
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in SLOW_MARKERS))
+# --- end of test order -------------------------------------------------------

@@ -29,11 +29,12 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser as Chromium
+from playwright.sync_api import Page
 
 from onion_app import create_app
 from onion_app.config import Config
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, haven_server
+from tests.browser import Contexts, fresh_contexts, haven_server
 from tests.haven_cli import cli_runner
 
 pytestmark = pytest.mark.browser
@@ -57,24 +58,12 @@ def _artefacts() -> Path:
 
 
 @contextmanager
-def _browser() -> Iterator[Browser]:
+def _contexts(chromium: Chromium) -> Iterator[Contexts]:
+    """This test's own contexts in the session's chromium, once axe-core is there."""
     if not AXE.exists():
         raise RuntimeError(f"{AXE} is missing: `make test` installs axe-core with npm")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def _page(browser: Browser, *, javascript: bool) -> Page:
-    context = browser.new_context(java_script_enabled=javascript,
-                                  viewport={"width": 900, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
+    with fresh_contexts(chromium) as contexts:
+        yield contexts
 
 
 class Auditor:
@@ -242,22 +231,24 @@ def staff_journey(page: Page, staff: str, public: str, lang: str, handle: str,
 
 
 @pytest.mark.parametrize("lang", ["en", "ar", "fa"])
-def test_requester_pages_pass_wcag21_aa(initialised: Config, lang: str) -> None:
-    with haven_server(initialised) as urls, _browser() as browser:
-        auditor = Auditor(_page(browser, javascript=True), lang)
+def test_requester_pages_pass_wcag21_aa(initialised: Config, lang: str,
+                                        chromium_process: Chromium) -> None:
+    with haven_server(initialised) as urls, _contexts(chromium_process) as contexts:
+        auditor = Auditor(contexts.page(javascript=True), lang)
         requester_journey(auditor.page, urls["public"], lang, auditor)
         assert len(auditor.audited) == 11
         assert auditor.findings == [], "\n".join(auditor.findings)
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
-def test_staff_pages_pass_wcag21_aa(initialised: Config, lang: str) -> None:
+def test_staff_pages_pass_wcag21_aa(initialised: Config, lang: str,
+                                    chromium_process: Chromium) -> None:
     made = cli_runner(create_app("staff", initialised)).invoke(
         args=["operator", "create", "op"],
         input=f"{OPERATOR_PASSPHRASE}\n{OPERATOR_PASSPHRASE}\n")
     assert made.exit_code == 0, made.output
-    with haven_server(initialised) as urls, _browser() as browser:
-        auditor = Auditor(_page(browser, javascript=True), lang)
+    with haven_server(initialised) as urls, _contexts(chromium_process) as contexts:
+        auditor = Auditor(contexts.page(javascript=True), lang)
         staff_journey(auditor.page, urls["staff"], urls["public"], lang, f"lawyer-{lang}",
                       auditor)
         assert len(auditor.audited) == 14
@@ -265,10 +256,11 @@ def test_staff_pages_pass_wcag21_aa(initialised: Config, lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["ar", "fa"])
-def test_right_to_left_screenshots_without_javascript(initialised: Config, lang: str) -> None:
+def test_right_to_left_screenshots_without_javascript(initialised: Config, lang: str,
+                                                     chromium_process: Chromium) -> None:
     shots = _artefacts()
-    with haven_server(initialised) as urls, _browser() as browser:
-        page = _page(browser, javascript=False)
+    with haven_server(initialised) as urls, _contexts(chromium_process) as contexts:
+        page = contexts.page(javascript=False)
         taken: list[Path] = []
 
         def shoot(name: str) -> None:
@@ -279,8 +271,7 @@ def test_right_to_left_screenshots_without_javascript(initialised: Config, lang:
                 taken.append(path)
 
         requester_journey(page, urls["public"], lang, shoot)
-        codename = page.context.browser.new_context(  # type: ignore[union-attr]
-            java_script_enabled=False, viewport={"width": 320, "height": 640}).new_page()
+        codename = contexts.page(javascript=False, width=320, height=640)
         codename.goto(urls["public"] + f"/language/{lang}?next=/start")
         path = shots / f"{lang}-codename-320px.png"
         codename.screenshot(path=str(path), full_page=True)
@@ -290,9 +281,10 @@ def test_right_to_left_screenshots_without_javascript(initialised: Config, lang:
     assert all(p.stat().st_size > 10_000 for p in taken)
 
 
-def test_keyboard_reaches_a_visible_skip_link_first(initialised: Config) -> None:
-    with haven_server(initialised) as urls, _browser() as browser:
-        page = _page(browser, javascript=False)
+def test_keyboard_reaches_a_visible_skip_link_first(initialised: Config,
+                                                    chromium_process: Chromium) -> None:
+    with haven_server(initialised) as urls, _contexts(chromium_process) as contexts:
+        page = contexts.page(javascript=False)
         page.goto(urls["public"] + "/language/fa?next=/")
         page.keyboard.press("Tab")
         focused = page.locator("a.skip")

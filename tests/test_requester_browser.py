@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Browser as Chromium
 
 from onion_app.config import Config
 from tests.browser import chromium, haven_server
@@ -15,8 +16,10 @@ pytestmark = pytest.mark.browser
 STORY = "Border guards took my passport. I need advice on asylum."
 
 
-def test_requester_journey_without_javascript(initialised: Config, tmp_path: Path) -> None:
-    with haven_server(initialised) as urls, chromium(tmp_path / "screenshots") as browser:
+def test_requester_journey_without_javascript(initialised: Config, tmp_path: Path,
+                                             chromium_process: Chromium) -> None:
+    with haven_server(initialised) as urls, \
+            chromium(chromium_process, tmp_path / "screenshots") as browser:
         page = browser.page
         base = urls["public"]
         page.goto(base + "/")

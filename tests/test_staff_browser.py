@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
+from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page
 
 from onion_app import create_app
@@ -28,18 +29,24 @@ def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str) ->
     page.get_by_role("button", name="Sign in").click()
     assert urlsplit(page.url).path == "/enrol"
     secret = page.locator("code.secret").inner_text().strip()
+    # The click returns once /enrol starts loading, not once its QR image has:
+    # wait for the page's load event (it waits for images), then a broken or
+    # refused image still shows as a natural width of 0.
+    page.wait_for_load_state("load")
     assert page.locator("img[src='/enrol/qr.png']").evaluate("img => img.naturalWidth") > 0
     page.get_by_label("The 6-digit code your app shows now").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Confirm and continue").click()
     assert urlsplit(page.url).path == "/dashboard"
 
 
-def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path) -> None:
+def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path,
+                                      chromium_process: Chromium) -> None:
     made = cli_runner(create_app("staff", initialised)).invoke(
         args=["operator", "create", "op"],
         input=f"{OPERATOR_PASSPHRASE}\n{OPERATOR_PASSPHRASE}\n")
     assert made.exit_code == 0, made.output
-    with haven_server(initialised) as urls, chromium(tmp_path / "screenshots") as browser:
+    with haven_server(initialised) as urls, \
+            chromium(chromium_process, tmp_path / "screenshots") as browser:
         staff, public = urls["staff"], urls["public"]
         volunteer = browser.page
         volunteer.goto(staff + "/")
