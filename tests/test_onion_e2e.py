@@ -1,32 +1,28 @@
 """End to end over a private Tor network on loopback, through Haven's own run.py.
 
 Three authorities, three relays, the onion-service tor Haven attaches to and
-a client tor all run on 127.0.0.1 (tests/tor_config/private_network.py). A
-requester reaches the public onion and submits a request through it; the
-staff onion answers only once the client holds a staff key.
+a client tor all run on 127.0.0.1 (tests/tor_network.py). A requester
+reaches the public onion and submits a request through it; the staff onion
+answers only once the client holds a staff key.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tor_network import private_network
+from tor_socks import MISSING_CLIENT_AUTH, SocksError
 
 from tests.haven_process import run_command, running_haven
 from tests.onion_http import OnionBrowser
 from tor_config.client_auth import register_client_key
 from tor_config.control import connect, parse_control_address
-
-# The private-network harness lives with tor_config's tests.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "tor_config"))
-from private_network import private_network
-from tor_socks import MISSING_CLIENT_AUTH, SocksError
 
 pytestmark = pytest.mark.tor
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

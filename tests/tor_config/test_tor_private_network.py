@@ -1,7 +1,7 @@
 """End to end: onion services made by tor_config, reached over a private Tor network.
 
 Nothing leaves 127.0.0.1: three authorities, three relays, the tor that
-hosts the services and a client tor all run here (see private_network.py).
+hosts the services and a client tor all run here (see tests/tor_network.py).
 Takes about half a minute on two cores; every wait is bounded.
 """
 
@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from private_network import PrivateNetwork, private_network
 from stem import Signal
 from stem.control import EventType
 from tor_helpers import wait_until
+from tor_network import PrivateNetwork, private_network
 from tor_socks import MISSING_CLIENT_AUTH, WRONG_CLIENT_AUTH, SocksError
 
 from tor_config.bootstrap import wait_for_bootstrap
