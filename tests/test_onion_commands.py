@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 
 from flask import Flask
+from nacl.public import PrivateKey
 
 from onion_app.config import Config
 from onion_app.store import maintenance, onion_keys
-from tor_config.client_auth import public_key_for
+from tor_config.keys import decode_client_key, encode_base32
 
 LINE = re.compile(r"^([a-z2-7]{56}):descriptor:x25519:([A-Z2-7]{52})$", re.M)
+
+
+def public_key_for(private_key: str) -> str:
+    """The base32 x25519 public key that belongs to a base32 private key."""
+    return encode_base32(bytes(PrivateKey(decode_client_key(private_key)).public_key))
 
 
 def test_staff_key_add_prints_the_line_once_and_stores_only_the_public_half(

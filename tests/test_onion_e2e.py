@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tor_network import private_network
+from tor_network import private_network, register_client_key
 from tor_socks import MISSING_CLIENT_AUTH, SocksError
 
 from tests.haven_process import run_command, running_haven
 from tests.onion_http import OnionBrowser
-from tor_config.client_auth import register_client_key
 from tor_config.control import connect, parse_control_address
 
 pytestmark = pytest.mark.tor

@@ -37,7 +37,11 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import stem.control
 from tor_socks import SocksError, http_get
+
+from tor_config.control import reply_code, send_command
+from tor_config.keys import base32_to_base64, service_id
 
 AUTHORITIES = 3
 RELAYS = 3
@@ -80,6 +84,32 @@ AUTHORITY_OPTIONS = (
     "TestingV3AuthInitialDistDelay 2",
     "ContactInfo haven-test@localhost",
 )
+
+
+def register_client_key(
+    controller: stem.control.Controller, address: str, private_key: str
+) -> None:
+    """Give a tor *client* a device's private key for a service (ONION_CLIENT_AUTH_ADD).
+
+    What Tor Browser does with the line Haven hands a volunteer; Haven itself
+    is never the client, so this lives with the tests.  The command takes the
+    key in **base64**; this converts from base32.  The key lasts until that
+    tor exits or drops its descriptor cache (NEWNYM).
+
+    :param address: the service id or ``.onion`` address to reach
+    :param private_key: base32 x25519 private key
+
+    :raises InvalidOnionAddress: if ``address`` is not a v3 address
+    :raises InvalidClientKey: if the key is malformed
+    :raises ControlError: if the control connection fails
+    :raises AssertionError: if tor refuses the key
+    """
+    command = f"ONION_CLIENT_AUTH_ADD {service_id(address)} x25519:{base32_to_base64(private_key)}"
+    code, text = reply_code(send_command(controller, command))
+    # 251 "Client for onion existed and replaced" and 252 "Registered client
+    # and decrypted desc" (it had the descriptor already) are successes too.
+    if code not in ("250", "251", "252"):
+        raise AssertionError(f"tor refused the client key: {text} (tor replied {code})")
 
 
 class NetworkError(Exception):

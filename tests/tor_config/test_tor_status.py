@@ -7,9 +7,10 @@ import subprocess
 
 import pytest
 import stem.response
+from tor_helpers import MemoryKeyStore
 
 from tor_config.control import HavenController
-from tor_config.onion import MemoryKeyStore, ServiceSpec, publish, remove_service
+from tor_config.onion import ServiceSpec, publish, remove_service
 from tor_config.status import DescriptorLog, UploadCounts, format_status, tor_status
 
 SERVICE_ID = "vl7yzabrow42ooxxaz4xntpwntyroynbf74g5a6fde2cpnxvbu434cqd"

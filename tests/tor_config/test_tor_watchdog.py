@@ -9,10 +9,17 @@ from pathlib import Path
 
 import pytest
 import stem.control
-from tor_helpers import OFFLINE, free_port, start_operator_tor, stop_process, wait_until
+from tor_helpers import (
+    OFFLINE,
+    MemoryKeyStore,
+    free_port,
+    start_operator_tor,
+    stop_process,
+    wait_until,
+)
 
 from tor_config.control import AttachedTor, parse_control_address
-from tor_config.onion import MemoryKeyStore, ServiceSpec, running_services
+from tor_config.onion import ServiceSpec, running_services
 from tor_config.process import LaunchedTor
 from tor_config.watchdog import Watchdog, WatchdogEvent
 
@@ -90,7 +97,7 @@ def test_lost_tor_is_reported_once_and_retried(short_dir: Path, specs: list[Serv
     watchdog = Watchdog(source, specs, MemoryKeyStore(), events.append, interval=0.1)
     try:
         watchdog.start()
-        watchdog.set_spec(replace(specs[1], client_keys=()))
+        assert watchdog.replace_service(replace(specs[1], client_keys=())) is not None
         stop_process(process)
         wait_until(lambda: "recovery_failed" in kinds(events), 30, "a failed recovery")
         assert watchdog.controller is None
