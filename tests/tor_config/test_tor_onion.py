@@ -109,11 +109,11 @@ def test_restarted_tor_gives_the_same_addresses(short_dir: Path, specs: list[Ser
 
 @pytest.mark.tor
 def test_services_survive_their_control_connection(
-    tor: TorProcess, controller: HavenController, specs: list[ServiceSpec]
+    shared_tor: TorProcess, controller: HavenController, specs: list[ServiceSpec]
 ) -> None:
     services = publish(controller, specs, MemoryKeyStore())
     controller.close()
-    with tor.connect() as again:
+    with shared_tor.connect() as again:
         assert {s.service_id for s in services.values()} <= running_services(again)
 
 

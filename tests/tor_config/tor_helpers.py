@@ -52,12 +52,15 @@ def start_operator_tor(directory: Path, options: list[str]) -> subprocess.Popen[
         ) + "\n"
     )
     (directory / "empty").write_text("")
+    log = directory / "tor.log"
+    # A restart in the same folder must not be taken as ready on the last
+    # run's "Opened Control listener".
+    log.unlink(missing_ok=True)
     process = subprocess.Popen(
         ["tor", "-f", str(torrc), "--defaults-torrc", str(directory / "empty")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    log = directory / "tor.log"
 
     def listening() -> bool:
         if process.poll() is not None:
