@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tor_network import private_network, register_client_key
+from tor_network import PrivateNetwork, register_client_key
 from tor_socks import MISSING_CLIENT_AUTH, SocksError
 
 from tests.haven_process import run_command, running_haven
@@ -36,7 +36,9 @@ def short_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def test_requester_and_staff_over_tor(short_dir: Path) -> None:
+@pytest.mark.xdist_group("tor_network")
+def test_requester_and_staff_over_tor(short_dir: Path, tor_network: PrivateNetwork) -> None:
+    net = tor_network
     started = time.monotonic()
     instance = short_dir / "instance"
     assert run_command(instance, "init").returncode == 0
@@ -44,9 +46,8 @@ def test_requester_and_staff_over_tor(short_dir: Path) -> None:
     found = PRIVATE_KEY.search(added.stdout)
     assert found, added.stdout + added.stderr
     staff_private_key = found.group(1)
-    with private_network(short_dir / "net") as net, running_haven(
-            instance, timeout=120,
-            HAVEN_TOR_CONTROL=f"unix:{net.service_control_socket}") as haven:
+    with running_haven(instance, timeout=120,
+                       HAVEN_TOR_CONTROL=f"unix:{net.service_control_socket}") as haven:
         public, staff = haven.addresses["public"], haven.addresses["staff"]
         landing = net.get(public, "/").decode()
         assert "Safe help from people who care" in landing

@@ -2,7 +2,8 @@
 
 Nothing leaves 127.0.0.1: three authorities, three relays, the tor that
 hosts the services and a client tor all run here (see tests/tor_network.py).
-Takes about half a minute on two cores; every wait is bounded.
+The network is the session's shared one (tests/conftest.py); every wait is
+bounded.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import stem.control
 from stem import Signal
 from stem.control import EventType
 from tor_helpers import MemoryKeyStore, wait_until
-from tor_network import PrivateNetwork, private_network, register_client_key
+from tor_network import PrivateNetwork, register_client_key
 from tor_socks import MISSING_CLIENT_AUTH, WRONG_CLIENT_AUTH, SocksError
 
 from tor_config.bootstrap import wait_for_bootstrap
@@ -110,9 +111,13 @@ class Uploads:
 
 
 @pytest.mark.tor
+@pytest.mark.xdist_group("tor_network")
 def test_onion_services_over_a_private_network(
-    short_dir: Path, pages: tuple[str, str], record_property: Callable[[str, object], None]
+    tor_network: PrivateNetwork,
+    pages: tuple[str, str],
+    record_property: Callable[[str, object], None],
 ) -> None:
+    net = tor_network
     started = time.monotonic()
     public_target, staff_target = pages
     alice = generate_client_keys()
@@ -120,38 +125,35 @@ def test_onion_services_over_a_private_network(
         ServiceSpec("public", public_target, pow=PowSettings()),
         ServiceSpec("staff", staff_target, client_keys=(alice.public,)),
     ]
-    with private_network(short_dir / "net") as net:
-        network_up = time.monotonic() - started
-        uploads = DescriptorLog()
-        watch = Uploads()
+    uploads = DescriptorLog()
+    watch = Uploads()
 
-        def attach(controller: stem.control.Controller) -> None:
-            uploads.attach(controller)
-            watch.attach(controller)
+    def attach(controller: stem.control.Controller) -> None:
+        uploads.attach(controller)
+        watch.attach(controller)
 
-        # Haven's own path: a watchdog attached to the service tor publishes
-        # the services and re-adds the staff one when its devices change.
-        source = AttachedTor(parse_control_address(net.service_control_socket))
-        watchdog = Watchdog(source, specs, MemoryKeyStore(), lambda _event: None,
-                            interval=60, on_controller=attach)
-        try:
-            services = watchdog.start()
-            service_tor = watchdog.controller
-            assert service_tor is not None
-            check_public(net, services["public"])
-            with connect(f"127.0.0.1:{net.client_control_port}") as client_tor:
-                check_staff(net, watchdog, client_tor, watch, alice, specs[1])
-            status = tor_status(service_tor, watchdog.services.values(), uploads)
-            assert wait_for_bootstrap(service_tor, timeout=0).done
-        finally:
-            watchdog.stop(remove_services=True)
+    # Haven's own path: a watchdog attached to the service tor publishes
+    # the services and re-adds the staff one when its devices change.
+    source = AttachedTor(parse_control_address(net.service_control_socket))
+    watchdog = Watchdog(source, specs, MemoryKeyStore(), lambda _event: None,
+                        interval=60, on_controller=attach)
+    try:
+        services = watchdog.start()
+        service_tor = watchdog.controller
+        assert service_tor is not None
+        check_public(net, services["public"])
+        with connect(f"127.0.0.1:{net.client_control_port}") as client_tor:
+            check_staff(net, watchdog, client_tor, watch, alice, specs[1])
+        status = tor_status(service_tor, watchdog.services.values(), uploads)
+        assert wait_for_bootstrap(service_tor, timeout=0).done
+    finally:
+        watchdog.stop(remove_services=True)
     assert status.bootstrap.done
     for service in status.services:
         assert service.running
         assert service.uploads
         assert service.uploads[0].uploaded > 0
     elapsed = time.monotonic() - started
-    record_property("network_up_seconds", round(network_up, 1))
     record_property("e2e_seconds", round(elapsed, 1))
 
 
