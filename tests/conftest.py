@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
+from tor_network import PrivateNetwork, shared_network
 
 from onion_app import create_app
 from onion_app.config import Config
@@ -131,3 +132,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     on the quick ones together instead of one waiting on a tor test at the end."""
     items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in SLOW_MARKERS))
 # --- end of test order -------------------------------------------------------
+
+
+# --- tor: one private Tor network per test process (tests/tor_network.py) ---
+# Starting one takes about 20 s, so every test that needs one shares it; mark
+# such tests @pytest.mark.xdist_group("tor_network") so that pytest-xdist's
+# --dist loadgroup runs them on one worker.
+
+
+@pytest.fixture(scope="session")
+def tor_network_session() -> Iterator[PrivateNetwork]:
+    with shared_network() as net:
+        yield net
+
+
+@pytest.fixture
+def tor_network(tor_network_session: PrivateNetwork) -> Iterator[PrivateNetwork]:
+    """The shared private network; what the test left on it is removed afterwards."""
+    with tor_network_session.for_one_test():
+        yield tor_network_session
+# --- end tor ---

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from flask import Flask
+from nacl.public import PrivateKey
 
 from onion_app.config import Config
+from onion_app.serving.onions import save_status, status_path
+from onion_app.serving.running import InstanceLock
 from onion_app.store import Database, onion_keys
 from tests.haven_cli import cli_runner
-from tor_config.client_auth import public_key_for
+from tor_config.bootstrap import BootstrapProgress
+from tor_config.keys import decode_client_key, encode_base32
+from tor_config.status import ServiceStatus, TorStatus, UploadCounts, describe
 
 LINE = re.compile(r"^([a-z2-7]{56}):descriptor:x25519:([A-Z2-7]{52})$", re.M)
+
+
+def public_key_for(private_key: str) -> str:
+    """The base32 x25519 public key that belongs to a base32 private key."""
+    return encode_base32(bytes(PrivateKey(decode_client_key(private_key)).public_key))
 
 
 def test_staff_key_add_prints_the_line_once_and_stores_only_the_public_half(
@@ -77,6 +88,34 @@ def test_status_with_haven_stopped(staff_app: Flask) -> None:
     assert result.exit_code == 0
     assert "Haven: not running" in result.output
     assert "public address: (made at first start)" in result.output
+
+
+def test_status_of_a_running_haven_describes_its_status_file(
+        staff_app: Flask, initialised: Config) -> None:
+    status = TorStatus("0.4.9.11", BootstrapProgress(0, "starting", "Starting"), (
+        ServiceStatus("public", "a" * 56 + ".onion", True, True, 0,
+                      (UploadCounts(datetime.date(2026, 11, 26), 6, 1),)),
+        ServiceStatus("staff", "b" * 56 + ".onion", True, False, 1, ()),
+    ))
+    runner = cli_runner(staff_app)
+    lock = InstanceLock(initialised)
+    lock.acquire()
+    try:
+        starting = runner.invoke(args=["status"])
+        status_path(initialised).write_text('{"running": true, "status": {"vers')  # cut short
+        cut_short = runner.invoke(args=["status"])
+        save_status(initialised, None, "control connection lost")
+        lost = runner.invoke(args=["status"])
+        save_status(initialised, status)
+        shown = runner.invoke(args=["status"])
+    finally:
+        lock.release()
+    assert "tor: no status yet (Haven is starting)" in starting.output
+    assert "tor: no status yet (Haven is starting)" in cut_short.output
+    assert "the watchdog is recovering (control connection lost)" in lost.output
+    assert shown.output.endswith(describe(status) + "\n")
+    assert "  2026-11-26: 6 descriptor uploads, 1 failed\n" in shown.output
+    assert "staff: running, PoW off, 1 authorized device\n" in shown.output
 
 
 def test_torrc_block(staff_app: Flask, initialised: Config) -> None:

@@ -1,32 +1,27 @@
 """End to end over a private Tor network on loopback, through Haven's own run.py.
 
 Three authorities, three relays, the onion-service tor Haven attaches to and
-a client tor all run on 127.0.0.1 (tests/tor_config/private_network.py). A
-requester reaches the public onion and submits a request through it; the
-staff onion answers only once the client holds a staff key.
+a client tor all run on 127.0.0.1 (tests/tor_network.py). A requester
+reaches the public onion and submits a request through it; the staff onion
+answers only once the client holds a staff key.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tor_network import PrivateNetwork, register_client_key
+from tor_socks import MISSING_CLIENT_AUTH, SocksError
 
 from tests.haven_process import run_command, running_haven
 from tests.onion_http import OnionBrowser
-from tor_config.client_auth import register_client_key
 from tor_config.control import connect, parse_control_address
-
-# The private-network harness lives with tor_config's tests.
-sys.path.insert(0, str(Path(__file__).resolve().parent / "tor_config"))
-from private_network import private_network
-from tor_socks import MISSING_CLIENT_AUTH, SocksError
 
 pytestmark = pytest.mark.tor
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -41,7 +36,9 @@ def short_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def test_requester_and_staff_over_tor(short_dir: Path) -> None:
+@pytest.mark.xdist_group("tor_network")
+def test_requester_and_staff_over_tor(short_dir: Path, tor_network: PrivateNetwork) -> None:
+    net = tor_network
     started = time.monotonic()
     instance = short_dir / "instance"
     assert run_command(instance, "init").returncode == 0
@@ -49,9 +46,8 @@ def test_requester_and_staff_over_tor(short_dir: Path) -> None:
     found = PRIVATE_KEY.search(added.stdout)
     assert found, added.stdout + added.stderr
     staff_private_key = found.group(1)
-    with private_network(short_dir / "net") as net, running_haven(
-            instance, timeout=120,
-            HAVEN_TOR_CONTROL=f"unix:{net.service_control_socket}") as haven:
+    with running_haven(instance, timeout=120,
+                       HAVEN_TOR_CONTROL=f"unix:{net.service_control_socket}") as haven:
         public, staff = haven.addresses["public"], haven.addresses["staff"]
         landing = net.get(public, "/").decode()
         assert "Safe help from people who care" in landing

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import json
-from dataclasses import asdict
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from onion_app.config import Config
-from onion_app.serving.onions import _jsonable, status_path
+from onion_app.serving.onions import save_status
 from onion_app.serving.running import InstanceLock
 from tests.haven_cli import cli_runner
 from tests.staff_journey import PASSPHRASE, enrol, install_clock
@@ -44,8 +42,7 @@ def test_running_haven_shows_the_status_file(operator: FlaskClient, initialised:
                       (UploadCounts(datetime.date(2026, 11, 26), 6, 1),)),
         ServiceStatus("staff", "b" * 56 + ".onion", True, False, 2, ()),
     ))
-    status_path(initialised).write_text(json.dumps(
-        {"running": True, "problem": "", "status": _jsonable(asdict(status))}))
+    save_status(initialised, status)
     lock = InstanceLock(initialised)
     lock.acquire()
     try:
@@ -60,8 +57,7 @@ def test_running_haven_shows_the_status_file(operator: FlaskClient, initialised:
 
 
 def test_tor_unreachable_is_said_plainly(operator: FlaskClient, initialised: Config) -> None:
-    status_path(initialised).write_text(json.dumps(
-        {"running": False, "problem": "control connection lost", "status": None}))
+    save_status(initialised, None, "control connection lost")
     lock = InstanceLock(initialised)
     lock.acquire()
     try:

@@ -9,6 +9,7 @@ PyNaCl directly.
 Modules, one idea each: ``errors`` (the exception tree), ``keys`` (key and
 address formats), ``control`` (control addresses, connect, attach),
 ``process`` (Haven's own tor), ``bootstrap``, ``pow``, ``onion`` (specs,
-ADD_ONION, publish with a KeyStore), ``client_auth``, ``rotation``,
-``status``, ``watchdog`` and ``torrc`` (for a system tor).
+ADD_ONION, publish with a KeyStore), ``client_auth`` (device key pairs),
+``status`` (gathered, its JSON form, its description), ``watchdog`` and
+``torrc`` (for a system tor).
 """

@@ -1,39 +1,24 @@
 """v3 client authorization for the staff service: one x25519 key pair per device.
 
 The service holds each device's **public** key (``ClientAuthV3=`` in
-ADD_ONION); only tor clients holding a matching **private** key can decrypt
-the service's descriptor, so to everyone else the staff address does not
-answer at all (SOCKS error 0xF4, "missing client authorization").
+ADD_ONION, see :mod:`tor_config.onion`); only tor clients holding a matching
+**private** key can decrypt the service's descriptor, so to everyone else the
+staff address does not answer at all (SOCKS error 0xF4, "missing client
+authorization").
 
 The private key goes to the volunteer's device, once, as the line Tor
 Browser or a tor daemon takes (:func:`tor_browser_line`).  Revoking a device
-re-adds the service without its public key (:func:`revoke_client`).
+is re-adding the service without its public key
+(:meth:`tor_config.watchdog.Watchdog.replace_service`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-import stem.control
 from nacl.public import PrivateKey
 
-from tor_config.control import reply_code, send_command
-from tor_config.errors import InvalidClientKey, OnionServiceError
-from tor_config.keys import (
-    base32_to_base64,
-    decode_client_key,
-    encode_base32,
-    normalize_client_key,
-    service_id,
-)
-from tor_config.onion import (
-    KeyStore,
-    OnionService,
-    ServiceSpec,
-    Warn,
-    cut_connections,
-    update_service,
-)
+from tor_config.keys import encode_base32, normalize_client_key, service_id
 
 
 @dataclass(frozen=True)
@@ -58,14 +43,6 @@ def generate_client_keys() -> ClientKeyPair:
     """
     private = PrivateKey.generate()
     return ClientKeyPair(encode_base32(bytes(private.public_key)), encode_base32(bytes(private)))
-
-
-def public_key_for(private_key: str) -> str:
-    """Return the base32 public key that belongs to a base32 private key.
-
-    :raises InvalidClientKey: if ``private_key`` is not a base32 32-byte key
-    """
-    return encode_base32(bytes(PrivateKey(decode_client_key(private_key)).public_key))
 
 
 def tor_browser_line(address: str, private_key: str) -> str:
@@ -106,94 +83,3 @@ def install_instructions(address: str, private_key: str) -> str:
         "Anyone holding this key can reach the staff site. Keep it like a password;\n"
         "if the device is lost, ask an operator to revoke it.\n"
     )
-
-
-def authorized_clients_line(public_key: str) -> str:
-    """Return the content of a ``.auth`` file in ``<HiddenServiceDir>/authorized_clients/``.
-
-    :returns: ``descriptor:x25519:<base32 public key>``, for a system tor
-
-    :raises InvalidClientKey: if ``public_key`` is malformed
-    """
-    return f"descriptor:x25519:{normalize_client_key(public_key)}"
-
-
-def register_client_key(
-    controller: stem.control.Controller, address: str, private_key: str
-) -> None:
-    """Give a tor *client* a private key for a service (ONION_CLIENT_AUTH_ADD).
-
-    The command takes the key in **base64**; this converts from base32.  The
-    key lasts until that tor exits (no ``Permanent`` flag).
-
-    :param address: the service id or ``.onion`` address to reach
-    :param private_key: base32 x25519 private key
-
-    :raises InvalidOnionAddress: if ``address`` is not a v3 address
-    :raises InvalidClientKey: if the key is malformed, or tor cannot decode it
-    :raises ControlError: if the control connection fails
-    """
-    command = f"ONION_CLIENT_AUTH_ADD {service_id(address)} x25519:{base32_to_base64(private_key)}"
-    reply = send_command(controller, command)
-    code, text = reply_code(reply)
-    # 251 "Client for onion existed and replaced" and 252 "Registered client
-    # and decrypted desc" (it had the descriptor already) are successes too.
-    if code not in ("250", "251", "252"):
-        raise InvalidClientKey(f"tor refused the client key: {text} (tor replied {code})")
-
-
-def authorize_client(
-    controller: stem.control.Controller,
-    spec: ServiceSpec,
-    public_key: str,
-    keystore: KeyStore,
-    on_warning: Warn | None = None,
-) -> tuple[ServiceSpec, OnionService]:
-    """Let one more device in: re-add the service with ``public_key`` added.
-
-    :returns: the new spec (store its ``client_keys``) and the running service
-
-    :raises InvalidClientKey: if ``public_key`` is malformed
-    :raises OnionServiceError: if no key is stored for the service or tor refuses
-    :raises ControlError: if the control connection fails
-    """
-    key = normalize_client_key(public_key)
-    keys = spec.client_keys if key in spec.client_keys else (*spec.client_keys, key)
-    new_spec = replace(spec, client_keys=keys)
-    return new_spec, update_service(controller, new_spec, keystore, on_warning)
-
-
-def revoke_client(
-    controller: stem.control.Controller,
-    spec: ServiceSpec,
-    public_key: str,
-    keystore: KeyStore,
-    on_warning: Warn | None = None,
-) -> tuple[ServiceSpec, OnionService]:
-    """Shut one device out: re-add the service, same address, without ``public_key``.
-
-    The new descriptor no longer lists the key, so the device cannot decrypt
-    it.  Its open connection would outlive the re-add (see
-    :func:`~tor_config.onion.cut_connections`), so every connection to the
-    service is cut; devices still authorized reconnect.  Revoking the last
-    key is refused: a service with no client keys would be open to all.
-
-    :returns: the new spec (store its ``client_keys``) and the running service
-
-    :raises InvalidClientKey: if ``public_key`` is malformed or not authorized
-    :raises OnionServiceError: if it is the last key, or tor refuses
-    :raises ControlError: if the control connection fails
-    """
-    key = normalize_client_key(public_key)
-    if key not in spec.client_keys:
-        raise InvalidClientKey(f"key {key[:8]}... is not authorized on {spec.name!r}")
-    remaining = tuple(k for k in spec.client_keys if k != key)
-    if not remaining:
-        raise OnionServiceError(
-            f"refusing to revoke the last client key of {spec.name!r}: "
-            "the service would be open to anyone"
-        )
-    new_spec = replace(spec, client_keys=remaining)
-    service = update_service(controller, new_spec, keystore, on_warning)
-    cut_connections(controller, service.service_id)
-    return new_spec, service

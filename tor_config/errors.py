@@ -12,7 +12,8 @@
     |   |- InvalidServiceKey - a service key that is not an ED25519-V3 key
     |   |- InvalidOnionAddress - not a v3 onion address
     |   +- UnknownService - tor has no such onion service
-    +- InvalidClientKey - not an x25519 client-authorization key
+    |- InvalidClientKey - not an x25519 client-authorization key
+    +- StatusFormatError - a status in JSON form that we cannot read
 
 Messages never include key material: they end up in logs and on terminals.
 """
@@ -77,3 +78,7 @@ class UnknownService(OnionServiceError):
 
 class InvalidClientKey(TorConfigError, ValueError):
     """Not a 32-byte x25519 key in the expected encoding (base32 or base64)."""
+
+
+class StatusFormatError(TorConfigError, ValueError):
+    """A status in JSON form (a status file) that :meth:`TorStatus.from_json` cannot read."""

@@ -286,24 +286,6 @@ class KeyStore(Protocol):
         """Store (or replace) the key of service ``name``."""
 
 
-class MemoryKeyStore:
-    """A :class:`KeyStore` in a dict, for tests and throw-away services."""
-
-    def __init__(self, keys: dict[str, str] | None = None) -> None:
-        self._keys = dict(keys or {})
-
-    def get(self, name: str) -> str | None:
-        """Return the key stored for ``name``, or None."""
-        return self._keys.get(name)
-
-    def put(self, name: str, key: str) -> None:
-        """Store the key for ``name``."""
-        self._keys[name] = key
-
-    def __repr__(self) -> str:
-        return f"MemoryKeyStore({sorted(self._keys)})"
-
-
 def publish(
     controller: stem.control.Controller,
     specs: Iterable[ServiceSpec],
@@ -330,26 +312,3 @@ def publish(
             keystore.put(spec.name, service.key)
         published[spec.name] = service
     return published
-
-
-def update_service(
-    controller: stem.control.Controller,
-    spec: ServiceSpec,
-    keystore: KeyStore,
-    on_warning: Warn | None = None,
-) -> OnionService:
-    """Re-add a service with new settings (e.g. client keys) and the same address.
-
-    Tor cannot change a running service, so this removes it and adds it
-    again with the stored key; connections open at that moment are cut.
-
-    :returns: the running :class:`OnionService`
-
-    :raises OnionServiceError: if no key is stored for it, or tor refuses
-    :raises ControlError: if the control connection fails
-    """
-    key = keystore.get(spec.name) or spec.key
-    if key is None:
-        raise OnionServiceError(f"no stored key for service {spec.name!r}: publish it first")
-    remove_service(controller, service_id_from_key(key), missing_ok=True)
-    return add_service(controller, replace(spec, key=key), on_warning)

@@ -111,11 +111,6 @@ class Watchdog:
         """The running services by name, as last published."""
         return dict(self._services)
 
-    def set_spec(self, spec: ServiceSpec) -> None:
-        """Replace a service's spec (e.g. after a revocation), for future recoveries."""
-        with self._lock:
-            self._specs[spec.name] = spec
-
     def replace_service(self, spec: ServiceSpec) -> OnionService | None:
         """Publish a changed service now (new client keys, or a new key after a
         rotation) and keep it for future recoveries.

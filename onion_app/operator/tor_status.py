@@ -6,29 +6,16 @@ the addresses from the database; it opens no control connection of its own.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from flask import render_template
 
-from onion_app.config import Config
 from onion_app.operator import blueprint
-from onion_app.serving.onions import ROLES, status_path
+from onion_app.serving.onions import ROLES, read_status
 from onion_app.serving.running import running_pid
 from onion_app.store import onion_keys
 from onion_app.web.sessions import Session
 from onion_app.web.staff_auth import operator_required
 from onion_app.web.state import current_config, get_db
 from tor_config.keys import onion_address, service_id_from_key
-
-
-def read_status(config: Config) -> dict[str, Any] | None:
-    """The status the server last wrote, or None if there is none to read."""
-    try:
-        data: dict[str, Any] = json.loads(status_path(config).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data
 
 
 @blueprint.get("/tor")

@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from onion_app.config import Config
@@ -40,6 +40,43 @@ def socket_path(config: Config, role: str) -> Path:
 
 def status_path(config: Config) -> Path:
     return config.instance_path / "tor-status.json"
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """What the server last wrote about tor: its status, or why it has none."""
+
+    status: TorStatus | None
+    problem: str = ""
+
+    @property
+    def running(self) -> bool:
+        """Whether the server could reach tor when it wrote this."""
+        return self.status is not None
+
+
+def save_status(config: Config, status: TorStatus | None, problem: str = "") -> None:
+    """Writes the status file (0600, days only), replacing it in one step."""
+    data = {"running": status is not None, "problem": problem,
+            "status": status.to_json() if status is not None else None}
+    path = status_path(config)
+    partial = path.with_suffix(".partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    os.replace(partial, path)
+
+
+def read_status(config: Config) -> StatusReport | None:
+    """The status the server last wrote, or None if there is none to read
+    (not yet written, or cut short by a crash)."""
+    try:
+        data = json.loads(status_path(config).read_text(encoding="utf-8"))
+        if not data["running"]:
+            return StatusReport(None, str(data["problem"]))
+        return StatusReport(TorStatus.from_json(data["status"]))
+    except (OSError, ValueError, LookupError, TypeError):
+        return None
 
 
 def build_specs(database: Database) -> dict[str, ServiceSpec]:
@@ -171,15 +208,8 @@ class OnionServices:
             problem = str(error)
         else:
             problem = ""
-        data = {"running": current is not None, "problem": problem,
-                "status": _jsonable(asdict(current)) if current is not None else None}
-        path = status_path(self.config)
-        partial = path.with_suffix(".partial")
         with self._lock:
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            os.replace(partial, path)
+            save_status(self.config, current, problem)
 
     def stop(self) -> None:
         """Removes both services and stops a tor Haven launched; each step runs
@@ -207,13 +237,3 @@ def _refuse_open_staff(spec: ServiceSpec) -> None:
     if not spec.client_keys:
         raise HavenError("the staff onion has no client keys and would be open to anyone: "
                          "add one with .venv/bin/haven staff-key add NAME")
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()  # a date: the status keeps days only
-    return value

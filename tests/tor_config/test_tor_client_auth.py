@@ -1,4 +1,8 @@
-"""Client authorization: key pairs, the lines handed to devices, and tor's view of them."""
+"""Client authorization: key pairs, the lines handed to devices, and tor's view of them.
+
+Granting and revoking a device is :meth:`Watchdog.replace_service`, tested in
+test_tor_watchdog.py and, over a network, in test_tor_private_network.py.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,14 @@ from dataclasses import replace
 
 import pytest
 from nacl.public import PrivateKey
+from tor_helpers import MemoryKeyStore
+from tor_network import register_client_key
 
-from tor_config.client_auth import (
-    authorize_client,
-    authorized_clients_line,
-    generate_client_keys,
-    install_instructions,
-    public_key_for,
-    register_client_key,
-    revoke_client,
-    tor_browser_line,
-)
+from tor_config.client_auth import generate_client_keys, install_instructions, tor_browser_line
 from tor_config.control import HavenController
-from tor_config.errors import InvalidClientKey, InvalidOnionAddress, OnionServiceError
+from tor_config.errors import InvalidClientKey, InvalidOnionAddress
 from tor_config.keys import base32_to_base64
-from tor_config.onion import MemoryKeyStore, ServiceSpec, publish, running_services
+from tor_config.onion import ServiceSpec, publish
 
 SERVICE_ID = "pi5pl225yplp33d3slckd3rykrxd42th7seh5kmy62csyb2uvz4ilhid"
 
@@ -29,7 +26,6 @@ SERVICE_ID = "pi5pl225yplp33d3slckd3rykrxd42th7seh5kmy62csyb2uvz4ilhid"
 def test_key_pair_halves_belong_together() -> None:
     pair = generate_client_keys()
     assert len(pair.public) == len(pair.private) == 52
-    assert public_key_for(pair.private) == pair.public
     raw_private = base64.b32decode(pair.private + "====")
     assert bytes(PrivateKey(raw_private).public_key) == base64.b32decode(pair.public + "====")
     assert pair.private not in repr(pair)
@@ -48,11 +44,6 @@ def test_install_instructions_carry_address_key_and_line() -> None:
     assert f"Your private key:   {pair.private}\n" in text
     assert tor_browser_line(SERVICE_ID, pair.private) in text
     assert "ClientOnionAuthDir" in text
-
-
-def test_authorized_clients_line() -> None:
-    pair = generate_client_keys()
-    assert authorized_clients_line(pair.public) == f"descriptor:x25519:{pair.public}"
 
 
 def test_lines_refuse_bad_input() -> None:
@@ -82,37 +73,9 @@ def test_tor_accepts_client_auth_and_reports_the_keys(
 
 @pytest.mark.tor
 def test_registered_client_key_is_what_tor_shows_in_base64(controller: HavenController) -> None:
+    # The private-network tests hand the client tor its keys this way.
     pair = generate_client_keys()
     register_client_key(controller, SERVICE_ID, pair.private)
     register_client_key(controller, SERVICE_ID, pair.private)  # 251 "replaced" is fine
     view = str(controller.msg(f"ONION_CLIENT_AUTH_VIEW {SERVICE_ID}"))
     assert f"CLIENT {SERVICE_ID} x25519:{base32_to_base64(pair.private)}" in view
-
-
-@pytest.mark.tor
-def test_revoke_and_authorize_keep_the_address(
-    controller: HavenController, specs: list[ServiceSpec]
-) -> None:
-    alice, bob = generate_client_keys(), generate_client_keys()
-    staff = replace(specs[1], client_keys=(alice.public,))
-    keystore = MemoryKeyStore()
-    before = publish(controller, [staff], keystore)["staff"]
-    staff, with_bob = authorize_client(controller, staff, bob.public, keystore)
-    assert staff.client_keys == (alice.public, bob.public)
-    staff, without_alice = revoke_client(controller, staff, alice.public, keystore)
-    assert staff.client_keys == (bob.public,)
-    assert before.address == with_bob.address == without_alice.address
-    assert without_alice.client_keys == (bob.public,)
-    assert without_alice.service_id in running_services(controller)
-
-
-@pytest.mark.tor
-def test_revoking_the_last_or_an_unknown_key_is_refused(
-    controller: HavenController, specs: list[ServiceSpec]
-) -> None:
-    keystore = MemoryKeyStore()
-    publish(controller, [specs[1]], keystore)
-    with pytest.raises(OnionServiceError, match="open to anyone"):
-        revoke_client(controller, specs[1], specs[1].client_keys[0], keystore)
-    with pytest.raises(InvalidClientKey, match="not authorized"):
-        revoke_client(controller, specs[1], generate_client_keys().public, keystore)

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tor_helpers import free_port, start_operator_tor, stop_process
+from tor_helpers import MemoryKeyStore, free_port, start_operator_tor, stop_process
 
 from tor_config.control import AttachedTor, ControlAddress, connect, parse_control_address
 from tor_config.errors import ControlError, InvalidControlAddress
-from tor_config.onion import MemoryKeyStore, ServiceSpec, publish, running_services
+from tor_config.onion import ServiceSpec, publish, running_services
 
 
 @pytest.mark.parametrize(

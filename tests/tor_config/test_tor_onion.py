@@ -7,18 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tor_helpers import OFFLINE, STAFF_CLIENT_PUBLIC
+from tor_helpers import OFFLINE, STAFF_CLIENT_PUBLIC, MemoryKeyStore
 
 from tor_config.control import HavenController
 from tor_config.errors import (
     InvalidServiceKey,
     InvalidServiceSpec,
-    OnionServiceError,
     UnknownService,
 )
 from tor_config.keys import service_id, service_id_from_key
 from tor_config.onion import (
-    MemoryKeyStore,
     ServiceSpec,
     add_onion_command,
     add_service,
@@ -26,7 +24,6 @@ from tor_config.onion import (
     publish,
     remove_service,
     running_services,
-    update_service,
 )
 from tor_config.pow import PowSettings
 from tor_config.process import TorProcess, launch_tor
@@ -112,11 +109,11 @@ def test_restarted_tor_gives_the_same_addresses(short_dir: Path, specs: list[Ser
 
 @pytest.mark.tor
 def test_services_survive_their_control_connection(
-    tor: TorProcess, controller: HavenController, specs: list[ServiceSpec]
+    shared_tor: TorProcess, controller: HavenController, specs: list[ServiceSpec]
 ) -> None:
     services = publish(controller, specs, MemoryKeyStore())
     controller.close()
-    with tor.connect() as again:
+    with shared_tor.connect() as again:
         assert {s.service_id for s in services.values()} <= running_services(again)
 
 
@@ -159,26 +156,6 @@ def test_cutting_connections_of_an_unvisited_service(
     # Offline nobody is connected; the e2e test cuts a real client off.
     service = add_service(controller, specs[0])
     assert cut_connections(controller, service.address) == 0
-
-
-@pytest.mark.tor
-def test_update_service_keeps_the_address(
-    controller: HavenController, specs: list[ServiceSpec]
-) -> None:
-    keystore = MemoryKeyStore()
-    before = publish(controller, specs, keystore)["staff"]
-    after = update_service(controller, replace(specs[1], client_keys=()), keystore)
-    assert after.address == before.address
-    assert after.client_keys == ()
-    assert after.service_id in running_services(controller)
-
-
-@pytest.mark.tor
-def test_update_without_a_stored_key_is_refused(
-    controller: HavenController, specs: list[ServiceSpec]
-) -> None:
-    with pytest.raises(OnionServiceError, match="no stored key"):
-        update_service(controller, specs[0], MemoryKeyStore())
 
 
 def test_pow_values_out_of_range_are_refused() -> None:

@@ -1,8 +1,9 @@
 """End to end: onion services made by tor_config, reached over a private Tor network.
 
 Nothing leaves 127.0.0.1: three authorities, three relays, the tor that
-hosts the services and a client tor all run here (see private_network.py).
-Takes about half a minute on two cores; every wait is bounded.
+hosts the services and a client tor all run here (see tests/tor_network.py).
+The network is the session's shared one (tests/conftest.py); every wait is
+bounded.
 """
 
 from __future__ import annotations
@@ -12,28 +13,24 @@ import socketserver
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from private_network import PrivateNetwork, private_network
+import stem.control
 from stem import Signal
 from stem.control import EventType
-from tor_helpers import wait_until
+from tor_helpers import MemoryKeyStore, wait_until
+from tor_network import PrivateNetwork, register_client_key
 from tor_socks import MISSING_CLIENT_AUTH, WRONG_CLIENT_AUTH, SocksError
 
 from tor_config.bootstrap import wait_for_bootstrap
-from tor_config.client_auth import (
-    ClientKeyPair,
-    authorize_client,
-    generate_client_keys,
-    register_client_key,
-    revoke_client,
-)
-from tor_config.control import HavenController, connect
-from tor_config.keys import service_id_from_key
-from tor_config.onion import MemoryKeyStore, OnionService, ServiceSpec, publish
+from tor_config.client_auth import ClientKeyPair, generate_client_keys
+from tor_config.control import AttachedTor, HavenController, connect, parse_control_address
+from tor_config.onion import OnionService, ServiceSpec
 from tor_config.pow import PowSettings
 from tor_config.status import DescriptorLog, tor_status
+from tor_config.watchdog import Watchdog
 
 FETCH_TIMEOUT = 120.0
 
@@ -90,8 +87,10 @@ class Uploads:
     must wait for the new one to reach every HSDir it was sent to.
     """
 
-    def __init__(self, controller: HavenController) -> None:
+    def __init__(self) -> None:
         self.events: list[tuple[str, str]] = []
+
+    def attach(self, controller: stem.control.Controller) -> None:
         controller.add_event_listener(
             lambda event: self.events.append((str(event.action), str(event.address))),
             EventType.HS_DESC,
@@ -112,9 +111,13 @@ class Uploads:
 
 
 @pytest.mark.tor
+@pytest.mark.xdist_group("tor_network")
 def test_onion_services_over_a_private_network(
-    short_dir: Path, pages: tuple[str, str], record_property: Callable[[str, object], None]
+    tor_network: PrivateNetwork,
+    pages: tuple[str, str],
+    record_property: Callable[[str, object], None],
 ) -> None:
+    net = tor_network
     started = time.monotonic()
     public_target, staff_target = pages
     alice = generate_client_keys()
@@ -122,26 +125,35 @@ def test_onion_services_over_a_private_network(
         ServiceSpec("public", public_target, pow=PowSettings()),
         ServiceSpec("staff", staff_target, client_keys=(alice.public,)),
     ]
-    keystore = MemoryKeyStore()
-    with private_network(short_dir / "net") as net:
-        network_up = time.monotonic() - started
-        uploads = DescriptorLog()
-        with connect(net.service_control_socket) as service_tor:
-            uploads.attach(service_tor)
-            watch = Uploads(service_tor)
-            services = publish(service_tor, specs, keystore)
-            check_public(net, services["public"])
-            with connect(f"127.0.0.1:{net.client_control_port}") as client_tor:
-                check_staff(net, service_tor, client_tor, watch, alice, specs[1], keystore)
-            status = tor_status(service_tor, services.values(), uploads)
-            assert wait_for_bootstrap(service_tor, timeout=0).done
+    uploads = DescriptorLog()
+    watch = Uploads()
+
+    def attach(controller: stem.control.Controller) -> None:
+        uploads.attach(controller)
+        watch.attach(controller)
+
+    # Haven's own path: a watchdog attached to the service tor publishes
+    # the services and re-adds the staff one when its devices change.
+    source = AttachedTor(parse_control_address(net.service_control_socket))
+    watchdog = Watchdog(source, specs, MemoryKeyStore(), lambda _event: None,
+                        interval=60, on_controller=attach)
+    try:
+        services = watchdog.start()
+        service_tor = watchdog.controller
+        assert service_tor is not None
+        check_public(net, services["public"])
+        with connect(f"127.0.0.1:{net.client_control_port}") as client_tor:
+            check_staff(net, watchdog, client_tor, watch, alice, specs[1])
+        status = tor_status(service_tor, watchdog.services.values(), uploads)
+        assert wait_for_bootstrap(service_tor, timeout=0).done
+    finally:
+        watchdog.stop(remove_services=True)
     assert status.bootstrap.done
     for service in status.services:
         assert service.running
         assert service.uploads
         assert service.uploads[0].uploaded > 0
     elapsed = time.monotonic() - started
-    record_property("network_up_seconds", round(network_up, 1))
     record_property("e2e_seconds", round(elapsed, 1))
 
 
@@ -152,15 +164,14 @@ def check_public(net: PrivateNetwork, public: OnionService) -> None:
 
 def check_staff(
     net: PrivateNetwork,
-    service_tor: HavenController,
+    watchdog: Watchdog,
     client_tor: HavenController,
     watch: Uploads,
     alice: ClientKeyPair,
     spec: ServiceSpec,
-    keystore: MemoryKeyStore,
 ) -> None:
     """Only a client holding an authorized key reaches the staff page; revoking works."""
-    staff_id = service_id_from_key(keystore.get("staff") or "")
+    staff_id = watchdog.services["staff"].service_id
     # Without a key the client can fetch the descriptor but not read it.
     with pytest.raises(SocksError) as refused:
         net.get(staff_id + ".onion", give_up_on={MISSING_CLIENT_AUTH})
@@ -169,10 +180,16 @@ def check_staff(
     assert net.get(staff_id + ".onion").endswith(b"\r\n\r\nstaff page")
     # Authorize bob and revoke alice: same address, and her open connection is cut.
     bob = generate_client_keys()
-    spec, _ = authorize_client(service_tor, spec, bob.public, keystore)
+    with_bob = watchdog.replace_service(replace(spec, client_keys=(alice.public, bob.public)))
+    assert with_bob is not None
+    assert with_bob.service_id == staff_id
     since = watch.mark()
-    spec, revoked = revoke_client(service_tor, spec, alice.public, keystore)
+    revoked = watchdog.replace_service(replace(spec, client_keys=(bob.public,)))
+    assert revoked is not None
     assert revoked.service_id == staff_id
+    assert revoked.client_keys == (bob.public,)
+    service_tor = watchdog.controller
+    assert service_tor is not None
     assert not [
         c for c in service_tor.get_circuits()
         if c.purpose == "HS_SERVICE_REND" and c.rend_query == staff_id

@@ -33,17 +33,17 @@ def test_torrc_refuses_smuggled_lines(tmp_path: Path, options: dict[str, str]) -
 
 
 @pytest.mark.tor
-def test_launch_makes_private_folder_and_socket(tor: TorProcess) -> None:
-    assert tor.is_running()
-    assert stat.S_IMODE(tor.directory.stat().st_mode) == 0o700
-    assert stat.S_IMODE((tor.directory / "data").stat().st_mode) == 0o700
-    assert stat.S_ISSOCK(tor.control_socket.stat().st_mode)
-    assert "Opened Control listener" in tor.log_path.read_text()
+def test_launch_makes_private_folder_and_socket(shared_tor: TorProcess) -> None:
+    assert shared_tor.is_running()
+    assert stat.S_IMODE(shared_tor.directory.stat().st_mode) == 0o700
+    assert stat.S_IMODE((shared_tor.directory / "data").stat().st_mode) == 0o700
+    assert stat.S_ISSOCK(shared_tor.control_socket.stat().st_mode)
+    assert "Opened Control listener" in shared_tor.log_path.read_text()
 
 
 @pytest.mark.tor
-def test_tor_took_our_options(tor: TorProcess) -> None:
-    with tor.connect() as controller:
+def test_tor_took_our_options(shared_tor: TorProcess) -> None:
+    with shared_tor.connect() as controller:
         assert controller.get_conf("__OwningControllerProcess") == str(os.getpid())
         assert controller.get_conf("SocksPort") == "0"
         assert controller.get_conf("DisableNetwork") == "1"
@@ -64,11 +64,11 @@ def test_bad_option_fails_with_tors_words(short_dir: Path) -> None:
 
 
 @pytest.mark.tor
-def test_second_tor_on_same_folder_is_refused(tor: TorProcess) -> None:
+def test_second_tor_on_same_folder_is_refused(shared_tor: TorProcess) -> None:
     with pytest.raises(TorLaunchError, match="already running"):
-        launch_tor(tor.directory, extra_options=OFFLINE)
-    with tor.connect() as controller:
-        assert controller.get_pid() == tor.pid
+        launch_tor(shared_tor.directory, extra_options=OFFLINE)
+    with shared_tor.connect() as controller:
+        assert controller.get_pid() == shared_tor.pid
 
 
 @pytest.mark.tor
@@ -119,13 +119,13 @@ def test_launched_tor_relaunches_when_dead(short_dir: Path) -> None:
 
 
 @pytest.mark.tor
-def test_closing_a_control_connection_leaves_tor_running(tor: TorProcess) -> None:
+def test_closing_a_control_connection_leaves_tor_running(shared_tor: TorProcess) -> None:
     # stem alone would send TAKEOWNERSHIP here, and tor would exit on close.
     for _ in range(2):
-        with tor.connect() as controller:
+        with shared_tor.connect() as controller:
             assert controller.get_conf("__OwningControllerProcess") == str(os.getpid())
-    assert tor.is_running()
-    with tor.connect() as controller:
+    assert shared_tor.is_running()
+    with shared_tor.connect() as controller:
         assert controller.is_alive()
 
 

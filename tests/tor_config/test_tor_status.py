@@ -1,16 +1,28 @@
-"""Status: tor's version and bootstrap, each service, descriptor uploads by day."""
+"""Status: tor's version and bootstrap, each service, descriptor uploads by day;
+its JSON form and its description."""
 
 from __future__ import annotations
 
 import datetime
+import json
 import subprocess
 
 import pytest
 import stem.response
+from tor_helpers import MemoryKeyStore
 
+from tor_config.bootstrap import BootstrapProgress
 from tor_config.control import HavenController
-from tor_config.onion import MemoryKeyStore, ServiceSpec, publish, remove_service
-from tor_config.status import DescriptorLog, UploadCounts, format_status, tor_status
+from tor_config.errors import StatusFormatError
+from tor_config.onion import ServiceSpec, publish, remove_service
+from tor_config.status import (
+    DescriptorLog,
+    ServiceStatus,
+    TorStatus,
+    UploadCounts,
+    describe,
+    tor_status,
+)
 
 SERVICE_ID = "vl7yzabrow42ooxxaz4xntpwntyroynbf74g5a6fde2cpnxvbu434cqd"
 HSDIR = "$7483D57AB729C95AC5699FF9295D8FA76A476EE7~havenrelay4"
@@ -76,9 +88,84 @@ def test_status_of_an_offline_tor(controller: HavenController, specs: list[Servi
     assert (staff.name, staff.running, staff.pow_enabled, staff.client_keys) == (
         "staff", False, False, 1,
     )
+    assert public.address == services["public"].address
+    assert staff.address == services["staff"].address
     assert public.uploads == ()  # an offline tor publishes nothing
-    text = format_status(status)
-    assert f"public: {services['public'].address} running, PoW on" in text
-    assert "staff: " in text
-    assert "NOT RUNNING" in text
-    assert "1 authorized devices" in text
+    assert describe(status).splitlines()[1:] == [
+        "tor cannot reach the network yet; the addresses are published once it can",
+        "public: running, PoW on",
+        "staff: NOT RUNNING, PoW off, 1 authorized device",
+    ]
+    assert TorStatus.from_json(json.loads(json.dumps(status.to_json()))) == status
+
+
+STATUS = TorStatus("0.4.9.11", BootstrapProgress(100, "done", "Done"), (
+    ServiceStatus("public", "a" * 56 + ".onion", True, True, 0, (
+        UploadCounts(datetime.date(2026, 3, 2), 1, 0),
+        UploadCounts(datetime.date(2026, 3, 1), 12, 2),
+    )),
+    ServiceStatus("staff", "b" * 56 + ".onion", False, False, 3, ()),
+))
+
+
+def test_json_form_keeps_days_as_iso_dates() -> None:
+    data = STATUS.to_json()
+    assert data["services"][0]["uploads"] == [
+        {"day": "2026-03-02", "uploaded": 1, "failed": 0},
+        {"day": "2026-03-01", "uploaded": 12, "failed": 2},
+    ]
+    assert data["bootstrap"] == {"percent": 100, "tag": "done", "summary": "Done"}
+    assert TorStatus.from_json(json.loads(json.dumps(data))) == STATUS
+
+
+def _with(path: tuple[str | int, ...], value: object) -> dict[str, object]:
+    """STATUS in JSON form with one field replaced (or removed, for ``...``)."""
+    data = json.loads(json.dumps(STATUS.to_json()))
+    inner = data
+    for step in path[:-1]:
+        inner = inner[step]
+    if value is ...:
+        del inner[path[-1]]
+    else:
+        inner[path[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (_with(("services", 0, "uploads", 0, "day"), "2026-03-02T10:15:00"), "not a day"),
+        (_with(("services", 0, "uploads", 0, "day"), "20260302"), "not a day"),
+        (_with(("services", 0, "uploads", 0, "day"), "yesterday"), "not a day"),
+        (_with(("services", 1, "client_keys"), True), "'client_keys'"),
+        (_with(("services", 1, "running"), 1), "'running'"),
+        (_with(("bootstrap", "percent"), "100"), "'percent'"),
+        (_with(("version",), ...), "'version'"),
+        (_with(("services",), {}), "'services'"),
+        (_with(("services", 0), "public"), "service is not"),
+        ([], "status is not"),
+    ],
+)
+def test_json_form_refuses_anything_else(data: object, words: str) -> None:
+    with pytest.raises(StatusFormatError, match=words):
+        TorStatus.from_json(data)
+
+
+def test_description_for_a_terminal() -> None:
+    assert describe(STATUS) == "\n".join([
+        "tor 0.4.9.11, bootstrapped 100% (done)",
+        "public: running, PoW on",
+        "  2026-03-02: 1 descriptor upload, 0 failed",
+        "  2026-03-01: 12 descriptor uploads, 2 failed",
+        "staff: NOT RUNNING, PoW off, 3 authorized devices",
+    ])
+
+
+def test_description_calls_out_an_open_staff_service() -> None:
+    open_staff = ServiceStatus("staff", "b" * 56 + ".onion", True, False, 0, ())
+    status = TorStatus("0.4.9.11", BootstrapProgress(45, "loading", "Loading"), (open_staff,))
+    assert describe(status).splitlines() == [
+        "tor 0.4.9.11, bootstrapped 45% (loading)",
+        "tor cannot reach the network yet; the addresses are published once it can",
+        "staff: running, PoW off, NO CLIENT AUTHORIZATION: open to anyone",
+    ]

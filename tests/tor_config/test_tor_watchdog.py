@@ -9,11 +9,18 @@ from pathlib import Path
 
 import pytest
 import stem.control
-from tor_helpers import OFFLINE, free_port, start_operator_tor, stop_process, wait_until
+from tor_helpers import (
+    OFFLINE,
+    MemoryKeyStore,
+    free_port,
+    start_operator_tor,
+    stop_process,
+    wait_until,
+)
 
 from tor_config.control import AttachedTor, parse_control_address
-from tor_config.onion import MemoryKeyStore, ServiceSpec, running_services
-from tor_config.process import LaunchedTor
+from tor_config.onion import ServiceSpec, running_services
+from tor_config.process import LaunchedTor, TorProcess
 from tor_config.watchdog import Watchdog, WatchdogEvent
 
 
@@ -84,13 +91,16 @@ def test_lost_tor_is_reported_once_and_retried(short_dir: Path, specs: list[Serv
     port = free_port()
     options = [f"ControlPort 127.0.0.1:{port}", "CookieAuthentication 1"]
     process = start_operator_tor(short_dir / "system-tor", options)
-    source = AttachedTor(parse_control_address(f"127.0.0.1:{port}"), timeout=1)
+    # A stopped tor refuses at once; the timeout only matters while a tor is
+    # starting, and on a loaded machine one may take over a second to answer:
+    # a timed-out probe then is a second, different failure, reported anew.
+    source = AttachedTor(parse_control_address(f"127.0.0.1:{port}"), timeout=5)
     events: list[WatchdogEvent] = []
     # A revocation made while watching must survive the recovery.
     watchdog = Watchdog(source, specs, MemoryKeyStore(), events.append, interval=0.1)
     try:
         watchdog.start()
-        watchdog.set_spec(replace(specs[1], client_keys=()))
+        assert watchdog.replace_service(replace(specs[1], client_keys=())) is not None
         stop_process(process)
         wait_until(lambda: "recovery_failed" in kinds(events), 30, "a failed recovery")
         assert watchdog.controller is None
@@ -107,13 +117,13 @@ def test_lost_tor_is_reported_once_and_retried(short_dir: Path, specs: list[Serv
 
 @pytest.mark.tor
 def test_replace_service_publishes_a_change_and_retires_the_old(
-    short_dir: Path, specs: list[ServiceSpec]
+    shared_tor: TorProcess, specs: list[ServiceSpec]
 ) -> None:
     from tor_config.client_auth import generate_client_keys
     from tor_config.keys import new_service_key, service_id_from_key
 
     keystore = MemoryKeyStore()
-    source = LaunchedTor(short_dir / "tor", OFFLINE)
+    source = AttachedTor(parse_control_address(shared_tor.control_socket))
     watchdog = Watchdog(source, specs, keystore, lambda _event: None, interval=60)
     try:
         before = watchdog.start()
@@ -137,4 +147,3 @@ def test_replace_service_publishes_a_change_and_retires_the_old(
         assert watchdog.services["public"].service_id == rotated.service_id
     finally:
         watchdog.stop(remove_services=True)
-        source.stop()

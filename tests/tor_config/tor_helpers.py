@@ -1,4 +1,5 @@
-"""Constants and small helpers shared by tor_config's tests."""
+"""Constants and small helpers shared by tor_config's tests, and the test
+double of a :class:`~tor_config.onion.KeyStore`."""
 
 from __future__ import annotations
 
@@ -51,12 +52,15 @@ def start_operator_tor(directory: Path, options: list[str]) -> subprocess.Popen[
         ) + "\n"
     )
     (directory / "empty").write_text("")
+    log = directory / "tor.log"
+    # A restart in the same folder must not be taken as ready on the last
+    # run's "Opened Control listener".
+    log.unlink(missing_ok=True)
     process = subprocess.Popen(
         ["tor", "-f", str(torrc), "--defaults-torrc", str(directory / "empty")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    log = directory / "tor.log"
 
     def listening() -> bool:
         if process.poll() is not None:
@@ -81,3 +85,26 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+class MemoryKeyStore:
+    """A :class:`~tor_config.onion.KeyStore` in a dict.
+
+    Haven's real one is the encrypted database
+    (``onion_app.store.onion_keys.DatabaseKeyStore``); this one lives with the
+    tests because nothing in production may keep service keys in memory only.
+    """
+
+    def __init__(self, keys: dict[str, str] | None = None) -> None:
+        self._keys = dict(keys or {})
+
+    def get(self, name: str) -> str | None:
+        """Return the key stored for ``name``, or None."""
+        return self._keys.get(name)
+
+    def put(self, name: str, key: str) -> None:
+        """Store the key for ``name``."""
+        self._keys[name] = key
+
+    def __repr__(self) -> str:
+        return f"MemoryKeyStore({sorted(self._keys)})"

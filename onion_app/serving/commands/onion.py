@@ -7,22 +7,21 @@ for staff devices are printed once and never stored.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 from pathlib import Path
-from typing import Any
 
 import click
 
 from onion_app.config import Config
 from onion_app.domain import staff_keys
 from onion_app.serving.commands import runtime
-from onion_app.serving.onions import ROLES, build_specs, status_path
+from onion_app.serving.onions import ROLES, build_specs, read_status
 from onion_app.serving.running import running_pid
 from onion_app.store import onion_keys
 from tor_config.errors import TorConfigError
 from tor_config.keys import onion_address, service_id_from_key
+from tor_config.status import describe
 from tor_config.torrc import DEFAULT_SERVICE_ROOT, render_torrc
 
 
@@ -116,33 +115,13 @@ def status_command() -> None:
     click.echo(f"staff devices authorized: {devices}")
     if pid is None:
         return
-    try:
-        data = json.loads(status_path(config).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    report = read_status(config)
+    if report is None:
         click.echo("tor: no status yet (Haven is starting)")
-        return
-    if not data.get("running"):
-        click.echo(f"tor: not reachable now; the watchdog is recovering ({data.get('problem')})")
-        return
-    click.echo(_format(data["status"]))
-
-
-def _format(status: dict[str, Any]) -> str:
-    boot = status["bootstrap"]
-    lines = [f"tor {status['version']}, bootstrapped {boot['percent']}% ({boot['tag']})"]
-    if boot["percent"] < 100:
-        lines.append("tor cannot reach the network yet; the addresses are published once it can")
-    for service in status["services"]:
-        lines.append(
-            f"{service['name']}: {'running' if service['running'] else 'NOT RUNNING'}, "
-            f"PoW {'on' if service['pow_enabled'] else 'off'}"
-            + (f", {service['client_keys']} authorized devices" if service["client_keys"]
-               else ", NO CLIENT AUTHORIZATION: open to anyone" if service["name"] == "staff"
-               else ""))
-        for counts in service["uploads"]:
-            lines.append(f"  {counts['day']}: {counts['uploaded']} descriptor uploads, "
-                         f"{counts['failed']} failed")
-    return "\n".join(lines)
+    elif report.status is None:
+        click.echo(f"tor: not reachable now; the watchdog is recovering ({report.problem})")
+    else:
+        click.echo(describe(report.status))
 
 
 @click.command("torrc")

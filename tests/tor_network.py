@@ -6,6 +6,9 @@ hosts the onion services (tests attach to it through its control socket or
 port), and one client tor offers a SOCKS port to reach them.  Nothing leaves
 127.0.0.1.
 
+Tests share one network per test process: the ``tor_network`` fixture of
+tests/conftest.py (:func:`shared_network`, :meth:`PrivateNetwork.for_one_test`).
+
 Usage::
 
     with private_network(tmp_path) as net:
@@ -32,12 +35,18 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import stem.control
 from tor_socks import SocksError, http_get
+
+from tor_config.control import connect, reply_code, send_command
+from tor_config.keys import base32_to_base64, service_id
+from tor_config.onion import remove_service, running_services
 
 AUTHORITIES = 3
 RELAYS = 3
@@ -80,6 +89,32 @@ AUTHORITY_OPTIONS = (
     "TestingV3AuthInitialDistDelay 2",
     "ContactInfo haven-test@localhost",
 )
+
+
+def register_client_key(
+    controller: stem.control.Controller, address: str, private_key: str
+) -> None:
+    """Give a tor *client* a device's private key for a service (ONION_CLIENT_AUTH_ADD).
+
+    What Tor Browser does with the line Haven hands a volunteer; Haven itself
+    is never the client, so this lives with the tests.  The command takes the
+    key in **base64**; this converts from base32.  The key lasts until that
+    tor exits or drops its descriptor cache (NEWNYM).
+
+    :param address: the service id or ``.onion`` address to reach
+    :param private_key: base32 x25519 private key
+
+    :raises InvalidOnionAddress: if ``address`` is not a v3 address
+    :raises InvalidClientKey: if the key is malformed
+    :raises ControlError: if the control connection fails
+    :raises AssertionError: if tor refuses the key
+    """
+    command = f"ONION_CLIENT_AUTH_ADD {service_id(address)} x25519:{base32_to_base64(private_key)}"
+    code, text = reply_code(send_command(controller, command))
+    # 251 "Client for onion existed and replaced" and 252 "Registered client
+    # and decrypted desc" (it had the descriptor already) are successes too.
+    if code not in ("250", "251", "252"):
+        raise AssertionError(f"tor refused the client key: {text} (tor replied {code})")
 
 
 class NetworkError(Exception):
@@ -131,6 +166,36 @@ class PrivateNetwork:
     def client_cookie(self) -> Path:
         return self.directory / "client" / "control_auth_cookie"
 
+    def check_running(self) -> None:
+        """Raise :class:`NetworkError`, with the log tails, if a node's tor has exited."""
+        for node in self.nodes:
+            if node.process is not None and node.process.poll() is not None:
+                raise NetworkError(
+                    f"{node.nickname} exited ({node.process.returncode})\n{self.log_tails()}"
+                )
+
+    @contextlib.contextmanager
+    def for_one_test(self) -> Iterator[None]:
+        """Lend the network to one test, then take away what it added.
+
+        Onion services the test left on the service tor are removed, and
+        client keys it gave the client tor are forgotten, so tests sharing
+        the network stay independent.
+
+        :raises NetworkError: if a node has exited, before or after the test
+        """
+        self.check_running()
+        client = f"127.0.0.1:{self.client_control_port}"
+        with connect(self.service_control_socket) as service_tor, connect(client) as client_tor:
+            services, client_keys = running_services(service_tor), _client_keys(client_tor)
+        yield
+        self.check_running()
+        with connect(self.service_control_socket) as service_tor, connect(client) as client_tor:
+            for left in running_services(service_tor) - services:
+                remove_service(service_tor, left, missing_ok=True)
+            for left in _client_keys(client_tor) - client_keys:
+                send_command(client_tor, f"ONION_CLIENT_AUTH_REMOVE {left}")
+
     def get(
         self,
         address: str,
@@ -159,6 +224,12 @@ class PrivateNetwork:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"{address}: {exc}\n{self.log_tails()}") from exc
             time.sleep(0.5)
+
+
+def _client_keys(controller: stem.control.Controller) -> set[str]:
+    """Service ids a tor client holds keys for (ONION_CLIENT_AUTH_ADD)."""
+    reply = send_command(controller, "ONION_CLIENT_AUTH_VIEW")
+    return {str(line).split()[1] for line in reply if str(line).startswith("CLIENT ")}
 
 
 def free_ports(count: int) -> list[int]:
@@ -378,3 +449,20 @@ def private_network(directory: Path, timeout: float = 180.0) -> Iterator[Private
         yield net
     finally:
         _stop(nodes)
+
+
+@contextlib.contextmanager
+def shared_network() -> Iterator[PrivateNetwork]:
+    """Run one private network under a fresh short /tmp folder, removed afterwards.
+
+    The path is short because each tor's control socket lives in it, and a
+    unix socket path must fit in 107 bytes.
+
+    :raises NetworkError: if the network does not come up
+    """
+    directory = Path(tempfile.mkdtemp(prefix="havnet-", dir="/tmp"))
+    try:
+        with private_network(directory / "net") as net:
+            yield net
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
