@@ -228,7 +228,7 @@ def test_a_staff_onion_without_client_keys_is_never_published(instance: Path) ->
     conn.commit()
     conn.close()
     with pytest.raises(HavenError, match="would be open to anyone"):
-        OnionServices(_config(instance), print).start()
+        OnionServices(Database(_config(instance)), print).start()
     assert not _tor_pids(instance)
 
 
