@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tor_network import PrivateNetwork, register_client_key
+from tor_network import PrivateNetwork, Uploads, register_client_key
 from tor_socks import MISSING_CLIENT_AUTH, SocksError
 
 from tests.haven_process import run_command, running_haven
@@ -46,9 +46,20 @@ def test_requester_and_staff_over_tor(short_dir: Path, tor_network: PrivateNetwo
     found = PRIVATE_KEY.search(added.stdout)
     assert found, added.stdout + added.stderr
     staff_private_key = found.group(1)
+    # A client that asks the HSDirs before Haven's descriptors reach them
+    # gives up on them for a while; wait for the uploads first.
+    uploads = Uploads()
+    watcher = connect(net.service_control_socket)
+    uploads.attach(watcher)
+    since = uploads.mark()
     with running_haven(instance, timeout=120,
                        HAVEN_TOR_CONTROL=f"unix:{net.service_control_socket}") as haven:
         public, staff = haven.addresses["public"], haven.addresses["staff"]
+        try:
+            for address in (public, staff):
+                uploads.wait_published(address.removesuffix(".onion"), since)
+        finally:
+            watcher.close()
         landing = net.get(public, "/").decode()
         assert "Safe help from people who care" in landing
         assert "Content-Security-Policy: default-src 'none'" in landing

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser as Chromium
+from playwright.sync_api import expect
 
 from onion_app.config import Config
 from tests.browser import chromium, haven_server
@@ -40,12 +41,12 @@ def test_requester_journey_without_javascript(initialised: Config, tmp_path: Pat
         page.get_by_label("What is happening?").fill(STORY)
         page.get_by_role("button", name="Seal and send").click()
         assert urlsplit(page.url).path.startswith("/requests/")
-        assert STORY in page.content()
+        expect(page.locator("body")).to_contain_text(STORY)
         request_path = urlsplit(page.url).path
         browser.shot("request")
 
         page.get_by_role("link", name="My requests").click()
-        assert "Waiting for a match" in page.content()
+        expect(page.locator("body")).to_contain_text("Waiting for a match")
         browser.shot("my-requests")
         page.get_by_role("button", name="Sign out").click()
         browser.shot("signed-out")
@@ -56,7 +57,7 @@ def test_requester_journey_without_javascript(initialised: Config, tmp_path: Pat
         assert urlsplit(page.url).path == "/requests"
         page.get_by_role("link", name="Passport taken").click()
         assert urlsplit(page.url).path == request_path
-        assert STORY in page.content()
+        expect(page.locator("body")).to_contain_text(STORY)
         browser.shot("request-again")
 
         host = urlsplit(base).netloc

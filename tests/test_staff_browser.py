@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pyotp
 import pytest
 from playwright.sync_api import Browser as Chromium
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from onion_app import create_app
 from onion_app.config import Config
@@ -60,14 +60,14 @@ def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path,
         volunteer.get_by_label("How can an operator verify you?").fill("Berlin bar, member 123.")
         browser.shot("apply", volunteer)
         volunteer.get_by_role("button", name="Send my application").click()
-        assert "Thank you" in volunteer.content()
+        expect(volunteer.locator("body")).to_contain_text("Thank you")
 
         operator = browser.new_person()
         _sign_in_first_time(operator, staff, "op", OPERATOR_PASSPHRASE)
         operator.get_by_role("link", name="Operator").click()
         operator.get_by_role("link", name="Applications").click()
         operator.get_by_role("link", name="berlin-lawyer").click()
-        assert "Asylum lawyer in Berlin." in operator.content()
+        expect(operator.locator("body")).to_contain_text("Asylum lawyer in Berlin.")
         browser.shot("vetting", operator)
         operator.get_by_role("button", name="Approve").click()
 
@@ -86,20 +86,20 @@ def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path,
         volunteer.get_by_role("link", name="Requests").click()
         browser.shot("dashboard", volunteer)
         volunteer.get_by_role("link", name="Asylum appeal deadline").click()
-        assert "My appeal is due in a week." in volunteer.content()
+        expect(volunteer.locator("body")).to_contain_text("My appeal is due in a week.")
         volunteer.get_by_role("button", name="I'm helping").click()
         volunteer.get_by_label("Your reply").fill("I can help. What country decided?")
         volunteer.get_by_role("button", name="Seal and send").click()
         browser.shot("case", volunteer)
 
         asker.reload()
-        assert "I can help. What country decided?" in asker.content()
+        expect(asker.locator("body")).to_contain_text("I can help. What country decided?")
         assert "Someone is helping: berlin-lawyer" in asker.locator("dl.meta").inner_text()
         asker.get_by_label("Your reply").fill("Germany, last month.")
         asker.get_by_role("button", name="Seal and send").click()
         browser.shot("thread-requester", asker)
         volunteer.reload()
-        assert "Germany, last month." in volunteer.content()
+        expect(volunteer.locator("body")).to_contain_text("Germany, last month.")
         browser.shot("thread-volunteer", volunteer)
 
         hosts = {urlsplit(staff).netloc, urlsplit(public).netloc}

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import stem.control
+from stem.control import EventType
 from tor_socks import SocksError, http_get
 
 from tor_config.control import connect, reply_code, send_command
@@ -466,3 +467,38 @@ def shared_network() -> Iterator[PrivateNetwork]:
             yield net
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+class Uploads:
+    """Follows a service tor's HS_DESC events, to wait until a new descriptor is out.
+
+    A client that fetches while the service is still uploading may get the
+    previous descriptor, and keeps it: a test that changed the client keys
+    must wait for the new one to reach every HSDir it was sent to.
+    """
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def attach(self, controller: stem.control.Controller) -> None:
+        controller.add_event_listener(
+            lambda event: self.events.append((str(event.action), str(event.address))),
+            EventType.HS_DESC,
+        )
+
+    def mark(self) -> int:
+        return len(self.events)
+
+    def wait_published(self, service_id: str, since: int) -> None:
+        """Wait until, since ``mark()`` gave ``since``, every upload of the service is done."""
+
+        def done() -> bool:
+            actions = [a for a, address in self.events[since:] if address == service_id]
+            sent = actions.count("UPLOAD")
+            return sent > 0 and actions.count("UPLOADED") + actions.count("FAILED") >= sent
+
+        deadline = time.monotonic() + FETCH_TIMEOUT
+        while not done():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"descriptor uploads of {service_id} never finished")
+            time.sleep(0.2)

@@ -19,9 +19,8 @@ from pathlib import Path
 import pytest
 import stem.control
 from stem import Signal
-from stem.control import EventType
-from tor_helpers import MemoryKeyStore, wait_until
-from tor_network import PrivateNetwork, register_client_key
+from tor_helpers import MemoryKeyStore
+from tor_network import PrivateNetwork, Uploads, register_client_key
 from tor_socks import MISSING_CLIENT_AUTH, WRONG_CLIENT_AUTH, SocksError
 
 from tor_config.bootstrap import wait_for_bootstrap
@@ -77,37 +76,6 @@ def pages(short_dir: Path) -> Iterator[tuple[str, str]]:
     yield f"127.0.0.1:{public.server_address[1]}", f"unix:{staff_socket}"
     for stop in stops:
         stop()
-
-
-class Uploads:
-    """Follows a service tor's HS_DESC events, to wait until a new descriptor is out.
-
-    A client that fetches while the service is still uploading may get the
-    previous descriptor, and keeps it: a test that changed the client keys
-    must wait for the new one to reach every HSDir it was sent to.
-    """
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, str]] = []
-
-    def attach(self, controller: stem.control.Controller) -> None:
-        controller.add_event_listener(
-            lambda event: self.events.append((str(event.action), str(event.address))),
-            EventType.HS_DESC,
-        )
-
-    def mark(self) -> int:
-        return len(self.events)
-
-    def wait_published(self, service_id: str, since: int) -> None:
-        """Wait until, since ``mark()`` gave ``since``, every upload of the service is done."""
-
-        def done() -> bool:
-            actions = [a for a, address in self.events[since:] if address == service_id]
-            sent = actions.count("UPLOAD")
-            return sent > 0 and actions.count("UPLOADED") + actions.count("FAILED") >= sent
-
-        wait_until(done, FETCH_TIMEOUT, f"descriptor uploads of {service_id}")
 
 
 @pytest.mark.tor
