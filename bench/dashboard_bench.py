@@ -19,8 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import nacl.utils
 from nacl.public import PrivateKey
 
+from crypto.requester import RequesterKeys
 from onion_app import create_app
 from onion_app.config import Config
 from onion_app.domain import sealing
@@ -44,15 +46,16 @@ def build(config: Config, n_requests: int, n_volunteers: int) -> tuple[int, Priv
             languages=frozenset(rng.sample(languages, 2)), availability="weekly", bio="",
             references=""), status="vetted")
         assert volunteer_id == number + 1
-    requester = PrivateKey.generate()
-    requester_id = rows.create_requester(conn, b"L" * 32, bytes(requester.public_key))
+    requester = RequesterKeys(lookup_id=b"L" * 32, private_key=PrivateKey.generate(),
+                              master_secret=nacl.utils.random(32))
+    requester_id = rows.create_requester(conn, requester.lookup_id, bytes(requester.public_key))
     story = "A story of a few paragraphs. " * 40
     for number in range(n_requests):
         new = sealing.NewRequest(
             sealing.RequestText(f"Request {number}", story, "Help."),
             frozenset(rng.sample(skills, 2)), frozenset(rng.sample(languages, 2)),
             "unsaid", "normal")
-        sealing.submit_request(conn, requester_id, requester.public_key, new, match_limit=10)
+        sealing.submit_request(conn, requester_id, requester, new, match_limit=10)
         if number % 500 == 0:
             conn.commit()
     conn.commit()

@@ -9,7 +9,8 @@ construction does and does not protect against.
 
 - :mod:`crypto.codename` — seven-word codenames and their normalisation.
 - :mod:`crypto.kdf` — argon2id parameters (:class:`~crypto.kdf.KdfParams`).
-- :mod:`crypto.requester` — a requester's lookup id and key pair, derived from the codename.
+- :mod:`crypto.requester` — a requester's lookup id and keys (one pair per request), derived
+  from the codename.
 - :mod:`crypto.volunteer` — a volunteer's private key wrapped under a passphrase; the verifier.
 - :mod:`crypto.envelope` — seal once to many readers, open, add a reader.
 - :mod:`crypto.bundle` — envelopes as JSON for the offline tool.

@@ -8,10 +8,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from crypto.envelope import seal
 from onion_app.config import Config
-from onion_app.domain import sealing
+from onion_app.domain import requester_keys, sealing
 from onion_app.domain.kdf_gate import KdfGate
 from onion_app.store import Database
+from onion_app.store import requests as rows
 from onion_app.web.limits import RateWindow
 from onion_app.web.state import Runtime, state_of
 from tests.journey import (
@@ -431,3 +433,40 @@ def test_start_sent_twice_logs_in_rather_than_failing(client: FlaskClient) -> No
     again = client.post("/start", data=form)
     assert again.status_code == 302
     assert client.get("/requests").status_code == 200
+
+
+def test_requests_sealed_to_the_account_key_keep_opening(public_app: Flask,
+                                                         initialised: Config) -> None:
+    # Before per-request keys every request was sealed to the account key and
+    # recorded no key of its own; such rows must read, answer and re-match as before.
+    client = public_app.test_client()
+    codename = new_account(client)
+    new_id = submitted_id(client, title="NEW-TITLE")
+    logout(client)
+    conn = Database(initialised).open()
+    keys = requester_keys.derive(conn, initialised, codename, KdfGate(1))
+    found = rows.find_requester(conn, keys.lookup_id)
+    assert found is not None
+    legacy_id = rows.new_public_id()
+    text = sealing.RequestText(MARKERS["title"], MARKERS["story"], MARKERS["help"])
+    envelope = seal(text.encode(), [keys.public_key], sealing.request_ad(legacy_id),
+                    max_size=sealing.REQUEST_MAX_SIZE)
+    request_id = rows.create_request(
+        conn, requester_id=found.id, public_id=legacy_id, urgency="normal", region="unsaid",
+        skills={"press"}, languages={"en"}, body=envelope.body,
+        readers=[rows.Reader(fp, None, s) for fp, s in envelope.stanzas.items()])
+    _, late = add_volunteer(conn, "late", ["press"], ["en"])  # commits
+    conn.close()
+
+    assert login(client, codename).status_code == 302
+    listing = client.get("/requests").get_data(as_text=True)
+    assert MARKERS["title"] in listing
+    assert "NEW-TITLE" in listing
+    assert MARKERS["story"] in client.get(f"/requests/{legacy_id}").get_data(as_text=True)
+    assert reply(client, legacy_id, MARKERS["reply"]).status_code == 302
+    assert reply(client, new_id, "TO THE NEW ONE").status_code == 302
+    conn = Database(initialised).open()
+    # Login shared the old request with the new volunteer using the account key.
+    assert sealing.open_request(conn, request_id, legacy_id, late).story == MARKERS["story"]
+    assert [m.text for m in sealing.open_thread(conn, request_id, late)] == [MARKERS["reply"]]
+    conn.close()

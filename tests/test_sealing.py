@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import nacl.utils
 import pytest
 from nacl.public import PrivateKey
 
+from crypto.envelope import seal
 from crypto.errors import DecryptionError
 from crypto.keys import fingerprint
+from crypto.requester import REQUEST_KEY_VERSION, RequesterKeys
 from onion_app.config import Config
-from onion_app.domain import sealing
+from onion_app.domain import requester_keys, sealing
 from onion_app.store import Database
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
@@ -26,45 +29,62 @@ def conn(initialised: Config) -> Iterator[Connection]:
     connection.close()
 
 
-def _requester(conn: Connection) -> tuple[int, PrivateKey]:
-    key = PrivateKey.generate()
-    return rows.create_requester(conn, bytes(key.public_key), bytes(key.public_key)), key
+def _requester(conn: Connection) -> tuple[int, RequesterKeys]:
+    # What a codename derives, without the KDF: these tests are about sealing.
+    keys = RequesterKeys(lookup_id=nacl.utils.random(32), private_key=PrivateKey.generate(),
+                         master_secret=nacl.utils.random(32))
+    return rows.create_requester(conn, keys.lookup_id, bytes(keys.public_key)), keys
 
 
-def _submit(conn: Connection, requester_id: int, key: PrivateKey, limit: int = 10,
-            skills: frozenset[str] = frozenset({"legal"})) -> tuple[int, str]:
+def _submit(conn: Connection, requester_id: int, keys: RequesterKeys, limit: int = 10,
+            skills: frozenset[str] = frozenset({"legal"})) -> tuple[int, str, PrivateKey]:
+    """:returns: the request's row id, public id, and the requester's key for it"""
     new = sealing.NewRequest(TEXT, skills, frozenset({"fa"}), "unsaid", "normal")
-    public_id = sealing.submit_request(conn, requester_id, key.public_key, new, limit)
+    public_id = sealing.submit_request(conn, requester_id, keys, new, limit)
     row = conn.execute("SELECT id FROM requests WHERE public_id = ?", (public_id,)).fetchone()
-    return int(row[0]), public_id
+    return int(row[0]), public_id, keys.request_key(public_id)
+
+
+def _submit_legacy(conn: Connection, requester_id: int, keys: RequesterKeys) -> tuple[int, str]:
+    """A request as Haven stored them before per-request keys: sealed to the
+    account key, with no key of its own recorded."""
+    public_id = rows.new_public_id()
+    envelope = seal(TEXT.encode(), [keys.public_key], sealing.request_ad(public_id),
+                    max_size=sealing.REQUEST_MAX_SIZE)
+    request_id = rows.create_request(
+        conn, requester_id=requester_id, public_id=public_id, urgency="normal",
+        region="unsaid", skills={"legal"}, languages={"fa"}, body=envelope.body,
+        readers=[rows.Reader(fp, None, stanza) for fp, stanza in envelope.stanzas.items()])
+    return request_id, public_id
 
 
 def test_request_text_round_trips(conn: Connection) -> None:
-    requester_id, key = _requester(conn)
-    request_id, public_id = _submit(conn, requester_id, key)
+    requester_id, keys = _requester(conn)
+    request_id, public_id, key = _submit(conn, requester_id, keys)
     assert sealing.open_request(conn, request_id, public_id, key) == TEXT
 
 
 def test_body_moved_to_another_row_does_not_open(conn: Connection) -> None:
-    requester_id, key = _requester(conn)
-    first_id, first_public = _submit(conn, requester_id, key)
-    second_id, second_public = _submit(conn, requester_id, key)
+    requester_id, keys = _requester(conn)
+    first_id, first_public, key = _submit(conn, requester_id, keys)
+    second_id, second_public, _ = _submit(conn, requester_id, keys)
     body = rows.request_body(conn, first_id)
     stanza = rows.request_stanza(conn, first_id, fingerprint(key.public_key))
     conn.execute("UPDATE request_bodies SET body = ? WHERE request_id = ?", (body, second_id))
-    conn.execute("UPDATE request_readers SET stanza = ? WHERE request_id = ?", (stanza, second_id))
+    conn.execute("UPDATE request_readers SET stanza = ?, fingerprint = ? WHERE request_id = ?"
+                 " AND volunteer_id IS NULL", (stanza, fingerprint(key.public_key), second_id))
     with pytest.raises(DecryptionError):
         sealing.open_request(conn, second_id, second_public, key)
     assert sealing.open_request(conn, first_id, first_public, key) == TEXT
 
 
 def test_submission_seals_to_at_most_k_volunteers(conn: Connection) -> None:
-    keys = [add_volunteer(conn, f"v{i}", ["legal"], ["fa"])[1] for i in range(5)]
-    requester_id, key = _requester(conn)
-    request_id, public_id = _submit(conn, requester_id, key, limit=3)
+    volunteer_keys = [add_volunteer(conn, f"v{i}", ["legal"], ["fa"])[1] for i in range(5)]
+    requester_id, keys = _requester(conn)
+    request_id, public_id, _ = _submit(conn, requester_id, keys, limit=3)
     assert len(rows.volunteer_readers(conn, request_id)) == 3
     opened = 0
-    for volunteer_key in keys:
+    for volunteer_key in volunteer_keys:
         try:
             sealing.open_request(conn, request_id, public_id, volunteer_key)
             opened += 1
@@ -75,8 +95,8 @@ def test_submission_seals_to_at_most_k_volunteers(conn: Connection) -> None:
 
 def test_messages_reach_every_current_reader(conn: Connection) -> None:
     _, volunteer_key = add_volunteer(conn, "lawyer", ["legal"], ["fa"])
-    requester_id, key = _requester(conn)
-    request_id, _ = _submit(conn, requester_id, key)
+    requester_id, keys = _requester(conn)
+    request_id, _, key = _submit(conn, requester_id, keys)
     sealing.post_message(conn, request_id, "hello from the requester", from_requester=True)
     for reader in (key, volunteer_key):
         assert [m.text for m in sealing.open_thread(conn, request_id, reader)] == [
@@ -84,8 +104,8 @@ def test_messages_reach_every_current_reader(conn: Connection) -> None:
 
 
 def test_share_with_gives_the_whole_thread(conn: Connection) -> None:
-    requester_id, key = _requester(conn)
-    request_id, public_id = _submit(conn, requester_id, key)
+    requester_id, keys = _requester(conn)
+    request_id, public_id, key = _submit(conn, requester_id, keys)
     sealing.post_message(conn, request_id, "first", from_requester=True)
     sealing.post_message(conn, request_id, "second", from_requester=True)
     volunteer_id, volunteer_key = add_volunteer(conn, "late", ["legal"], ["fa"])
@@ -97,25 +117,68 @@ def test_share_with_gives_the_whole_thread(conn: Connection) -> None:
 
 
 def test_share_with_needs_a_reader(conn: Connection) -> None:
-    requester_id, key = _requester(conn)
-    request_id, public_id = _submit(conn, requester_id, key)
+    requester_id, keys = _requester(conn)
+    request_id, public_id, _ = _submit(conn, requester_id, keys)
     volunteer_id, volunteer_key = add_volunteer(conn, "x", ["legal"], ["fa"])
-    with pytest.raises(DecryptionError):
-        sealing.share_with(conn, request_id, public_id, PrivateKey.generate(),
-                           volunteer_key.public_key, volunteer_id)
+    for not_a_reader in (PrivateKey.generate(), keys.private_key):  # not even the account key
+        with pytest.raises(DecryptionError):
+            sealing.share_with(conn, request_id, public_id, not_a_reader,
+                               volunteer_key.public_key, volunteer_id)
 
 
 def test_rematch_fills_up_to_k_and_skips_closed(conn: Connection) -> None:
-    requester_id, key = _requester(conn)
-    open_id, _ = _submit(conn, requester_id, key)
-    closed_id, _ = _submit(conn, requester_id, key)
+    requester_id, keys = _requester(conn)
+    open_id, _, _ = _submit(conn, requester_id, keys)
+    closed_id, _, _ = _submit(conn, requester_id, keys)
     rows.set_status(conn, closed_id, "closed")
     for i in range(4):
         add_volunteer(conn, f"new{i}", ["legal"], ["fa"])
-    assert sealing.rematch(conn, requester_id, key, match_limit=2) == 2
+    assert sealing.rematch(conn, requester_id, keys, match_limit=2) == 2
     assert len(rows.volunteer_readers(conn, open_id)) == 2
     assert rows.volunteer_readers(conn, closed_id) == set()
-    assert sealing.rematch(conn, requester_id, key, match_limit=2) == 0
+    assert sealing.rematch(conn, requester_id, keys, match_limit=2) == 0
+
+
+def test_each_request_is_sealed_to_its_own_requester_key(conn: Connection) -> None:
+    requester_id, keys = _requester(conn)
+    first_id, first_public, first_key = _submit(conn, requester_id, keys)
+    second_id, _, second_key = _submit(conn, requester_id, keys)
+    assert bytes(first_key.public_key) != bytes(second_key.public_key)
+    stored = conn.execute("SELECT requester_key, requester_key_version FROM requests"
+                          " WHERE id = ?", (first_id,)).fetchone()
+    assert (bytes(stored[0]), stored[1]) == (bytes(first_key.public_key), REQUEST_KEY_VERSION)
+    # The readers messages are sealed to (and the offline --to list) name this
+    # request's key, never the account key or another request's.
+    assert bytes(first_key.public_key) in rows.request_reader_keys(conn, first_id)
+    for other in (keys.public_key, second_key.public_key):
+        assert bytes(other) not in rows.request_reader_keys(conn, first_id)
+    for wrong in (keys.private_key, second_key):
+        with pytest.raises(DecryptionError):
+            sealing.open_request(conn, first_id, first_public, wrong)
+    sealing.post_message(conn, second_id, "to the second", from_requester=True)
+    assert [m.text for m in sealing.open_thread(conn, second_id, second_key)] == [
+        "to the second"]
+    assert sealing.open_thread(conn, second_id, first_key) == []
+
+
+def test_requests_sealed_to_the_account_key_keep_working(conn: Connection) -> None:
+    requester_id, keys = _requester(conn)
+    legacy_id, legacy_public = _submit_legacy(conn, requester_id, keys)
+    new_id, _, _ = _submit(conn, requester_id, keys)
+    ref = {r.id: r for r in rows.open_requests_needing_readers(conn, requester_id, 10)}
+    assert (ref[legacy_id].requester_key_version, ref[new_id].requester_key_version) == (
+        None, REQUEST_KEY_VERSION)
+    account_key = requester_keys.request_key(keys, legacy_public, None)
+    assert bytes(account_key) == bytes(keys.private_key)
+    assert sealing.open_request(conn, legacy_id, legacy_public, account_key) == TEXT
+    assert rows.request_reader_keys(conn, legacy_id) == [bytes(keys.public_key)]
+    sealing.post_message(conn, legacy_id, "still here", from_requester=True)
+    _, volunteer_key = add_volunteer(conn, "late", ["legal"], ["fa"])
+    # Login's re-matching opens each request with the key it is sealed to.
+    assert sealing.rematch(conn, requester_id, keys, match_limit=10) == 2
+    assert sealing.open_request(conn, legacy_id, legacy_public, volunteer_key) == TEXT
+    assert [m.text for m in sealing.open_thread(conn, legacy_id, volunteer_key)] == [
+        "still here"]
 
 
 @pytest.mark.parametrize("text", [

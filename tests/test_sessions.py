@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import nacl.utils
 from nacl.public import PrivateKey
 
+from crypto.requester import RequesterKeys
 from onion_app.web.sessions import SessionStore
 
 
@@ -25,6 +27,20 @@ def test_create_get_end() -> None:
     assert (found.kind, found.account_id, found.private_key) == ("requester", 7, key)
     store.end(sid)
     assert store.get(sid) is None
+
+
+def test_a_requester_session_holds_what_derives_each_requests_key() -> None:
+    store = SessionStore(60, 600)
+    keys = RequesterKeys(lookup_id=bytes(32), private_key=PrivateKey.generate(),
+                         master_secret=nacl.utils.random(32))
+    found = store.get(store.create("requester", 7, None, requester_keys=keys))
+    assert found is not None
+    assert found.requester_keys is keys
+    assert found.private_key is None
+    text = repr(found)
+    assert keys.master_secret.hex() not in text
+    assert repr(keys.master_secret) not in text
+    assert "requester_keys" not in text
 
 
 def test_unknown_and_empty_ids() -> None:

@@ -4,6 +4,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+import sqlcipher3
 
 from onion_app.errors import NotAHavenDatabase, SchemaTooNew
 from onion_app.store import migrations
@@ -75,3 +76,25 @@ def test_failed_migration_leaves_nothing_half_done(
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert "half" not in names
     assert migrations.current_version(conn) == 0
+
+
+def test_request_keys_migration_keeps_old_requests_on_the_account_key(
+        conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    everything = migrations.available()
+    monkeypatch.setattr(migrations, "available", lambda: [m for m in everything if m.version < 5])
+    migrations.apply_pending(conn)
+    conn.execute("INSERT INTO requesters (id, lookup_id, public_key, created_on)"
+                 " VALUES (1, x'01', x'02', '2026-01-01')")
+    conn.execute("INSERT INTO requests (public_id, requester_id, urgency, region, created_on,"
+                 " updated_on) VALUES ('old', 1, 'normal', 'unsaid', '2026-01-01', '2026-01-01')")
+    conn.commit()
+    monkeypatch.setattr(migrations, "available", lambda: everything)
+    assert [m.version for m in migrations.apply_pending(conn)][:1] == [5]
+    row = conn.execute("SELECT requester_key, requester_key_version FROM requests").fetchone()
+    assert tuple(row) == (None, None)  # NULL: sealed to the account key
+    # A key without the version that derived it could never be derived again.
+    for key, version in ((b"\x03", None), (None, 1)):
+        with pytest.raises(sqlcipher3.IntegrityError, match="CHECK constraint failed"):
+            conn.execute("UPDATE requests SET requester_key = ?, requester_key_version = ?",
+                         (key, version))
+    conn.rollback()

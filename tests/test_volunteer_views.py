@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from nacl.public import PublicKey
 
+from crypto.keytext import encode_public_key
 from onion_app.config import Config
 from onion_app.store import Database
 from tests import journey as requester
@@ -386,3 +388,36 @@ def test_long_handle_and_unknown_handles_stay_out_of_the_audit_log(
     log = " ".join(str(tuple(r)) for r in conn.execute("SELECT * FROM audit_log"))
     conn.close()
     assert typed not in log
+
+
+TO_KEY = re.compile(r"--to (haven-pk1:[A-Za-z0-9_-]+)")
+
+
+def test_two_requests_from_one_codename_show_unlinkable_requester_keys(
+        site: Staff, initialised: Config) -> None:
+    # Issue 11: sealing every request to one account key printed that key on
+    # every case page, so two volunteers comparing notes could tell both
+    # requests came from one person.
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    writer, _ = vetted(site, "writer", skills=("writing",), languages=("fa",))
+    asker = site.public.test_client()
+    requester.new_account(asker)
+    legal = requester.submitted_id(asker, skills=["legal"])
+    writing = requester.submitted_id(asker, skills=["writing"])
+    assert writer.get(f"/cases/{legal}").status_code == 404  # one reader per request
+    assert lawyer.get(f"/cases/{writing}").status_code == 404
+    conn = Database(initialised).open()
+    volunteer_keys = {encode_public_key(PublicKey(bytes(r[0])))
+                      for r in conn.execute("SELECT public_key FROM volunteers")}
+    (account_key,) = [encode_public_key(PublicKey(bytes(r[0])))
+                      for r in conn.execute("SELECT public_key FROM requesters")]
+    conn.close()
+    shown = []
+    for client, public_id in ((lawyer, legal), (writer, writing)):
+        page = client.get(f"/cases/{public_id}").get_data(as_text=True)
+        readers = set(TO_KEY.findall(page))
+        assert len(readers) == 2, "the requester and this one volunteer"
+        (requester_key,) = readers - volunteer_keys
+        shown.append(requester_key)
+    assert shown[0] != shown[1]
+    assert account_key not in shown

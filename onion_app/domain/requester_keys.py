@@ -1,8 +1,12 @@
-"""Requester keys: a codename in, a lookup id and key pair out.
+"""Requester keys: a codename in, a lookup id and keys out; which key opens a request.
 
 The installation's salt and KDF cost are made once and kept in the database:
 they are part of every requester's key, so they must never change under an
 existing installation (a new default cost applies only to new installations).
+
+Each request is sealed to its own requester key, derived from the codename and
+the request's public id, so that volunteers on two requests cannot link them;
+requests made before that are sealed to the account key and still open with it.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+
+from nacl.public import PrivateKey
 
 from crypto.kdf import KdfParams
 from crypto.requester import RequesterKeys, derive_requester_keys, new_install_salt
@@ -37,6 +43,18 @@ def derive(conn: Connection, config: Config, codename: str, gate: KdfGate) -> Re
     salt, params = install_params(conn, config)
     with gate.slot():
         return derive_requester_keys(codename, salt, params=params)
+
+
+def request_key(keys: RequesterKeys, public_id: str, version: int | None) -> PrivateKey:
+    """The requester's private key for one request, derived in memory.
+
+    :param version: the request's stored ``requester_key_version``; None for a
+        request made before per-request keys, which the account key opens.
+    :raises InvalidInput: if ``version`` is one this Haven does not know
+    """
+    if version is None:
+        return keys.private_key
+    return keys.request_key(public_id, version=version)
 
 
 def pending_tag(secret_key: bytes, codename: str) -> str:

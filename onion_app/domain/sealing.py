@@ -15,7 +15,8 @@ from nacl.public import PrivateKey, PublicKey
 from crypto.envelope import add_reader, open_envelope, seal
 from crypto.errors import DecryptionError
 from crypto.keys import fingerprint
-from onion_app.domain import matching
+from crypto.requester import REQUEST_KEY_VERSION, RequesterKeys
+from onion_app.domain import matching, requester_keys
 from onion_app.store import requests as rows
 from onion_app.store import volunteers
 from onion_app.store.connection import Connection
@@ -90,13 +91,18 @@ class NewRequest:
     urgency: str
 
 
-def submit_request(conn: Connection, requester_id: int, requester_key: PublicKey,
+def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
                    new: NewRequest, match_limit: int) -> str:
     """Seals a new request to its requester and its matched volunteers, and stores it.
+
+    The requester's reader key is this request's own, derived from ``keys``
+    and the new public id, never the account key: a key shared by requests
+    would show their readers that one person wrote them.
 
     :returns: the request's public id
     """
     public_id = rows.new_public_id()
+    requester_key = keys.request_key(public_id, version=REQUEST_KEY_VERSION).public_key
     needs = matching.Needs(new.skills, new.languages)
     chosen = matching.rank(needs, volunteers.candidates(conn, new.skills), match_limit)
     volunteer_keys = {fingerprint(PublicKey(c.public_key)): c.volunteer_id for c in chosen}
@@ -107,7 +113,8 @@ def submit_request(conn: Connection, requester_id: int, requester_key: PublicKey
     rows.create_request(
         conn, requester_id=requester_id, public_id=public_id, urgency=new.urgency,
         region=new.region, skills=new.skills, languages=new.languages,
-        body=envelope.body, readers=stored,
+        body=envelope.body, readers=stored, requester_key=bytes(requester_key),
+        requester_key_version=REQUEST_KEY_VERSION,
     )
     return public_id
 
@@ -192,7 +199,7 @@ def share_with(conn: Connection, request_id: int, public_id: str, reader_key: Pr
         rows.add_message_readers(conn, message_id, {theirs: shared})
 
 
-def rematch(conn: Connection, requester_id: int, private_key: PrivateKey, match_limit: int) -> int:
+def rematch(conn: Connection, requester_id: int, keys: RequesterKeys, match_limit: int) -> int:
     """Adds newly matching volunteers to a requester's open requests (at login).
 
     :returns: how many readers were added
@@ -200,6 +207,8 @@ def rematch(conn: Connection, requester_id: int, private_key: PrivateKey, match_
     added = 0
     for request in rows.open_requests_needing_readers(conn, requester_id, match_limit):
         request_id = int(request.id)
+        private_key = requester_keys.request_key(keys, request.public_id,
+                                                 request.requester_key_version)
         skills, languages = rows.request_needs(conn, request_id)
         present = rows.volunteer_readers(conn, request_id)
         active = rows.volunteer_readers(conn, request_id, active_only=True)

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from crypto.codename import generate_codename, normalize_codename
 from crypto.errors import InvalidCodename
+from crypto.requester import RequesterKeys
 from onion_app.domain import requester_keys, sealing
 from onion_app.domain.kdf_gate import Busy
 from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
@@ -34,10 +35,16 @@ Page = str | tuple[str, int] | Response
 
 
 
-def _private_key(me: Session) -> PrivateKey:
-    if me.private_key is None:  # a requester session always holds its key
+def _keys(me: Session) -> RequesterKeys:
+    if me.requester_keys is None:  # a requester session always holds its keys
         abort(404)
-    return me.private_key
+    return me.requester_keys
+
+
+def _key_for(me: Session, request_row: RequestRow) -> PrivateKey:
+    """The requester's key for one request, derived in memory for this page."""
+    return requester_keys.request_key(_keys(me), request_row.public_id,
+                                      request_row.requester_key_version)
 
 
 @blueprint.get("/")
@@ -77,7 +84,7 @@ def start() -> Page:
             requester_id = existing.id
         conn.commit()
         session.pop("pending", None)
-        auth.start("requester", requester_id, keys.private_key)
+        auth.start("requester", requester_id, None, requester_keys=keys)
         flash(_("Your account is ready. Keep your codename on paper, somewhere safe."), "ok")
         return redirect(url_for("requester.new_request"))
     if not form.codename.errors:
@@ -117,9 +124,9 @@ def login() -> Page:
         refuse(form.codename, LOGIN_FAILED)
         return render_template("requester/login.html", form=form), 400
     requester_id = int(found.id)
-    sealing.rematch(conn, requester_id, keys.private_key, current_config().match_limit)
+    sealing.rematch(conn, requester_id, keys, current_config().match_limit)
     conn.commit()
-    auth.start("requester", requester_id, keys.private_key)
+    auth.start("requester", requester_id, None, requester_keys=keys)
     return redirect(url_for("requester.my_requests"))
 
 
@@ -134,11 +141,12 @@ def logout() -> Response:
 @auth.login_required
 def my_requests(me: Session) -> str:
     conn = get_db()
-    key = _private_key(me)
     listing = rows.requests_of(conn, me.account_id)
-    # A requester has a handful of requests: opening each title costs well
-    # under a millisecond, and a list of titles is what a person looks for.
-    titles = {row.id: sealing.open_request(conn, row.id, row.public_id, key).title
+    # A requester has a handful of requests: deriving each one's key and
+    # opening its title costs well under a millisecond, and a list of titles
+    # is what a person looks for.
+    titles = {row.id: sealing.open_request(conn, row.id, row.public_id,
+                                           _key_for(me, row)).title
               for row in listing}
     return render_template("requester/requests.html", requests=listing, titles=titles,
                            urgencies=URGENCIES)
@@ -172,8 +180,7 @@ def new_request(me: Session) -> Page:
         skills=frozenset(form.skills.data or ()), languages=frozenset(form.languages.data or ()),
         region=form.region.data, urgency=form.urgency.data,
     )
-    requester_key = _private_key(me).public_key
-    public_id = sealing.submit_request(conn, me.account_id, requester_key, new,
+    public_id = sealing.submit_request(conn, me.account_id, _keys(me), new,
                                        config.match_limit)
     conn.commit()
     flash(_("Your request is sealed and sent. Only the volunteers it matches can read it."), "ok")
@@ -200,7 +207,7 @@ def view_request(me: Session, public_id: str) -> Page:
 def _thread_page(me: Session, request_row: RequestRow, reply: ReplyForm,
                  status: int) -> tuple[str, int]:
     conn = get_db()
-    key = _private_key(me)
+    key = _key_for(me, request_row)
     text = sealing.open_request(conn, request_row.id, request_row.public_id, key)
     thread = sealing.open_thread(conn, request_row.id, key)
     rows.mark_seen_by_requester(conn, request_row.id)

@@ -80,12 +80,23 @@ def delete_requester(conn: Connection, requester_id: int) -> None:
 
 def create_request(conn: Connection, *, requester_id: int, public_id: str, urgency: str,
                    region: str, skills: Iterable[str], languages: Iterable[str],
-                   body: bytes, readers: Iterable[Reader]) -> int:
+                   body: bytes, readers: Iterable[Reader], requester_key: bytes | None = None,
+                   requester_key_version: int | None = None) -> int:
+    """Stores a sealed request.
+
+    ``requester_key`` is the public key the request is sealed to for its
+    requester, with the version of the derivation that made it; None for both
+    means the request is sealed to the account key (as requests made before
+    per-request keys are).
+
+    :returns: its id
+    """
     day = today()
     cursor = conn.execute(
-        "INSERT INTO requests (public_id, requester_id, urgency, region, created_on, updated_on)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (public_id, requester_id, urgency, region, day, day),
+        "INSERT INTO requests (public_id, requester_id, urgency, region, created_on, updated_on,"
+        " requester_key, requester_key_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (public_id, requester_id, urgency, region, day, day, requester_key,
+         requester_key_version),
     )
     request_id = int(cursor.lastrowid)
     conn.executemany("INSERT INTO request_skills (request_id, skill) VALUES (?, ?)",
@@ -107,6 +118,7 @@ def add_request_readers(conn: Connection, request_id: int, readers: Iterable[Rea
 
 _LIST_COLUMNS = """
     r.id, r.public_id, r.status, r.urgency, r.region, r.claimed_by, r.created_on, r.updated_on,
+    r.requester_key_version,
     (SELECT count(*) FROM request_readers rr
       WHERE rr.request_id = r.id AND rr.volunteer_id IS NOT NULL) AS volunteer_readers,
     (SELECT count(*) FROM messages m
@@ -149,10 +161,13 @@ def request_stanza(conn: Connection, request_id: int, fingerprint: str) -> bytes
 
 
 def request_reader_keys(conn: Connection, request_id: int) -> list[bytes]:
-    """Public keys of everyone who reads a request now: the requester and the
-    vetted volunteers (a suspended volunteer keeps old stanzas, gets no new ones)."""
+    """Public keys of everyone who reads a request now: the requester (this
+    request's own key, or the account key for a request made before requests
+    had keys) and the vetted volunteers (a suspended volunteer keeps old
+    stanzas, gets no new ones)."""
     rows = conn.execute(
-        """SELECT q.public_key FROM requests r JOIN requesters q ON q.id = r.requester_id
+        """SELECT coalesce(r.requester_key, q.public_key)
+             FROM requests r JOIN requesters q ON q.id = r.requester_id
             WHERE r.id = ?
            UNION
            SELECT v.public_key FROM request_readers rr JOIN volunteers v ON v.id = rr.volunteer_id
@@ -200,7 +215,7 @@ def delete_request(conn: Connection, request_id: int) -> None:
 def open_requests_needing_readers(conn: Connection, requester_id: int,
                                   limit: int) -> list[RequestRef]:
     return rows.many(RequestRef, conn.execute(
-        """SELECT r.id, r.public_id FROM requests r
+        """SELECT r.id, r.public_id, r.requester_key_version FROM requests r
             WHERE r.requester_id = ? AND r.status = 'open'
               AND (SELECT count(*) FROM request_readers rr
                      JOIN volunteers v ON v.id = rr.volunteer_id

@@ -40,14 +40,19 @@ class RequestRow:
     claimed_handle: str | None
     unread: int
     volunteer_readers: int = 0
+    # Which derivation made the requester's key for this request; None: the
+    # request is sealed to the account key. Read only on the requester's side.
+    requester_key_version: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class RequestRef:
-    """Just enough to name a request: its row id and its public id."""
+    """Just enough to name a request: its row id and its public id (and, where
+    the requester opens it, which requester key it is sealed to)."""
 
     id: int
     public_id: str
+    requester_key_version: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,6 +27,7 @@ from flask import (
 from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
+from crypto.requester import RequesterKeys
 from onion_app.i18n import gettext as _
 from onion_app.web.sessions import Session, SessionStore
 from onion_app.web.state import state
@@ -98,12 +99,14 @@ def current() -> Session | None:
 
 
 def start(kind: str, account_id: int, private_key: PrivateKey | None,
-          pending_totp: str | None = None) -> None:
+          pending_totp: str | None = None, *,
+          requester_keys: RequesterKeys | None = None) -> None:
     """Logs in: a fresh session id, so an id seen before login is worthless after."""
     old = session.get("sid")
     store().end(old)
     session.clear()
-    session["sid"] = store().create(kind, account_id, private_key, pending_totp)
+    session["sid"] = store().create(kind, account_id, private_key, pending_totp,
+                                    requester_keys=requester_keys)
 
 
 def end() -> None:

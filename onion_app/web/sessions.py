@@ -21,12 +21,16 @@ from dataclasses import dataclass, field
 
 from nacl.public import PrivateKey
 
+from crypto.requester import RequesterKeys
+
 
 @dataclass
 class Session:
     """One logged-in person.
 
-    .. warning:: ``private_key`` unlocks everything sealed to this person.
+    .. warning:: ``private_key`` (a volunteer's) and ``requester_keys`` (a
+       requester's: the master secret each request's key is derived from)
+       unlock everything sealed to this person.
     """
 
     kind: str  # "requester" or "volunteer"
@@ -36,6 +40,8 @@ class Session:
     last_seen: float
     # A TOTP secret being enrolled: held here, never in the cookie.
     pending_totp: str | None = field(default=None, repr=False)
+    # A requester holds what derives each request's key, not one key for all.
+    requester_keys: RequesterKeys | None = field(default=None, repr=False)
 
 
 class SessionStore:
@@ -50,14 +56,15 @@ class SessionStore:
         self._lock = threading.Lock()
 
     def create(self, kind: str, account_id: int, private_key: PrivateKey | None,
-               pending_totp: str | None = None) -> str:
+               pending_totp: str | None = None, *,
+               requester_keys: RequesterKeys | None = None) -> str:
         """Starts a session and returns its id (for the cookie only)."""
         now = self._clock()
         session_id = secrets.token_urlsafe(32)
         with self._lock:
             self._prune(now)
             self._sessions[session_id] = Session(kind, account_id, private_key, now, now,
-                                                 pending_totp)
+                                                 pending_totp, requester_keys)
         return session_id
 
     def get(self, session_id: str | None) -> Session | None:

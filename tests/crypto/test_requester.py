@@ -14,6 +14,10 @@ from crypto.kdf import DEFAULT_KDF_PARAMS, TEST_KDF_PARAMS, KdfParams
 from crypto.requester import (
     INSTALL_SALT_SIZE,
     LOOKUP_ID_SIZE,
+    MASTER_SECRET_SIZE,
+    REQUEST_KEY_VERSION,
+    REQUEST_KEY_VERSIONS,
+    derive_request_key,
     derive_requester_keys,
     new_install_salt,
 )
@@ -35,6 +39,15 @@ def _check(vector: dict[str, Any]) -> None:
     )
     assert keys.lookup_id.hex() == vector["lookup_id"]
     assert bytes(keys.public_key).hex() == vector["public_key"]
+    assert keys.master_secret.hex() == vector["master_secret"]
+    assert vector["requests"], "every requester vector pins per-request keys too"
+    for request in vector["requests"]:
+        key = keys.request_key(request["request_id"], version=request["version"])
+        assert bytes(key).hex() == request["private_key"]
+        assert bytes(key.public_key).hex() == request["public_key"]
+        alone = derive_request_key(bytes.fromhex(vector["master_secret"]),
+                                   request["request_id"], version=request["version"])
+        assert bytes(alone) == bytes(key)
 
 
 @pytest.mark.parametrize("vector", CHEAP, ids=lambda v: v["codename"].strip())
@@ -62,8 +75,17 @@ def test_construction_matches_the_documented_one() -> None:
     )
     lookup = hashlib.blake2b(key=stretched, person=b"haven-lookup-v1", digest_size=32)
     seed = hashlib.blake2b(key=stretched, person=b"haven-x25519-v1", digest_size=32)
+    master = hashlib.blake2b(key=stretched, person=b"haven-master-v1", digest_size=32)
     assert lookup.hexdigest() == vector["lookup_id"]
     assert bytes(PrivateKey.from_seed(seed.digest()).public_key).hex() == vector["public_key"]
+    assert master.hexdigest() == vector["master_secret"]
+    for request in vector["requests"]:
+        assert request["version"] == 1
+        request_seed = hashlib.blake2b(request["request_id"].encode("ascii"),
+                                       key=master.digest(), person=b"haven-request-v1",
+                                       digest_size=32)
+        public = PrivateKey.from_seed(request_seed.digest()).public_key
+        assert bytes(public).hex() == request["public_key"]
 
 
 def test_spelling_does_not_change_the_keys() -> None:
@@ -98,6 +120,58 @@ def test_repr_does_not_show_the_private_key() -> None:
     assert "private_key" not in text
     assert bytes(keys.private_key).hex() not in text
     assert repr(bytes(keys.private_key)) not in text
+    assert "master_secret" not in text
+    assert keys.master_secret.hex() not in text
+    assert repr(keys.master_secret) not in text
+
+
+def test_each_request_has_its_own_key() -> None:
+    # The point of per-request keys: nothing a reader sees links two requests.
+    keys = derive_requester_keys(CODENAME, SALT, params=TEST_KDF_PARAMS)
+    ids = ["q8sUeW9-mZr1Y0_xk2HcLw", "q8sUeW9-mZr1Y0_xk2HcLx", "Q8sUeW9-mZr1Y0_xk2HcLw"]
+    public = {bytes(keys.request_key(i).public_key) for i in ids}
+    assert len(public) == len(ids)
+    assert bytes(keys.public_key) not in public
+    assert len(keys.master_secret) == MASTER_SECRET_SIZE
+    assert keys.master_secret not in (keys.lookup_id, bytes(keys.private_key))
+
+
+def test_request_keys_are_the_codenames_alone() -> None:
+    one = derive_requester_keys(CODENAME, SALT, params=TEST_KDF_PARAMS)
+    again = derive_requester_keys(CODENAME.upper(), SALT, params=TEST_KDF_PARAMS)
+    other = derive_requester_keys(CODENAME.replace("shrug", "zebra"), SALT, params=TEST_KDF_PARAMS)
+    request_id = "q8sUeW9-mZr1Y0_xk2HcLw"
+    assert bytes(one.request_key(request_id)) == bytes(again.request_key(request_id))
+    assert bytes(one.request_key(request_id)) != bytes(other.request_key(request_id))
+
+
+def test_the_current_version_is_known() -> None:
+    assert REQUEST_KEY_VERSION in REQUEST_KEY_VERSIONS
+
+
+@pytest.mark.parametrize("version", [0, 2, -1, 256])
+def test_an_unknown_request_key_version_is_refused(version: int) -> None:
+    with pytest.raises(InvalidInput, match=f"unknown request key version {version}"):
+        derive_request_key(bytes(32), "abc", version=version)
+
+
+@pytest.mark.parametrize("size", [0, 16, 31, 33, 64])
+def test_master_secret_must_be_32_bytes(size: int) -> None:
+    with pytest.raises(InvalidInput, match=f"master_secret must be 32 bytes, got {size}"):
+        derive_request_key(bytes(size), "abc")
+
+
+@pytest.mark.parametrize("request_id", ["", "a" * 65, "has space", "slash/", "ünï", "a\n",
+                                        "dot.", "abc\n"])
+def test_a_malformed_request_id_is_refused(request_id: str) -> None:
+    with pytest.raises(InvalidInput, match="request_id must be 1 to 64 characters") as raised:
+        derive_request_key(bytes(32), request_id)
+    assert request_id not in str(raised.value) or not request_id
+
+
+def test_a_request_id_that_is_not_text_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="request_id must be"):
+        derive_request_key(bytes(32), b"abc")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("size", [0, 15, 17, 32])

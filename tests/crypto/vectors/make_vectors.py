@@ -24,7 +24,7 @@ from nacl.public import PrivateKey  # noqa: E402
 from crypto.envelope import seal  # noqa: E402
 from crypto.kdf import DEFAULT_KDF_PARAMS, TEST_KDF_PARAMS, KdfParams  # noqa: E402
 from crypto.keytext import encode_public_key  # noqa: E402
-from crypto.requester import derive_requester_keys  # noqa: E402
+from crypto.requester import REQUEST_KEY_VERSION, derive_requester_keys  # noqa: E402
 from crypto.volunteer import wrap_private_key  # noqa: E402
 
 
@@ -100,6 +100,18 @@ def requester_vectors() -> list[dict[str, object]]:
                 "params": params_json(params),
                 "lookup_id": keys.lookup_id.hex(),
                 "public_key": bytes(keys.public_key).hex(),
+                "master_secret": keys.master_secret.hex(),
+                "requests": [
+                    {
+                        "request_id": request_id,
+                        "version": REQUEST_KEY_VERSION,
+                        "private_key": bytes(keys.request_key(request_id)).hex(),
+                        "public_key": bytes(keys.request_key(request_id).public_key).hex(),
+                    }
+                    # Shaped like Haven's public ids (22 characters), plus the
+                    # shortest and longest ids the derivation takes.
+                    for request_id in ("q8sUeW9-mZr1Y0_xk2HcLw", "Ab3", "x", "_-" * 32)
+                ],
             }
         )
     return vectors
