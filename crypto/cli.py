@@ -16,11 +16,18 @@ import os
 import sys
 from pathlib import Path
 
-from nacl.public import PrivateKey, PublicKey
+from nacl.public import PrivateKey
 
 from crypto import bundle as bundles
 from crypto.envelope import fingerprint, open_envelope, seal
 from crypto.errors import DecryptionError, InvalidBundle, InvalidInput, InvalidPublicKey
+from crypto.hybrid import (
+    HybridPublicKey,
+    ReaderPublicKey,
+    gain_mlkem,
+    mlkem_fingerprint,
+    x25519_public,
+)
 from crypto.kdf import DEFAULT_KDF_PARAMS, KdfParams
 from crypto.keytext import (
     decode_public_key,
@@ -182,20 +189,31 @@ def _keygen(args: argparse.Namespace) -> int:
     passphrase = _passphrase(args, confirm=True)
     if not passphrase:
         raise CommandError("the passphrase must not be empty")
-    private_key = PrivateKey.generate()
+    # New keys are always hybrid: what is sealed to them must outlast X25519.
+    private_key = gain_mlkem(PrivateKey.generate())
     wrapped = wrap_private_key(private_key, passphrase, params=params)
     _write_new(output, (encode_wrapped_key(wrapped) + "\n").encode("ascii"), mode=0o600)
     print(f"Wrote {output}. Paste this public key into Haven:", file=sys.stderr)
-    print(encode_public_key(private_key.public_key))
-    print(f"fingerprint {fingerprint(private_key.public_key)}", file=sys.stderr)
+    public_key = private_key.public_key
+    print(encode_public_key(public_key))
+    _print_fingerprints(public_key)
     return 0
 
 
 def _pubkey(args: argparse.Namespace) -> int:
     public_key = wrapped_public_key(_read_key_file(args.keyfile))
     print(encode_public_key(public_key))
-    print(f"fingerprint {fingerprint(public_key)}", file=sys.stderr)
+    _print_fingerprints(public_key)
+    if not isinstance(public_key, HybridPublicKey):
+        print("This key has no ML-KEM half: make a new one with keygen and give Haven its "
+              "public key, so that what is sealed to you is hybrid.", file=sys.stderr)
     return 0
+
+
+def _print_fingerprints(public_key: ReaderPublicKey) -> None:
+    print(f"fingerprint {fingerprint(x25519_public(public_key))}", file=sys.stderr)
+    if isinstance(public_key, HybridPublicKey):
+        print(f"ml-kem fingerprint {mlkem_fingerprint(public_key)}", file=sys.stderr)
 
 
 def _open(args: argparse.Namespace) -> int:
@@ -205,7 +223,7 @@ def _open(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.bundle} is not a Haven bundle: {exc}") from None
     wrapped = _read_key_file(args.key)
     # Checked before asking for the passphrase, from the key file's public half.
-    mine = fingerprint(wrapped_public_key(wrapped))
+    mine = fingerprint(x25519_public(wrapped_public_key(wrapped)))
     if not any(mine in item.envelope.stanzas for item in bundle.items):
         raise DecryptionError("nothing in this bundle is sealed to your key")
     private_key = unwrap_private_key(wrapped, _passphrase(args, confirm=False))
@@ -248,7 +266,7 @@ def _seal(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reader(text: str) -> PublicKey:
+def _reader(text: str) -> ReaderPublicKey:
     try:
         return decode_public_key(text)
     except InvalidPublicKey as exc:

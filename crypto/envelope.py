@@ -2,7 +2,9 @@
 
 The body is the padded plaintext under a fresh content key with
 XChaCha20-Poly1305; each reader gets a stanza (:mod:`crypto.stanza`) holding
-that key. The body is stored once and each stanza in its own row, so adding a
+that key: a hybrid (version-2) stanza for a reader with an ML-KEM-768 key, an
+X25519 (version-1) stanza for a reader without one. The body's format does not
+depend on the stanzas'. The body is stored once and each stanza in its own row, so adding a
 reader later costs one stanza and never touches the body.
 
 .. code-block:: text
@@ -23,9 +25,15 @@ from dataclasses import dataclass
 
 import nacl.bindings
 import nacl.exceptions
-from nacl.public import PrivateKey, PublicKey
 
 from crypto.errors import DecryptionError, InvalidInput
+from crypto.hybrid import (
+    HybridPublicKey,
+    ReaderPrivateKey,
+    ReaderPublicKey,
+    x25519_private,
+    x25519_public,
+)
 from crypto.keys import fingerprint
 from crypto.padding import DEFAULT_MAX_SIZE, MIN_BUCKET, check_max_size, is_bucket, pad, unpad
 from crypto.randomness import RandomSource, draw, system_random
@@ -68,7 +76,7 @@ def body_size(padded_size: int) -> int:
 
 def seal(
     plaintext: bytes,
-    readers: Iterable[PublicKey],
+    readers: Iterable[ReaderPublicKey],
     associated_data: bytes,
     *,
     max_size: int = DEFAULT_MAX_SIZE,
@@ -79,10 +87,13 @@ def seal(
     ``associated_data`` is not encrypted but must be given again, byte for
     byte, to open the envelope: pass the identity of the row the envelope will
     live in (kind, id, format version), so a body copied to another row fails.
-    A reader listed twice gets one stanza.
+    A reader listed twice gets one stanza. Readers are named by the
+    fingerprint of their X25519 key; a reader given both as a bare X25519 key
+    and as a hybrid key gets one hybrid stanza.
 
     Randomness is drawn in this order: content key (32), body nonce (24), then
-    one ephemeral key (32) per distinct reader, in the order given.
+    one ephemeral key (32) per distinct reader, in the order given. Hybrid
+    stanzas also draw ML-KEM randomness from the operating system.
 
     .. warning:: ``random`` exists for known-answer tests. Anything other than
        the default repeats keys and nonces across envelopes.
@@ -94,7 +105,12 @@ def seal(
     :raises InvalidPublicKey: if a reader's key is a low-order point.
     """
     padded = pad(plaintext, max_size)
-    distinct = {fingerprint(reader): reader for reader in readers}
+    distinct: dict[str, ReaderPublicKey] = {}
+    for reader in readers:
+        fp = fingerprint(x25519_public(reader))
+        # Never let a bare key listed later downgrade a hybrid reader to v1.
+        if not isinstance(distinct.get(fp), HybridPublicKey):
+            distinct[fp] = reader
     if not distinct:
         raise InvalidInput("an envelope needs at least one reader")
     content_key = draw(random, CONTENT_KEY_SIZE)
@@ -107,7 +123,7 @@ def seal(
 def open_envelope(
     body: bytes,
     stanza: bytes,
-    private_key: PrivateKey,
+    private_key: ReaderPrivateKey,
     associated_data: bytes,
     *,
     max_size: int | None = None,
@@ -126,13 +142,15 @@ def open_envelope(
     return _open_body(body, content_key, associated_data, max_size)
 
 
-def open_for_reader(envelope: Envelope, private_key: PrivateKey, associated_data: bytes) -> bytes:
+def open_for_reader(
+    envelope: Envelope, private_key: ReaderPrivateKey, associated_data: bytes
+) -> bytes:
     """Open ``envelope`` with the stanza for ``private_key``'s public key.
 
     :raises DecryptionError: if the envelope has no stanza for this key, or on
         any failure :func:`open_envelope` reports.
     """
-    stanza = envelope.stanzas.get(fingerprint(private_key.public_key))
+    stanza = envelope.stanzas.get(fingerprint(x25519_private(private_key).public_key))
     if stanza is None:
         raise DecryptionError("this envelope is not sealed to this key")
     return open_envelope(envelope.body, stanza, private_key, associated_data)
@@ -140,16 +158,18 @@ def open_for_reader(envelope: Envelope, private_key: PrivateKey, associated_data
 
 def add_reader(
     stanza: bytes,
-    private_key: PrivateKey,
-    new_reader: PublicKey,
+    private_key: ReaderPrivateKey,
+    new_reader: ReaderPublicKey,
     *,
     random: RandomSource = system_random,
 ) -> bytes:
     """Return a stanza for ``new_reader``, made from an existing reader's stanza.
 
     The content key is unsealed with ``private_key`` and sealed again to
-    ``new_reader``; the body is untouched. Store the result under
-    ``fingerprint(new_reader)``.
+    ``new_reader``; the body is untouched. Store the result under the
+    fingerprint of ``new_reader``'s X25519 key. Given a hybrid key for a reader
+    who holds a version-1 stanza, the result replaces that stanza: this is how
+    a reader's old stanzas become hybrid.
 
     .. warning:: The new reader can read everything ever sealed under this
        content key, and cannot be removed again short of re-sealing the body

@@ -11,6 +11,9 @@
     # one key pair per request, version 1:
     request_seed  = BLAKE2b-256(key=master_secret, person="haven-request-v1")(request_id)
     request_key   = PrivateKey.from_seed(request_seed)
+    # version 2 (hybrid): the same X25519 key, and an ML-KEM-768 key beside it
+    mlkem_seed    = BLAKE2b-512(key=master_secret, person="haven-reqkem-v2")(request_id)
+    request_key   = HybridPrivateKey(PrivateKey.from_seed(request_seed), mlkem_seed)
 
 The lookup id is what the database stores to find the account; each request's
 public key is stored with the request; private keys are re-derived at every
@@ -33,6 +36,7 @@ from nacl.public import PrivateKey, PublicKey
 
 from crypto.codename import normalize_codename
 from crypto.errors import InvalidInput
+from crypto.hybrid import MLKEM_SEED_SIZE, HybridPrivateKey, ReaderPrivateKey
 from crypto.kdf import DEFAULT_KDF_PARAMS, SALT_SIZE, KdfParams, derive_key
 
 __all__ = [
@@ -60,13 +64,17 @@ _MASTER_PERSON = b"haven-master-v1"
 #: Bytes of a requester's master secret.
 MASTER_SECRET_SIZE = 32
 #: The request-key derivation this code uses for new requests. Callers store it
-#: with each request's public key, so a later version (one adding ML-KEM, say)
-#: can be introduced while requests sealed under this one keep opening.
+#: with each request's public key, so requests made under version 1 keep opening.
+#: Version 2 is version 1's X25519 key plus an ML-KEM-768 key.
 REQUEST_KEY_VERSION = 1
-# Each version has its own personalisation: versions never share an output.
-_REQUEST_PERSONS = {1: b"haven-request-v1"}
+_X25519_REQUEST_PERSON = b"haven-request-v1"
+# Version 2's X25519 half is version 1's key on purpose: the requester's
+# fingerprint on a request stays the same when the request gains an ML-KEM key,
+# so its stanzas are upgraded in place. The ML-KEM seed has its own
+# personalisation, so it shares no output with any X25519 seed.
+_MLKEM_REQUEST_PERSON = b"haven-reqkem-v2"
 #: Every request-key derivation this code can redo.
-REQUEST_KEY_VERSIONS = frozenset(_REQUEST_PERSONS)
+REQUEST_KEY_VERSIONS = frozenset({1, 2})
 # Haven's public ids are 22 URL-safe characters; one alphabet and a bound keep
 # the bytes hashed unambiguous (no Unicode normalisation to get wrong).
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -97,7 +105,9 @@ class RequesterKeys:
         per-request keys were sealed to."""
         return self.private_key.public_key
 
-    def request_key(self, request_id: str, *, version: int = REQUEST_KEY_VERSION) -> PrivateKey:
+    def request_key(
+        self, request_id: str, *, version: int = REQUEST_KEY_VERSION
+    ) -> ReaderPrivateKey:
         """This requester's private key for one request (:func:`derive_request_key`)."""
         return derive_request_key(self.master_secret, request_id, version=version)
 
@@ -144,11 +154,12 @@ def derive_requester_keys(
 
 def derive_request_key(
     master_secret: bytes, request_id: str, *, version: int = REQUEST_KEY_VERSION
-) -> PrivateKey:
+) -> ReaderPrivateKey:
     """Derive a requester's private key for one request.
 
-    Cheap (one BLAKE2b and one scalar multiplication for the public half), so
-    a session can redo it for every request it opens instead of keeping keys.
+    Cheap (one or two BLAKE2b, one scalar multiplication for the public half,
+    and for version 2 an ML-KEM key expansion of tens of microseconds), so a
+    session can redo it for every request it opens instead of keeping keys.
 
     .. warning:: ``version`` must be the version stored with the request, not
        the current default: a request sealed under version 1 opens only with
@@ -162,7 +173,9 @@ def derive_request_key(
     :param request_id: the request's public id: 1 to 64 characters from
         ``A-Z a-z 0-9 - _``.
     :param version: the derivation, one of :data:`REQUEST_KEY_VERSIONS`.
-    :returns: the request's X25519 private key.
+    :returns: the request's X25519 private key (version 1), or its
+        :class:`~crypto.hybrid.HybridPrivateKey` (version 2), whose X25519
+        half is the version-1 key.
     :raises InvalidInput: if ``master_secret`` is not 32 bytes, ``request_id``
         is not such an id, or ``version`` is unknown.
     """
@@ -174,14 +187,19 @@ def derive_request_key(
         raise InvalidInput(
             "request_id must be 1 to 64 characters from A-Z, a-z, 0-9, '-' and '_'"
         )
-    person = _REQUEST_PERSONS.get(version)
-    if person is None:
+    if version not in REQUEST_KEY_VERSIONS:
         known = ", ".join(str(v) for v in sorted(REQUEST_KEY_VERSIONS))
         raise InvalidInput(f"unknown request key version {version}; this code knows {known}")
-    seed = hashlib.blake2b(
-        request_id.encode("ascii"), key=master_secret, person=person, digest_size=32
+    message = request_id.encode("ascii")
+    x25519 = PrivateKey.from_seed(hashlib.blake2b(
+        message, key=master_secret, person=_X25519_REQUEST_PERSON, digest_size=32
+    ).digest())
+    if version == 1:
+        return x25519
+    mlkem_seed = hashlib.blake2b(
+        message, key=master_secret, person=_MLKEM_REQUEST_PERSON, digest_size=MLKEM_SEED_SIZE
     ).digest()
-    return PrivateKey.from_seed(seed)
+    return HybridPrivateKey(x25519, mlkem_seed)
 
 
 def _subkey(key: bytes, person: bytes) -> bytes:

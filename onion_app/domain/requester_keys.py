@@ -17,6 +17,7 @@ import struct
 
 from nacl.public import PrivateKey
 
+from crypto.hybrid import x25519_private
 from crypto.kdf import KdfParams
 from crypto.requester import RequesterKeys, derive_requester_keys, new_install_salt
 from onion_app.config import Config
@@ -54,7 +55,7 @@ def request_key(keys: RequesterKeys, public_id: str, version: int | None) -> Pri
     """
     if version is None:
         return keys.private_key
-    return keys.request_key(public_id, version=version)
+    return x25519_private(keys.request_key(public_id, version=version))
 
 
 def pending_tag(secret_key: bytes, codename: str) -> str:

@@ -14,6 +14,7 @@ from nacl.public import PrivateKey, PublicKey
 
 from crypto.envelope import add_reader, open_envelope, seal
 from crypto.errors import DecryptionError
+from crypto.hybrid import x25519_public
 from crypto.keys import fingerprint
 from crypto.requester import REQUEST_KEY_VERSION, RequesterKeys
 from onion_app.domain import matching, requester_keys
@@ -102,7 +103,8 @@ def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
     :returns: the request's public id
     """
     public_id = rows.new_public_id()
-    requester_key = keys.request_key(public_id, version=REQUEST_KEY_VERSION).public_key
+    request_key = keys.request_key(public_id, version=REQUEST_KEY_VERSION)
+    requester_key = x25519_public(request_key.public_key)
     needs = matching.Needs(new.skills, new.languages)
     chosen = matching.rank(needs, volunteers.candidates(conn, new.skills), match_limit)
     volunteer_keys = {fingerprint(PublicKey(c.public_key)): c.volunteer_id for c in chosen}

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from nacl.public import PrivateKey
 
+from crypto.hybrid import x25519_private, x25519_public
 from crypto.kdf import KdfParams
 from crypto.keytext import decode_public_key
 from crypto.volunteer import hash_passphrase, rewrap, unwrap_private_key, verify_passphrase
@@ -85,7 +86,7 @@ def keys_for(passphrase: str, offline_key: str | None, stretching: Stretching) -
     params = stretching.params
     verifier = stretching.run(lambda: hash_passphrase(passphrase, params=params))
     if offline_key:
-        return NewKeys(bytes(decode_public_key(offline_key.strip())), None, verifier)
+        return NewKeys(bytes(x25519_public(decode_public_key(offline_key.strip()))), None, verifier)
     private_key = PrivateKey.generate()
     wrapped = stretching.run(lambda: wrap(private_key, passphrase, params=params))
     return NewKeys(bytes(private_key.public_key), wrapped, verifier)
@@ -118,7 +119,7 @@ def unlock(row: Volunteer, passphrase: str, stretching: Stretching) -> PrivateKe
     if row.wrapped_key is None:
         return None
     wrapped = bytes(row.wrapped_key)
-    return stretching.run(lambda: unwrap_private_key(wrapped, passphrase))
+    return x25519_private(stretching.run(lambda: unwrap_private_key(wrapped, passphrase)))
 
 
 def rewrapped(row: Volunteer, old: str, new: str,

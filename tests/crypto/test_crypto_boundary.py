@@ -15,11 +15,28 @@ import crypto.errors
 PACKAGE = Path(__file__).resolve().parents[2] / "crypto"
 MODULES = sorted(PACKAGE.glob("*.py"))
 FORBIDDEN = {"flask", "onion_app", "tor_config", "sqlcipher3", "stem"}
-ALLOWED_THIRD_PARTY = {"nacl", "crypto"}
+ALLOWED_THIRD_PARTY = {"nacl", "crypto", "cryptography"}
+# pyca/cryptography is here for ML-KEM-768 only (libsodium has none), and only
+# in the one module that wraps it; everything else stays libsodium's.
+CRYPTOGRAPHY_MODULES = {"hybrid.py"}
+CRYPTOGRAPHY_ALLOWED = {
+    "cryptography.exceptions",
+    "cryptography.hazmat.primitives.asymmetric.mlkem",
+}
 
 
 def _tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def _imported_full(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
 
 
 def _imported(tree: ast.Module) -> set[str]:
@@ -41,6 +58,16 @@ def test_imports_only_pynacl_and_the_standard_library(path: Path) -> None:
     imported = _imported(_tree(path))
     assert not imported & FORBIDDEN
     assert imported <= set(sys.stdlib_module_names) | ALLOWED_THIRD_PARTY
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def test_pyca_cryptography_only_for_mlkem(path: Path) -> None:
+    from_pyca = {n for n in _imported_full(_tree(path)) if n.split(".")[0] == "cryptography"}
+    if path.name in CRYPTOGRAPHY_MODULES:
+        assert from_pyca <= CRYPTOGRAPHY_ALLOWED
+        assert "cryptography.hazmat.primitives.asymmetric.mlkem" in from_pyca
+    else:
+        assert not from_pyca
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)

@@ -16,6 +16,7 @@ from crypto.__main__ import main as console_main
 from crypto.bundle import Bundle, BundleItem, dump_bundle, load_bundle
 from crypto.cli import PASSPHRASE_ENV, main
 from crypto.envelope import open_for_reader, seal
+from crypto.hybrid import HybridPrivateKey
 from crypto.kdf import TEST_KDF_PARAMS
 from crypto.keytext import (
     decode_public_key,
@@ -23,6 +24,7 @@ from crypto.keytext import (
     encode_public_key,
     encode_wrapped_key,
 )
+from crypto.stanza import stanza_version
 from crypto.volunteer import unwrap_private_key, wrap_private_key
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,6 +96,9 @@ def test_keygen_seal_open_round_trip_through_subprocesses(tmp_path: Path) -> Non
     sealed = _tool("seal", "--to", public_text, "--ad", "message:42:1", cwd=tmp_path, stdin=reply)
     assert sealed.returncode == 0, sealed.stderr
     (tmp_path / "reply.json").write_bytes(sealed.stdout)
+    # keygen makes hybrid keys, and seal writes a hybrid stanza to one.
+    [item] = load_bundle(sealed.stdout.decode()).items
+    assert [stanza_version(s) for s in item.envelope.stanzas.values()] == [2]
 
     read_end, write_end = os.pipe()
     os.write(write_end, PASSPHRASE.encode() + b"\n")
@@ -175,10 +180,14 @@ def test_keygen_writes_a_key_that_opens_with_the_passphrase(
     assert main(["keygen", "-o", str(path), *CHEAP_KDF]) == 0
     out = capsys.readouterr()
     text = path.read_text()
-    assert text.startswith("haven-wk1:")
+    # New keys are hybrid: the key file and the public key are version 2.
+    assert text.startswith("haven-wk2:")
     assert PASSPHRASE not in text
     private_key = unwrap_private_key(_wrapped_from(path), PASSPHRASE)
+    assert isinstance(private_key, HybridPrivateKey)
     assert out.out.strip() == encode_public_key(private_key.public_key)
+    assert out.out.startswith("haven-pk2:")
+    assert "ml-kem fingerprint" in out.err
     assert "Paste this public key into Haven" in out.err
 
 
@@ -259,6 +268,25 @@ def test_open_a_thread_shows_each_item_and_skips_others(
         "--- item 3 of 3 ---\nthird\n"
     )
     assert "Opened 2 of 3 items." in out.err
+
+
+def test_a_hybrid_key_file_still_opens_v1_stanzas_to_its_x25519_half(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A volunteer whose key gained an ML-KEM half keeps reading what was
+    # sealed to them before, and what is sealed to them now.
+    hybrid = HybridPrivateKey(KEY, bytes(range(64)))
+    path = tmp_path / "hybrid.key"
+    path.write_text(encode_wrapped_key(wrap_private_key(hybrid, PASSPHRASE,
+                                                        params=TEST_KDF_PARAMS)) + "\n")
+    old = BundleItem(b"a", seal(b"sealed before", [KEY.public_key], b"a"))
+    new = BundleItem(b"b", seal(b"sealed after", [hybrid.public_key], b"b"))
+    bundle = tmp_path / "thread.json"
+    bundle.write_text(dump_bundle(Bundle(kind="thread", items=(old, new))))
+    assert main(["open", str(bundle), "-k", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "sealed before" in out
+    assert "sealed after" in out
 
 
 def test_open_writes_output_file_0600_and_never_overwrites(

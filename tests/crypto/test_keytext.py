@@ -52,7 +52,9 @@ def test_any_changed_character_is_refused(position: int) -> None:
     [
         ("", "starting with 'haven-pk1:'"),
         (TEXT[10:], "starting with 'haven-pk1:'"),
-        ("haven-pk2:" + TEXT[10:], "starting with 'haven-pk1:'"),
+        ("haven-pk3:" + TEXT[10:], "starting with 'haven-pk1:'"),
+        # A version-1 key under the version-2 prefix is refused by its length.
+        ("haven-pk2:" + TEXT[10:], "haven-pk2: public key is 1220 bytes after the prefix, got 36"),
         ("HAVEN-PK1:" + TEXT[10:], "starting with 'haven-pk1:'"),
         (TEXT[:-3], "base64url"),
         (TEXT[:-4], "36 bytes after the prefix"),
@@ -79,7 +81,7 @@ def test_invalid_public_key_is_a_value_error() -> None:
 
 
 def test_wrapped_key_text_round_trips() -> None:
-    blob = bytes(range(133))
+    blob = bytes([1]) + bytes(range(1, 133))
     text = encode_wrapped_key(blob)
     assert text.startswith("haven-wk1:")
     assert decode_wrapped_key(text + "\n") == blob
