@@ -22,6 +22,7 @@ from crypto import bundle as bundles
 from crypto.envelope import fingerprint, open_envelope, seal
 from crypto.errors import DecryptionError, InvalidBundle, InvalidInput, InvalidPublicKey
 from crypto.hybrid import (
+    HybridPrivateKey,
     HybridPublicKey,
     ReaderPublicKey,
     gain_mlkem,
@@ -35,7 +36,13 @@ from crypto.keytext import (
     encode_public_key,
     encode_wrapped_key,
 )
-from crypto.volunteer import unwrap_private_key, wrap_private_key, wrapped_public_key
+from crypto.volunteer import (
+    unwrap_private_key,
+    wrap_private_key,
+    wrapped_key_params,
+    wrapped_key_version,
+    wrapped_public_key,
+)
 
 __all__ = ["PASSPHRASE_ENV", "CommandError", "build_parser", "main"]
 
@@ -84,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     _add_keygen(commands)
     _add_pubkey(commands)
+    _add_upgrade(commands)
     _add_open(commands)
     _add_seal(commands)
     return parser
@@ -136,6 +144,20 @@ def _add_pubkey(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     parser.add_argument("keyfile", type=Path, metavar="KEYFILE", help="a key file from keygen")
     parser.set_defaults(run=_pubkey)
+
+
+def _add_upgrade(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "upgrade",
+        help="add an ML-KEM-768 key to an old (haven-wk1) key file",
+        description="Write NEWFILE: the key in KEYFILE, same passphrase and X25519 key, "
+        "with an ML-KEM-768 key added, and print its haven-pk2 public key for Haven's "
+        "account page. Keep KEYFILE until Haven has the new key.",
+    )
+    parser.add_argument("keyfile", type=Path, metavar="KEYFILE", help="a haven-wk1 key file")
+    parser.add_argument("-o", "--output", required=True, type=Path, metavar="NEWFILE")
+    _add_passphrase_fd(parser)
+    parser.set_defaults(run=_upgrade)
 
 
 def _add_open(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -207,6 +229,27 @@ def _pubkey(args: argparse.Namespace) -> int:
     if not isinstance(public_key, HybridPublicKey):
         print("This key has no ML-KEM half: make a new one with keygen and give Haven its "
               "public key, so that what is sealed to you is hybrid.", file=sys.stderr)
+    return 0
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    output: Path = args.output
+    if output.exists() or output.is_symlink():
+        raise CommandError(f"{output} already exists; refusing to overwrite it")
+    wrapped = _read_key_file(args.keyfile)
+    if wrapped_key_version(wrapped) != 1:
+        raise CommandError(f"{args.keyfile} already has an ML-KEM key")
+    passphrase = _passphrase(args, confirm=False)
+    private_key = unwrap_private_key(wrapped, passphrase)
+    if isinstance(private_key, HybridPrivateKey):  # a version-1 file holds X25519 only
+        raise CommandError(f"{args.keyfile} already has an ML-KEM key")
+    hybrid = gain_mlkem(private_key)
+    # The new file costs what the old one did: the volunteer chose that cost.
+    upgraded = wrap_private_key(hybrid, passphrase, params=wrapped_key_params(wrapped))
+    _write_new(output, (encode_wrapped_key(upgraded) + "\n").encode("ascii"), mode=0o600)
+    print(f"Wrote {output}. Paste this public key into Haven's account page:", file=sys.stderr)
+    print(encode_public_key(hybrid.public_key))
+    _print_fingerprints(hybrid.public_key)
     return 0
 
 

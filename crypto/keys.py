@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import nacl.bindings
 import nacl.exceptions
 from nacl.public import PublicKey
 
 from crypto.errors import InvalidPublicKey
+
+if TYPE_CHECKING:  # crypto.hybrid imports this module
+    from crypto.hybrid import HybridPublicKey
 
 __all__ = ["FINGERPRINT_SIZE", "ensure_usable_public_key", "fingerprint"]
 
@@ -20,15 +24,20 @@ FINGERPRINT_SIZE = 16
 _PROBE_SCALAR = bytes(range(1, 33))
 
 
-def fingerprint(public_key: PublicKey) -> str:
+def fingerprint(public_key: PublicKey | HybridPublicKey) -> str:
     """Return BLAKE2b-128 of the 32 public-key bytes, as 32 lower-case hex digits.
+
+    A hybrid key's fingerprint is its X25519 half's: a reader keeps their
+    fingerprint, and the place their stanzas are stored under, when they gain
+    an ML-KEM key (:func:`crypto.hybrid.mlkem_fingerprint` names the other half).
 
     Envelopes name each reader's stanza by it, and people can compare it to
     check they hold the same key. Finding a second key with a given fingerprint
     costs about 2**128 work; two keys that share one, about 2**64, and only
     someone holding both could use them.
     """
-    return hashlib.blake2b(bytes(public_key), digest_size=FINGERPRINT_SIZE).hexdigest()
+    x25519 = public_key if isinstance(public_key, PublicKey) else public_key.x25519
+    return hashlib.blake2b(bytes(x25519), digest_size=FINGERPRINT_SIZE).hexdigest()
 
 
 def ensure_usable_public_key(public_key: PublicKey) -> None:

@@ -66,7 +66,7 @@ MASTER_SECRET_SIZE = 32
 #: The request-key derivation this code uses for new requests. Callers store it
 #: with each request's public key, so requests made under version 1 keep opening.
 #: Version 2 is version 1's X25519 key plus an ML-KEM-768 key.
-REQUEST_KEY_VERSION = 1
+REQUEST_KEY_VERSION = 2
 _X25519_REQUEST_PERSON = b"haven-request-v1"
 # Version 2's X25519 half is version 1's key on purpose: the requester's
 # fingerprint on a request stays the same when the request gains an ML-KEM key,

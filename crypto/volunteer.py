@@ -50,6 +50,7 @@ __all__ = [
     "unwrap_private_key",
     "verify_passphrase",
     "wrap_private_key",
+    "wrapped_key_params",
     "wrapped_key_version",
     "wrapped_public_key",
 ]
@@ -172,6 +173,15 @@ def wrapped_public_key(wrapped: bytes) -> ReaderPublicKey:
         return HybridPublicKey.from_bytes(x25519, wrapped[_HEADER_SIZE:header_size])
     except InvalidPublicKey as exc:
         raise DecryptionError(f"the wrapped key's public key is refused: {exc}") from None
+
+
+def wrapped_key_params(wrapped: bytes) -> KdfParams:
+    """Return the argon2id parameters recorded in ``wrapped``.
+
+    :raises DecryptionError: if ``wrapped`` is not a wrapped key of a known
+        version, or its parameters are outside Haven's limits.
+    """
+    return _parse(wrapped)[0]
 
 
 def wrapped_key_version(wrapped: bytes) -> int:

@@ -10,8 +10,16 @@ from nacl.public import PrivateKey
 
 from crypto.envelope import seal
 from crypto.errors import DecryptionError
+from crypto.hybrid import (
+    HybridPublicKey,
+    ReaderPrivateKey,
+    gain_mlkem,
+    x25519_private,
+    x25519_public,
+)
 from crypto.keys import fingerprint
 from crypto.requester import REQUEST_KEY_VERSION, RequesterKeys
+from crypto.stanza import stanza_version
 from onion_app.config import Config
 from onion_app.domain import requester_keys, sealing
 from onion_app.store import Database
@@ -37,7 +45,7 @@ def _requester(conn: Connection) -> tuple[int, RequesterKeys]:
 
 
 def _submit(conn: Connection, requester_id: int, keys: RequesterKeys, limit: int = 10,
-            skills: frozenset[str] = frozenset({"legal"})) -> tuple[int, str, PrivateKey]:
+            skills: frozenset[str] = frozenset({"legal"})) -> tuple[int, str, ReaderPrivateKey]:
     """:returns: the request's row id, public id, and the requester's key for it"""
     new = sealing.NewRequest(TEXT, skills, frozenset({"fa"}), "unsaid", "normal")
     public_id = sealing.submit_request(conn, requester_id, keys, new, limit)
@@ -143,16 +151,21 @@ def test_each_request_is_sealed_to_its_own_requester_key(conn: Connection) -> No
     requester_id, keys = _requester(conn)
     first_id, first_public, first_key = _submit(conn, requester_id, keys)
     second_id, _, second_key = _submit(conn, requester_id, keys)
-    assert bytes(first_key.public_key) != bytes(second_key.public_key)
-    stored = conn.execute("SELECT requester_key, requester_key_version FROM requests"
-                          " WHERE id = ?", (first_id,)).fetchone()
-    assert (bytes(stored[0]), stored[1]) == (bytes(first_key.public_key), REQUEST_KEY_VERSION)
+    first_public_key, second_public_key = first_key.public_key, second_key.public_key
+    assert isinstance(first_public_key, HybridPublicKey)
+    assert fingerprint(first_public_key) != fingerprint(second_public_key)
+    stored = conn.execute("SELECT requester_key, requester_key_version, requester_mlkem_key"
+                          " FROM requests WHERE id = ?", (first_id,)).fetchone()
+    assert (bytes(stored[0]), stored[1], bytes(stored[2])) == (
+        bytes(first_public_key.x25519), REQUEST_KEY_VERSION, first_public_key.mlkem)
     # The readers messages are sealed to (and the offline --to list) name this
     # request's key, never the account key or another request's.
-    assert bytes(first_key.public_key) in rows.request_reader_keys(conn, first_id)
-    for other in (keys.public_key, second_key.public_key):
-        assert bytes(other) not in rows.request_reader_keys(conn, first_id)
-    for wrong in (keys.private_key, second_key):
+    reader_keys = rows.request_reader_keys(conn, first_id)
+    assert rows.ReaderKey(bytes(first_public_key.x25519), first_public_key.mlkem) in reader_keys
+    for other in (keys.public_key, x25519_public(second_public_key)):
+        assert bytes(other) not in {k.x25519 for k in reader_keys}
+    # Nor does this request's own X25519 half alone: its stanza is hybrid.
+    for wrong in (keys.private_key, second_key, x25519_private(first_key)):
         with pytest.raises(DecryptionError):
             sealing.open_request(conn, first_id, first_public, wrong)
     sealing.post_message(conn, second_id, "to the second", from_requester=True)
@@ -171,7 +184,8 @@ def test_requests_sealed_to_the_account_key_keep_working(conn: Connection) -> No
     account_key = requester_keys.request_key(keys, legacy_public, None)
     assert bytes(account_key) == bytes(keys.private_key)
     assert sealing.open_request(conn, legacy_id, legacy_public, account_key) == TEXT
-    assert rows.request_reader_keys(conn, legacy_id) == [bytes(keys.public_key)]
+    assert rows.request_reader_keys(conn, legacy_id) == [
+        rows.ReaderKey(bytes(keys.public_key), None)]
     sealing.post_message(conn, legacy_id, "still here", from_requester=True)
     _, volunteer_key = add_volunteer(conn, "late", ["legal"], ["fa"])
     # Login's re-matching opens each request with the key it is sealed to.
@@ -195,3 +209,32 @@ def test_request_text_format_round_trips(text: sealing.RequestText) -> None:
 def test_request_text_refuses_other_text() -> None:
     with pytest.raises(ValueError, match="not a Haven request"):
         sealing.RequestText.decode(b"hello\nworld\n\nmore")
+
+
+def test_a_re_share_upgrades_readers_who_gained_an_mlkem_key(conn: Connection) -> None:
+    requester_id, keys = _requester(conn)
+    old_id, old_key = add_volunteer(conn, "old", ["legal"], ["fa"])  # X25519 only, as before
+    request_id, public_id, requester_key = _submit(conn, requester_id, keys)
+    sealing.post_message(conn, request_id, "before", from_requester=True)
+    mine = fingerprint(old_key.public_key)
+    assert stanza_version(rows.request_stanza(conn, request_id, mine) or b"") == 1
+    # The volunteer gains an ML-KEM key (at sign-in); nothing of theirs is touched yet.
+    hybrid = gain_mlkem(old_key)
+    conn.execute("UPDATE volunteers SET mlkem_public_key = ? WHERE id = ?",
+                 (hybrid.public_key.mlkem, old_id))
+    # A referral to someone new, by the requester's key: a re-share.
+    new_id, new_key = add_volunteer(conn, "new", ["legal"], ["fa"])
+    sealing.share_with(conn, request_id, public_id, requester_key, new_key.public_key, new_id)
+    stanzas = [rows.request_stanza(conn, request_id, mine)]
+    stanzas += [rows.message_stanza(conn, m, mine) for m, _ in rows.message_ids(conn, request_id)]
+    assert [stanza_version(s or b"") for s in stanzas] == [2, 2]
+    assert sealing.open_request(conn, request_id, public_id, hybrid) == TEXT
+    assert [m.text for m in sealing.open_thread(conn, request_id, hybrid)] == ["before"]
+    # Their X25519 key alone no longer opens what was re-sealed.
+    with pytest.raises(DecryptionError):
+        sealing.open_request(conn, request_id, public_id, old_key)
+    # The new reader, with no ML-KEM key, got format 1; the requester, format 2.
+    assert stanza_version(rows.request_stanza(
+        conn, request_id, fingerprint(new_key.public_key)) or b"") == 1
+    assert stanza_version(rows.request_stanza(
+        conn, request_id, fingerprint(requester_key.public_key)) or b"") == 2

@@ -24,7 +24,7 @@ def _requests(conn: Connection, volunteer_id: int, count: int,
     return [rows.create_request(
         conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency="normal",
         region="unsaid", skills=skills, languages=["fa"], body=b"b%d" % i,
-        readers=[rows.Reader("f" * 32, volunteer_id, b"s%d" % i)]) for i in range(count)]
+        readers=[rows.Reader("f" * 32, volunteer_id, b"\x01s%d" % i)]) for i in range(count)]
 
 
 def test_dashboard_pages_newest_first(conn: Connection) -> None:
@@ -59,7 +59,7 @@ def test_sealed_for_fetches_a_page_in_one_query(conn: Connection) -> None:
     ids = _requests(conn, volunteer_id, 3)
     sealed = caseload.sealed_for(conn, volunteer_id, ids)
     assert set(sealed) == set(ids)
-    assert sealed[ids[0]] == (b"b0", b"s0")
+    assert sealed[ids[0]] == (b"b0", b"\x01s0")
     assert caseload.sealed_for(conn, volunteer_id, []) == {}
 
 

@@ -10,6 +10,7 @@ from onion_app.config import Config
 from onion_app.store import Database, oversight
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
+from tests.journey import add_volunteer
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def _request(conn: Connection, requester_id: int, skills: tuple[str, ...] = ("le
     return rows.create_request(
         conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency="normal",
         region="unsaid", skills=skills, languages=["fa"], body=b"SEALED",
-        readers=[rows.Reader("f" * 32, None, b"s")])
+        readers=[rows.Reader("f" * 32, None, b"\x01s")])
 
 
 def test_metadata_listing_holds_no_ciphertext(conn: Connection) -> None:
@@ -66,3 +67,22 @@ def test_purge_drops_requesters_left_empty(conn: Connection) -> None:
 
 def test_free_fraction(conn: Connection) -> None:
     assert 0.0 <= oversight.free_fraction(conn) <= 1.0
+
+
+def test_counts_show_how_many_readers_are_still_x25519_only(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    old_volunteer, _ = add_volunteer(conn, "old-key", ["legal"], ["fa"])
+    new_volunteer, _ = add_volunteer(conn, "new-key", ["legal"], ["fa"])
+    conn.execute("UPDATE volunteers SET mlkem_public_key = ? WHERE id = ?",
+                 (bytes(1184), new_volunteer))
+    request_id = _request(conn, requester_id)  # its requester key: none stored (legacy)
+    rows.add_request_readers(conn, request_id, [
+        rows.Reader("a" * 32, old_volunteer, b"\x01old"),
+        rows.Reader("b" * 32, new_volunteer, b"\x02new")])
+    rows.create_message(conn, request_id=request_id, public_id=rows.new_public_id(),
+                        from_requester=True, author_volunteer_id=None, body=b"B",
+                        stanzas={"f" * 32: b"\x01r", "b" * 32: b"\x02n"})
+    counts = {r.name: r.n for r in oversight.counts(conn)["key_formats"]}
+    assert counts == {"volunteers_v1": 1, "requests_v1": 1, "request_stanzas_v1": 2,
+                      "request_stanzas_v2": 1, "message_stanzas_v1": 1,
+                      "message_stanzas_v2": 1}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlcipher3
 
 from onion_app.config import Config
 from onion_app.store import Database
@@ -24,7 +25,7 @@ def _request(conn: Connection, requester_id: int, readers: list[rows.Reader] | N
     return rows.create_request(
         conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency="normal",
         region="unsaid", skills=["legal", "press"], languages=["fa"], body=b"sealed",
-        readers=readers or [rows.Reader("a" * 32, None, b"stanza")],
+        readers=readers or [rows.Reader("a" * 32, None, b"\x01stanza")],
     )
 
 
@@ -42,13 +43,13 @@ def test_listing_counts_readers_and_unread(conn: Connection) -> None:
     requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
     volunteer_id, _ = add_volunteer(conn, "lawyer", ["legal"], ["fa"])
     request_id = _request(conn, requester_id, [
-        rows.Reader("a" * 32, None, b"s1"), rows.Reader("b" * 32, volunteer_id, b"s2")])
+        rows.Reader("a" * 32, None, b"\x01s1"), rows.Reader("b" * 32, volunteer_id, b"\x01s2")])
     rows.create_message(conn, request_id=request_id, public_id=rows.new_public_id(),
                         from_requester=False, author_volunteer_id=volunteer_id, body=b"x",
-                        stanzas={"a" * 32: b"s"})
+                        stanzas={"a" * 32: b"\x01s"})
     rows.create_message(conn, request_id=request_id, public_id=rows.new_public_id(),
                         from_requester=True, author_volunteer_id=None, body=b"y",
-                        stanzas={"a" * 32: b"s"})
+                        stanzas={"a" * 32: b"\x01s"})
     [listed] = rows.requests_of(conn, requester_id)
     assert listed.volunteer_readers == 1
     assert listed.unread == 1
@@ -82,7 +83,7 @@ def test_deleting_a_requester_cascades(conn: Connection) -> None:
     request_id = _request(conn, requester_id)
     rows.create_message(conn, request_id=request_id, public_id=rows.new_public_id(),
                         from_requester=True, author_volunteer_id=None, body=b"y",
-                        stanzas={"a" * 32: b"s"})
+                        stanzas={"a" * 32: b"\x01s"})
     rows.delete_requester(conn, requester_id)
     for table in ("requests", "request_bodies", "request_readers", "request_skills",
                   "request_languages", "messages", "message_bodies", "message_readers"):
@@ -94,3 +95,26 @@ def test_list_queries_use_indexes(conn: Connection) -> None:
         "EXPLAIN QUERY PLAN SELECT id FROM requests WHERE requester_id = ? ORDER BY id DESC",
         (1,)))
     assert "requests_by_requester" in plan
+
+
+def test_a_stanza_is_replaced_only_by_a_newer_format(conn: Connection) -> None:
+    request_id = _request(conn, rows.create_requester(conn, b"U" * 32, b"P" * 32))
+    v1, v2, other_v1 = b"\x01first", b"\x02hybrid", b"\x01second"
+    rows.add_request_readers(conn, request_id, [rows.Reader("c" * 32, None, v1)])
+    rows.add_request_readers(conn, request_id, [rows.Reader("c" * 32, None, other_v1)])
+    assert rows.request_stanza(conn, request_id, "c" * 32) == v1
+    rows.add_request_readers(conn, request_id, [rows.Reader("c" * 32, None, v2)])
+    assert rows.request_stanza(conn, request_id, "c" * 32) == v2
+    rows.add_request_readers(conn, request_id, [rows.Reader("c" * 32, None, v1)])
+    assert rows.request_stanza(conn, request_id, "c" * 32) == v2
+    assert rows.v1_fingerprints(conn, request_id) == {"a" * 32}
+
+
+@pytest.mark.parametrize("stanza", [b"\x03three", b"stanza", b"\x00"])
+def test_the_format_column_must_match_the_stanza(conn: Connection, stanza: bytes) -> None:
+    request_id = _request(conn, rows.create_requester(conn, b"F" * 32, b"P" * 32))
+    with pytest.raises(sqlcipher3.IntegrityError, match="CHECK constraint failed"):
+        rows.add_request_readers(conn, request_id, [rows.Reader("d" * 32, None, stanza)])
+    with pytest.raises(sqlcipher3.IntegrityError, match="CHECK constraint failed"):
+        conn.execute("UPDATE request_readers SET stanza_format = 2 WHERE request_id = ?",
+                     (request_id,))

@@ -20,7 +20,7 @@ def _application(handle: str, skills: tuple[str, ...] = ("legal",)) -> staff.App
     return staff.Application(handle=handle, public_key=bytes(32), wrapped_key=None,
                              passphrase_hash=b"h", skills=frozenset(skills),
                              languages=frozenset({"fa"}), availability="weekly", bio="b",
-                             references="r")
+                             references="r", mlkem_public_key=None)
 
 
 def test_create_and_find(conn: Connection) -> None:
@@ -64,11 +64,11 @@ def test_referral_candidates_share_a_skill_and_are_not_readers(conn: Connection)
     request_id = rows.create_request(
         conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency="normal",
         region="unsaid", skills=["legal"], languages=["fa"], body=b"b",
-        readers=[rows.Reader("f" * 32, None, b"s")])
+        readers=[rows.Reader("f" * 32, None, b"\x01s")])
     reader = staff.create_volunteer(conn, _application("reader"))
     other = staff.create_volunteer(conn, _application("other"))
     painter = staff.create_volunteer(conn, _application("painter", ("art",)))
     for volunteer_id in (reader, other, painter):
         staff.update(conn, volunteer_id, status="vetted")
-    rows.add_request_readers(conn, request_id, [rows.Reader("a" * 32, reader, b"s")])
+    rows.add_request_readers(conn, request_id, [rows.Reader("a" * 32, reader, b"\x01s")])
     assert [r.handle for r in staff.referral_candidates(conn, request_id)] == ["other"]

@@ -4,6 +4,7 @@ import pytest
 from nacl.public import PrivateKey
 
 from crypto.errors import InvalidPublicKey, WrongPassphrase
+from crypto.hybrid import HybridPrivateKey
 from crypto.keytext import encode_public_key
 from onion_app.domain import volunteer_keys as accounts
 from onion_app.domain.volunteer_keys import Stretching
@@ -36,6 +37,7 @@ def _store(conn: Connection, stretching: Stretching,
     keys = accounts.keys_for(GOOD, offline_key, stretching)
     volunteer_id = staff.create_volunteer(conn, staff.Application(
         handle="lawyer", public_key=keys.public_key, wrapped_key=keys.wrapped_key,
+        mlkem_public_key=keys.mlkem_public_key,
         passphrase_hash=keys.passphrase_hash, skills=frozenset({"legal"}),
         languages=frozenset({"fa"}), availability="weekly", bio="", references=""))
     return staff.by_id(conn, volunteer_id)
@@ -46,7 +48,10 @@ def test_keys_unlock_with_the_passphrase_only(db: Connection, runtime: Runtime) 
     row = _store(db, stretching)
     key = accounts.unlock(row, GOOD, stretching)
     assert key is not None
-    assert bytes(key.public_key) == bytes(row.public_key)
+    # New keys are hybrid; the stored public key is the X25519 half.
+    assert isinstance(key, HybridPrivateKey)
+    assert bytes(key.x25519.public_key) == bytes(row.public_key)
+    assert key.public_key.mlkem == row.mlkem_public_key
     with pytest.raises(WrongPassphrase):
         accounts.unlock(row, "another passphrase here", stretching)
     assert accounts.check_passphrase(db, "lawyer", GOOD, stretching) is not None
@@ -75,4 +80,4 @@ def test_rewrap_keeps_the_key(db: Connection, runtime: Runtime) -> None:
                             stretching)
     assert before is not None
     assert after is not None
-    assert bytes(after) == bytes(before)
+    assert after == before

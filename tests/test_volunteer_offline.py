@@ -12,8 +12,13 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from nacl.public import PrivateKey
 
 from crypto.bundle import Bundle, BundleItem, dump_bundle, load_bundle
+from crypto.kdf import TEST_KDF_PARAMS
+from crypto.keytext import encode_public_key, encode_wrapped_key
+from crypto.stanza import stanza_version
+from crypto.volunteer import wrap_private_key
 from tests import journey as requester
 from tests.haven_cli import cli_runner
 from tests.journey import csrf
@@ -152,8 +157,6 @@ def test_a_reply_that_does_not_open_breaks_nothing(offline: tuple[FlaskClient, P
                                                    tmp_path: Path) -> None:
     """A bundle of the right shape whose stanzas are noise is stored (the server
     cannot open it), and every page and login around it keeps working."""
-    from crypto.stanza import STANZA_SIZE
-
     volunteer, _ = offline
     asker = public_app.test_client()
     codename = requester.new_account(asker)
@@ -164,7 +167,8 @@ def test_a_reply_that_does_not_open_breaks_nothing(offline: tuple[FlaskClient, P
     crypto_cli("seal", *seal_arguments, "-o", str(reply_file), stdin="hello")
     bundle = load_bundle(reply_file.read_bytes())
     item = bundle.items[0]
-    noise = {fp: b"\x01" + b"y" * (STANZA_SIZE - 1) for fp in item.envelope.stanzas}
+    # Noise of each stanza's own format and size (hybrid for a hybrid reader).
+    noise = {fp: s[:1] + b"y" * (len(s) - 1) for fp, s in item.envelope.stanzas.items()}
     broken = BundleItem(item.associated_data, type(item.envelope)(item.envelope.body, noise))
     assert _upload(volunteer, public_id,
                    dump_bundle(Bundle(bundle.kind, (broken,))).encode()
@@ -191,3 +195,59 @@ def test_a_trailing_newline_in_the_ad_is_refused(offline: tuple[FlaskClient, Pat
     crypto_cli("seal", *words, "-o", str(reply_file), stdin="hello")
     response = _upload(volunteer, public_id, reply_file.read_bytes())
     assert response.status_code == 400  # type: ignore[attr-defined]
+
+
+def test_an_offline_volunteer_with_an_old_key_upgrades_it(
+        staff_app: Flask, public_app: Flask, tmp_path: Path) -> None:
+    """Issue 17: an offline volunteer registered with an X25519-only key is asked
+    for a new one, makes it with ``crypto upgrade`` (same X25519 key, ML-KEM
+    added), gives it on the account page, and is sealed to hybrid from then on,
+    while the old key file keeps opening what was sealed before."""
+    clock = install_clock(staff_app)
+    cli_runner(staff_app).invoke(args=["operator", "create", "op"],
+                                 input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    operator = staff_app.test_client()
+    enrol(operator, clock, "op")
+    # An old key file, as the tool made before hybrid keys.
+    old = PrivateKey.generate()
+    old_file = tmp_path / "old.key"
+    old_file.write_text(encode_wrapped_key(
+        wrap_private_key(old, KEY_PASSPHRASE, params=TEST_KDF_PARAMS)) + "\n")
+    volunteer = staff_app.test_client()
+    assert apply(volunteer, "old-key", skills=("legal",), languages=("fa",),
+                 offline_key=encode_public_key(old.public_key)).status_code == 200
+    approve(operator, "old-key")
+    enrol(volunteer, clock, "old-key")
+    account = volunteer.get("/account").get_data(as_text=True)
+    assert "Upgrade your key" in account
+    asker = public_app.test_client()
+    requester.new_account(asker)
+    before = requester.submitted_id(asker, story="BEFORE-UPGRADE")
+
+    # Another key is refused: the stored stanzas live under this X25519 key.
+    stranger = crypto_cli("keygen", "-o", str(tmp_path / "other.key"), "--kdf-opslimit", "1",
+                          "--kdf-memlimit-mib", "8").stdout.strip()
+    assert _give_key(volunteer, stranger).status_code == 400
+    upgraded = crypto_cli("upgrade", str(old_file), "-o", str(tmp_path / "new.key"))
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout.startswith("haven-pk2:")
+    assert _give_key(volunteer, upgraded.stdout.strip()).status_code == 302
+    assert "Upgrade your key" not in volunteer.get("/account").get_data(as_text=True)
+
+    after = requester.submitted_id(asker, story="AFTER-UPGRADE")
+    for public_id, version, key_file in ((before, 1, old_file), (after, 2, tmp_path / "new.key")):
+        bundle = volunteer.get(f"/cases/{public_id}/bundle.json")
+        assert bundle.status_code == 200
+        [stanza] = load_bundle(bundle.get_data()).items[0].envelope.stanzas.values()
+        assert stanza_version(stanza) == version
+        (tmp_path / f"{public_id}.json").write_bytes(bundle.get_data())
+        opened = crypto_cli("open", str(tmp_path / f"{public_id}.json"), "-k", str(key_file))
+        assert opened.returncode == 0, opened.stderr
+    # The upgraded key file opens the old, X25519-only stanza too.
+    assert "BEFORE-UPGRADE" in crypto_cli(
+        "open", str(tmp_path / f"{before}.json"), "-k", str(tmp_path / "new.key")).stdout
+
+
+def _give_key(client: FlaskClient, text: str) -> object:
+    return client.post("/account/public-key", data={
+        "csrf_token": csrf(client, "/account"), "public_key": text})

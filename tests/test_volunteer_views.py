@@ -12,6 +12,7 @@ from nacl.public import PublicKey
 
 from crypto.keytext import encode_public_key
 from onion_app.config import Config
+from onion_app.domain import sealing
 from onion_app.store import Database
 from tests import journey as requester
 from tests.haven_cli import cli_runner
@@ -390,7 +391,7 @@ def test_long_handle_and_unknown_handles_stay_out_of_the_audit_log(
     assert typed not in log
 
 
-TO_KEY = re.compile(r"--to (haven-pk1:[A-Za-z0-9_-]+)")
+TO_KEY = re.compile(r"--to (haven-pk[12]:[A-Za-z0-9_-]+)")
 
 
 def test_two_requests_from_one_codename_show_unlinkable_requester_keys(
@@ -407,8 +408,8 @@ def test_two_requests_from_one_codename_show_unlinkable_requester_keys(
     assert writer.get(f"/cases/{legal}").status_code == 404  # one reader per request
     assert lawyer.get(f"/cases/{writing}").status_code == 404
     conn = Database(initialised).open()
-    volunteer_keys = {encode_public_key(PublicKey(bytes(r[0])))
-                      for r in conn.execute("SELECT public_key FROM volunteers")}
+    volunteer_keys = {encode_public_key(sealing.reader_key(bytes(r[0]), bytes(r[1])))
+                      for r in conn.execute("SELECT public_key, mlkem_public_key FROM volunteers")}
     (account_key,) = [encode_public_key(PublicKey(bytes(r[0])))
                       for r in conn.execute("SELECT public_key FROM requesters")]
     conn.close()

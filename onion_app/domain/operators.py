@@ -36,6 +36,7 @@ def create_operator(conn: Connection, handle: str, passphrase: str,
     keys = keys_for(passphrase, None, stretching)
     staff.create_volunteer(conn, staff.Application(
         handle=handle, public_key=keys.public_key, wrapped_key=keys.wrapped_key,
+        mlkem_public_key=keys.mlkem_public_key,
         passphrase_hash=keys.passphrase_hash, skills=frozenset(), languages=frozenset(),
         availability="weekly", bio="Created from the command line.", references=""),
         status="vetted", is_operator=True)

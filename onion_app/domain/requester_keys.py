@@ -15,9 +15,7 @@ import hashlib
 import hmac
 import struct
 
-from nacl.public import PrivateKey
-
-from crypto.hybrid import x25519_private
+from crypto.hybrid import ReaderPrivateKey
 from crypto.kdf import KdfParams
 from crypto.requester import RequesterKeys, derive_requester_keys, new_install_salt
 from onion_app.config import Config
@@ -46,7 +44,7 @@ def derive(conn: Connection, config: Config, codename: str, gate: KdfGate) -> Re
         return derive_requester_keys(codename, salt, params=params)
 
 
-def request_key(keys: RequesterKeys, public_id: str, version: int | None) -> PrivateKey:
+def request_key(keys: RequesterKeys, public_id: str, version: int | None) -> ReaderPrivateKey:
     """The requester's private key for one request, derived in memory.
 
     :param version: the request's stored ``requester_key_version``; None for a
@@ -55,7 +53,7 @@ def request_key(keys: RequesterKeys, public_id: str, version: int | None) -> Pri
     """
     if version is None:
         return keys.private_key
-    return x25519_private(keys.request_key(public_id, version=version))
+    return keys.request_key(public_id, version=version)
 
 
 def pending_tag(secret_key: bytes, codename: str) -> str:

@@ -4,17 +4,31 @@ The bridge between ``crypto`` (which knows envelopes) and ``store`` (which
 knows rows): content is sealed here before any SQL sees it. Associated data
 binds each envelope to its row (kind, public id, format version), so a body
 copied into another row does not open.
+
+Every reader with an ML-KEM-768 key gets a hybrid stanza (format 2); a reader
+without one (a volunteer who has not signed in since, an offline volunteer
+with an old key, a request made before hybrid keys) gets an X25519 stanza
+(format 1). Whenever a request is re-shared, and whenever a reader signs in,
+format-1 stanzas of readers who now have an ML-KEM key are replaced by hybrid
+ones (:func:`upgrade_readers`, :func:`upgrade_own_stanzas`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nacl.public import PrivateKey, PublicKey
+from nacl.public import PublicKey
 
 from crypto.envelope import add_reader, open_envelope, seal
 from crypto.errors import DecryptionError
-from crypto.hybrid import x25519_public
+from crypto.hybrid import (
+    HybridPrivateKey,
+    HybridPublicKey,
+    ReaderPrivateKey,
+    ReaderPublicKey,
+    x25519_private,
+    x25519_public,
+)
 from crypto.keys import fingerprint
 from crypto.requester import REQUEST_KEY_VERSION, RequesterKeys
 from onion_app.domain import matching, requester_keys
@@ -29,6 +43,19 @@ MESSAGE_MAX_SIZE = 64 * 1024
 
 
 _HELP_HEADING = "\n\nWhat would help:\n"
+
+
+def reader_key(x25519: bytes, mlkem: bytes | None) -> ReaderPublicKey:
+    """A stored reader key as crypto takes it: hybrid when it has an ML-KEM half.
+
+    :raises InvalidPublicKey: if a stored half is not a valid key
+    """
+    return PublicKey(x25519) if mlkem is None else HybridPublicKey.from_bytes(x25519, mlkem)
+
+
+def _mine(private_key: ReaderPrivateKey) -> str:
+    # Stanzas are stored under the X25519 half's fingerprint, for both formats.
+    return fingerprint(x25519_private(private_key).public_key)
 
 
 def request_ad(public_id: str) -> bytes:
@@ -103,31 +130,32 @@ def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
     :returns: the request's public id
     """
     public_id = rows.new_public_id()
-    request_key = keys.request_key(public_id, version=REQUEST_KEY_VERSION)
-    requester_key = x25519_public(request_key.public_key)
+    requester_key = keys.request_key(public_id, version=REQUEST_KEY_VERSION).public_key
     needs = matching.Needs(new.skills, new.languages)
     chosen = matching.rank(needs, volunteers.candidates(conn, new.skills), match_limit)
     volunteer_keys = {fingerprint(PublicKey(c.public_key)): c.volunteer_id for c in chosen}
-    readers = [requester_key, *(PublicKey(c.public_key) for c in chosen)]
+    readers = [requester_key, *(reader_key(c.public_key, c.mlkem_public_key) for c in chosen)]
     envelope = seal(new.text.encode(), readers, request_ad(public_id), max_size=REQUEST_MAX_SIZE)
     stored = [rows.Reader(fp, volunteer_keys.get(fp), stanza)
               for fp, stanza in envelope.stanzas.items()]
     rows.create_request(
         conn, requester_id=requester_id, public_id=public_id, urgency=new.urgency,
         region=new.region, skills=new.skills, languages=new.languages,
-        body=envelope.body, readers=stored, requester_key=bytes(requester_key),
+        body=envelope.body, readers=stored, requester_key=bytes(x25519_public(requester_key)),
         requester_key_version=REQUEST_KEY_VERSION,
+        requester_mlkem_key=(requester_key.mlkem if isinstance(requester_key, HybridPublicKey)
+                             else None),
     )
     return public_id
 
 
 def open_request(conn: Connection, request_id: int, public_id: str,
-                 private_key: PrivateKey) -> RequestText:
+                 private_key: ReaderPrivateKey) -> RequestText:
     """Decrypts a request for one of its readers.
 
     :raises DecryptionError: if this key is not a reader, or the row was tampered with
     """
-    stanza = rows.request_stanza(conn, request_id, fingerprint(private_key.public_key))
+    stanza = rows.request_stanza(conn, request_id, _mine(private_key))
     if stanza is None:
         raise DecryptionError("not a reader of this request")
     body = rows.request_body(conn, request_id)
@@ -143,7 +171,7 @@ def post_message(conn: Connection, request_id: int, text: str, *, from_requester
     :returns: the message's public id
     """
     public_id = rows.new_public_id()
-    keys = [PublicKey(raw) for raw in rows.request_reader_keys(conn, request_id)]
+    keys = [reader_key(k.x25519, k.mlkem) for k in rows.request_reader_keys(conn, request_id)]
     envelope = seal(text.encode(), keys, message_ad(public_id), max_size=MESSAGE_MAX_SIZE)
     rows.create_message(conn, request_id=request_id, public_id=public_id,
                         from_requester=from_requester, author_volunteer_id=author_volunteer_id,
@@ -151,7 +179,8 @@ def post_message(conn: Connection, request_id: int, text: str, *, from_requester
     return public_id
 
 
-def open_thread(conn: Connection, request_id: int, private_key: PrivateKey) -> list[ThreadMessage]:
+def open_thread(conn: Connection, request_id: int,
+                private_key: ReaderPrivateKey) -> list[ThreadMessage]:
     """Decrypts a request's messages for one reader, in order.
 
     A message sealed before this reader joined and not yet shared with them
@@ -159,7 +188,7 @@ def open_thread(conn: Connection, request_id: int, private_key: PrivateKey) -> l
     tool, say) is shown as such, rather than failing the whole page.
     """
     found = []
-    for row in rows.thread_of(conn, request_id, fingerprint(private_key.public_key)):
+    for row in rows.thread_of(conn, request_id, _mine(private_key)):
         if row.stanza is None:
             continue
         try:
@@ -173,17 +202,25 @@ def open_thread(conn: Connection, request_id: int, private_key: PrivateKey) -> l
     return found
 
 
-def share_with(conn: Connection, request_id: int, public_id: str, reader_key: PrivateKey,
-               new_reader: PublicKey, volunteer_id: int) -> None:
-    """Makes a new volunteer a reader of a request and its whole thread.
+def share_with(conn: Connection, request_id: int, public_id: str,
+               reader_key: ReaderPrivateKey, new_reader: ReaderPublicKey,
+               volunteer_id: int) -> None:
+    """Makes a new volunteer a reader of a request and its whole thread, and
+    upgrades the format-1 stanzas of every reader who now has a hybrid key.
 
     ``reader_key`` is any current reader's private key (the requester's at
     login, the referring volunteer's on referral); the bodies are untouched.
 
     :raises DecryptionError: if ``reader_key`` does not read the request
     """
-    mine = fingerprint(reader_key.public_key)
-    theirs = fingerprint(new_reader)
+    _share(conn, request_id, reader_key, new_reader, volunteer_id)
+    upgrade_readers(conn, request_id, reader_key)
+
+
+def _share(conn: Connection, request_id: int, reader_key: ReaderPrivateKey,
+           new_reader: ReaderPublicKey, volunteer_id: int | None) -> None:
+    mine = _mine(reader_key)
+    theirs = fingerprint(x25519_public(new_reader))
     stanza = rows.request_stanza(conn, request_id, mine)
     if stanza is None:
         raise DecryptionError("not a reader of this request")
@@ -194,11 +231,97 @@ def share_with(conn: Connection, request_id: int, public_id: str, reader_key: Pr
         message_stanza = rows.message_stanza(conn, message_id, mine)
         if message_stanza is None:
             continue
+        # Only messages the new reader was already given are re-sealed to them;
+        # a message they never had is not handed out by an upgrade.
+        if volunteer_id is None and rows.message_stanza(conn, message_id, theirs) is None:
+            continue
         try:
             shared = add_reader(message_stanza, reader_key, new_reader)
         except DecryptionError:
             continue  # a broken message stays unreadable; it must not block the rest
         rows.add_message_readers(conn, message_id, {theirs: shared})
+
+
+def upgrade_readers(conn: Connection, request_id: int, reader_key: ReaderPrivateKey) -> int:
+    """Replaces the format-1 stanzas of a request's readers who have a hybrid key
+    by hybrid ones, using any current reader's private key.
+
+    Volunteers who are no longer vetted keep what they have and get nothing new.
+
+    :returns: how many readers were upgraded
+    """
+    stale = rows.v1_fingerprints(conn, request_id)
+    if not stale:
+        return 0
+    upgraded = 0
+    for key in rows.request_reader_keys(conn, request_id):
+        if key.mlkem is None:
+            continue
+        public = _reader_key_or_none(key)
+        if public is None or fingerprint(x25519_public(public)) not in stale:
+            continue
+        try:
+            _share(conn, request_id, reader_key, public, None)
+        except DecryptionError:
+            return upgraded  # this reader's own stanza does not open: nothing to re-seal
+        upgraded += 1
+    return upgraded
+
+
+def _reader_key_or_none(key: rows.ReaderKey) -> ReaderPublicKey | None:
+    """:func:`reader_key`, or None for a stored key that is not a valid one."""
+    try:
+        return reader_key(key.x25519, key.mlkem)
+    except ValueError:
+        return None
+
+
+def upgrade_own_stanzas(conn: Connection, private_key: HybridPrivateKey) -> int:
+    """Re-seals every format-1 stanza of this reader to their own hybrid key
+    (at sign-in, once they hold one). Stanzas that do not open are left alone.
+
+    :returns: how many stanzas were replaced
+    """
+    mine = _mine(private_key)
+    public = private_key.public_key
+    request_stanzas, message_stanzas = rows.v1_stanzas_of(conn, mine)
+    replaced = 0
+    for request_id, stanza in request_stanzas:
+        try:
+            fresh = add_reader(stanza, private_key, public)
+        except DecryptionError:
+            continue
+        rows.add_request_readers(conn, request_id, [rows.Reader(mine, None, fresh)])
+        replaced += 1
+    for message_id, stanza in message_stanzas:
+        try:
+            fresh = add_reader(stanza, private_key, public)
+        except DecryptionError:
+            continue
+        rows.add_message_readers(conn, message_id, {mine: fresh})
+        replaced += 1
+    return replaced
+
+
+def upgrade_requester(conn: Connection, requester_id: int, keys: RequesterKeys) -> int:
+    """Gives each of a requester's version-1 requests its version-2 (hybrid) key,
+    and makes that request's format-1 stanzas hybrid for every reader with a
+    hybrid key, the requester included (at login).
+
+    The version-2 key's X25519 half is the version-1 key, so the requester's
+    fingerprint, and the rows their stanzas live in, stay the same.
+
+    :returns: how many requests were upgraded
+    """
+    upgraded = 0
+    for request in rows.requests_with_v1_keys(conn, requester_id):
+        hybrid = keys.request_key(request.public_id, version=2)
+        if not isinstance(hybrid, HybridPrivateKey):  # version 2 is always hybrid
+            continue
+        rows.upgrade_request_key(conn, int(request.id), hybrid.public_key.mlkem)
+        upgrade_readers(conn, int(request.id), hybrid)
+        upgraded += 1
+    return upgraded
 
 
 def rematch(conn: Connection, requester_id: int, keys: RequesterKeys, match_limit: int) -> int:
@@ -219,6 +342,7 @@ def rematch(conn: Connection, requester_id: int, keys: RequesterKeys, match_limi
                                match_limit - len(active), exclude=present)
         for candidate in chosen:
             share_with(conn, request_id, request.public_id, private_key,
-                       PublicKey(candidate.public_key), candidate.volunteer_id)
+                       reader_key(candidate.public_key, candidate.mlkem_public_key),
+                       candidate.volunteer_id)
             added += 1
     return added

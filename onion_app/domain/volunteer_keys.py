@@ -3,6 +3,10 @@
 A login runs argon2id twice (the verifier, then the unwrap), each inside one
 of the process's few KDF slots; an unknown handle is checked against a dummy verifier
 so a failure takes the same time whether or not the handle exists.
+
+New keys are hybrid (X25519 + ML-KEM-768). A volunteer whose wrapped key
+predates that gains an ML-KEM key at their next sign-in (:func:`gain_mlkem_key`),
+a third argon2id run, once.
 """
 
 from __future__ import annotations
@@ -15,7 +19,14 @@ from typing import TypeVar
 
 from nacl.public import PrivateKey
 
-from crypto.hybrid import x25519_private, x25519_public
+from crypto.hybrid import (
+    HybridPrivateKey,
+    HybridPublicKey,
+    ReaderPrivateKey,
+    ReaderPublicKey,
+    gain_mlkem,
+    x25519_public,
+)
 from crypto.kdf import KdfParams
 from crypto.keytext import decode_public_key
 from crypto.volunteer import hash_passphrase, rewrap, unwrap_private_key, verify_passphrase
@@ -53,11 +64,13 @@ def passphrase_problem(passphrase: str, handle: str) -> str | None:
 
 @dataclass(frozen=True)
 class NewKeys:
-    """What an application stores: public key, wrapped private key, verifier."""
+    """What an application stores: public key (its X25519 and ML-KEM-768
+    halves), wrapped private key, verifier."""
 
     public_key: bytes
     wrapped_key: bytes | None
     passphrase_hash: bytes
+    mlkem_public_key: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,8 @@ class Stretching:
 
 
 def keys_for(passphrase: str, offline_key: str | None, stretching: Stretching) -> NewKeys:
-    """Makes a wrapped key pair, or takes an offline volunteer's public key.
+    """Makes a wrapped hybrid key pair, or takes an offline volunteer's public key
+    (a ``haven-pk2`` key is hybrid; an old ``haven-pk1`` key is X25519 only).
 
     :raises InvalidPublicKey: if ``offline_key`` is not a Haven public key
     :raises Busy: if the process is at its bound on key derivations
@@ -86,10 +100,21 @@ def keys_for(passphrase: str, offline_key: str | None, stretching: Stretching) -
     params = stretching.params
     verifier = stretching.run(lambda: hash_passphrase(passphrase, params=params))
     if offline_key:
-        return NewKeys(bytes(x25519_public(decode_public_key(offline_key.strip()))), None, verifier)
-    private_key = PrivateKey.generate()
+        return _new_keys(decode_public_key(offline_key.strip()), None, verifier)
+    private_key = new_key_pair()
     wrapped = stretching.run(lambda: wrap(private_key, passphrase, params=params))
-    return NewKeys(bytes(private_key.public_key), wrapped, verifier)
+    return _new_keys(private_key.public_key, wrapped, verifier)
+
+
+def _new_keys(public: ReaderPublicKey, wrapped: bytes | None, verifier: bytes) -> NewKeys:
+    mlkem = public.mlkem if isinstance(public, HybridPublicKey) else None
+    return NewKeys(bytes(x25519_public(public)), wrapped, verifier, mlkem)
+
+
+def new_key_pair() -> ReaderPrivateKey:
+    """A new volunteer's key pair: hybrid, so nothing is ever sealed to them
+    with X25519 alone."""
+    return gain_mlkem(PrivateKey.generate())
 
 
 @functools.cache
@@ -110,7 +135,7 @@ def check_passphrase(conn: Connection, handle: str, passphrase: str,
     return row if ok and row is not None else None
 
 
-def unlock(row: Volunteer, passphrase: str, stretching: Stretching) -> PrivateKey | None:
+def unlock(row: Volunteer, passphrase: str, stretching: Stretching) -> ReaderPrivateKey | None:
     """The private key, unwrapped; None for an offline-only volunteer.
 
     :raises WrongPassphrase: if the passphrase does not unwrap it
@@ -119,7 +144,25 @@ def unlock(row: Volunteer, passphrase: str, stretching: Stretching) -> PrivateKe
     if row.wrapped_key is None:
         return None
     wrapped = bytes(row.wrapped_key)
-    return x25519_private(stretching.run(lambda: unwrap_private_key(wrapped, passphrase)))
+    return stretching.run(lambda: unwrap_private_key(wrapped, passphrase))
+
+
+def gain_mlkem_key(conn: Connection, row: Volunteer, key: PrivateKey, passphrase: str,
+                   stretching: Stretching) -> HybridPrivateKey:
+    """Gives a volunteer whose key is X25519 only an ML-KEM-768 key beside it,
+    wrapped under the passphrase they have just signed in with, and stores it.
+
+    The X25519 half is kept, so their fingerprint and stanzas stay where they
+    are; the caller then upgrades their stanzas. The caller commits.
+
+    :raises Busy: if the process is at its bound on key derivations
+    """
+    hybrid = gain_mlkem(key)
+    params = stretching.params
+    wrapped = stretching.run(lambda: wrap(hybrid, passphrase, params=params))
+    staff.update(conn, int(row.id), wrapped_key=wrapped,
+                 mlkem_public_key=hybrid.public_key.mlkem)
+    return hybrid
 
 
 def rewrapped(row: Volunteer, old: str, new: str,

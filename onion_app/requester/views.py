@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, session, url_for
-from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
 from crypto.codename import generate_codename, normalize_codename
 from crypto.errors import InvalidCodename
+from crypto.hybrid import ReaderPrivateKey
 from crypto.requester import RequesterKeys
 from onion_app.domain import requester_keys, sealing
 from onion_app.domain.kdf_gate import Busy
@@ -41,7 +41,7 @@ def _keys(me: Session) -> RequesterKeys:
     return me.requester_keys
 
 
-def _key_for(me: Session, request_row: RequestRow) -> PrivateKey:
+def _key_for(me: Session, request_row: RequestRow) -> ReaderPrivateKey:
     """The requester's key for one request, derived in memory for this page."""
     return requester_keys.request_key(_keys(me), request_row.public_id,
                                       request_row.requester_key_version)
@@ -124,6 +124,8 @@ def login() -> Page:
         refuse(form.codename, LOGIN_FAILED)
         return render_template("requester/login.html", form=form), 400
     requester_id = int(found.id)
+    # Hybrid keys first, so that volunteers matched now are sealed to hybrid.
+    sealing.upgrade_requester(conn, requester_id, keys)
     sealing.rematch(conn, requester_id, keys, current_config().match_limit)
     conn.commit()
     auth.start("requester", requester_id, None, requester_keys=keys)

@@ -66,6 +66,21 @@ def counts(conn: Connection) -> dict[str, list[Count]]:
              GROUP BY s.skill ORDER BY n DESC""",
         "volunteers_by_status": """SELECT status AS name, count(*) AS n FROM volunteers
                                     GROUP BY status ORDER BY n DESC""",
+        # How far the move to hybrid stanzas has come: readers still sealed to
+        # with X25519 alone, and the stored stanzas by format (the format
+        # column, not the blobs, is what is read).
+        "key_formats": """
+            SELECT 'volunteers_v1' AS name, count(*) AS n FROM volunteers
+             WHERE status = 'vetted' AND mlkem_public_key IS NULL
+            UNION ALL
+            SELECT 'requests_v1', count(*) FROM requests
+             WHERE requester_mlkem_key IS NULL AND status = 'open'
+            UNION ALL
+            SELECT 'request_stanzas_v' || stanza_format, count(*) FROM request_readers
+             GROUP BY stanza_format
+            UNION ALL
+            SELECT 'message_stanzas_v' || stanza_format, count(*) FROM message_readers
+             GROUP BY stanza_format""",
     }
     return {name: rows.many(Count, conn.execute(sql)) for name, sql in queries.items()}
 

@@ -39,6 +39,37 @@ class Reader:
     stanza: bytes
 
 
+@dataclass(frozen=True)
+class ReaderKey:
+    """A reader's public key as stored: X25519, and ML-KEM-768 where they have one
+    (then they are sealed to with hybrid stanzas)."""
+
+    x25519: bytes
+    mlkem: bytes | None
+
+
+def stanza_format(stanza: bytes) -> int:
+    """A stanza's format: its first byte (1: X25519 only; 2: hybrid)."""
+    return stanza[0]
+
+
+# Stanzas are written by one statement: a new reader's row is inserted, and a
+# reader's stanza is replaced only by one of a newer format (a hybrid stanza
+# replacing an X25519 one), never downgraded or rewritten for nothing.
+_UPSERT_REQUEST_READER = """
+    INSERT INTO request_readers (request_id, fingerprint, volunteer_id, stanza, stanza_format)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (request_id, fingerprint) DO UPDATE
+       SET stanza = excluded.stanza, stanza_format = excluded.stanza_format
+     WHERE excluded.stanza_format > request_readers.stanza_format"""
+_UPSERT_MESSAGE_READER = """
+    INSERT INTO message_readers (message_id, fingerprint, stanza, stanza_format)
+    VALUES (?, ?, ?, ?)
+    ON CONFLICT (message_id, fingerprint) DO UPDATE
+       SET stanza = excluded.stanza, stanza_format = excluded.stanza_format
+     WHERE excluded.stanza_format > message_readers.stanza_format"""
+
+
 # Requesters ---------------------------------------------------------------
 
 def find_requester(conn: Connection, lookup_id: bytes) -> Requester | None:
@@ -81,22 +112,25 @@ def delete_requester(conn: Connection, requester_id: int) -> None:
 def create_request(conn: Connection, *, requester_id: int, public_id: str, urgency: str,
                    region: str, skills: Iterable[str], languages: Iterable[str],
                    body: bytes, readers: Iterable[Reader], requester_key: bytes | None = None,
-                   requester_key_version: int | None = None) -> int:
+                   requester_key_version: int | None = None,
+                   requester_mlkem_key: bytes | None = None) -> int:
     """Stores a sealed request.
 
     ``requester_key`` is the public key the request is sealed to for its
     requester, with the version of the derivation that made it; None for both
     means the request is sealed to the account key (as requests made before
-    per-request keys are).
+    per-request keys are). ``requester_mlkem_key`` is the ML-KEM-768 half of a
+    version-2 key, and None for any other version.
 
     :returns: its id
     """
     day = today()
     cursor = conn.execute(
         "INSERT INTO requests (public_id, requester_id, urgency, region, created_on, updated_on,"
-        " requester_key, requester_key_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        " requester_key, requester_key_version, requester_mlkem_key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (public_id, requester_id, urgency, region, day, day, requester_key,
-         requester_key_version),
+         requester_key_version, requester_mlkem_key),
     )
     request_id = int(cursor.lastrowid)
     conn.executemany("INSERT INTO request_skills (request_id, skill) VALUES (?, ?)",
@@ -109,11 +143,18 @@ def create_request(conn: Connection, *, requester_id: int, public_id: str, urgen
 
 
 def add_request_readers(conn: Connection, request_id: int, readers: Iterable[Reader]) -> None:
-    conn.executemany(
-        "INSERT OR IGNORE INTO request_readers (request_id, fingerprint, volunteer_id, stanza)"
-        " VALUES (?, ?, ?, ?)",
-        [(request_id, r.fingerprint, r.volunteer_id, r.stanza) for r in readers],
-    )
+    """Stores new readers' stanzas; a present reader's stanza is replaced only
+    by one of a newer format."""
+    conn.executemany(_UPSERT_REQUEST_READER, [
+        (request_id, r.fingerprint, r.volunteer_id, r.stanza, stanza_format(r.stanza))
+        for r in readers])
+
+
+def upgrade_request_key(conn: Connection, request_id: int, mlkem_key: bytes) -> None:
+    """Records that a version-1 request's requester key gained its ML-KEM half
+    (version 2 keeps the same X25519 key, so ``requester_key`` stays)."""
+    conn.execute("UPDATE requests SET requester_key_version = 2, requester_mlkem_key = ?"
+                 " WHERE id = ? AND requester_key_version = 1", (mlkem_key, request_id))
 
 
 _LIST_COLUMNS = """
@@ -160,21 +201,46 @@ def request_stanza(conn: Connection, request_id: int, fingerprint: str) -> bytes
     return None if row is None else bytes(row["stanza"])
 
 
-def request_reader_keys(conn: Connection, request_id: int) -> list[bytes]:
+def request_reader_keys(conn: Connection, request_id: int) -> list[ReaderKey]:
     """Public keys of everyone who reads a request now: the requester (this
     request's own key, or the account key for a request made before requests
     had keys) and the vetted volunteers (a suspended volunteer keeps old
-    stanzas, gets no new ones)."""
+    stanzas, gets no new ones), each with its ML-KEM half where there is one."""
     rows = conn.execute(
-        """SELECT coalesce(r.requester_key, q.public_key)
+        """SELECT coalesce(r.requester_key, q.public_key), r.requester_mlkem_key
              FROM requests r JOIN requesters q ON q.id = r.requester_id
             WHERE r.id = ?
            UNION
-           SELECT v.public_key FROM request_readers rr JOIN volunteers v ON v.id = rr.volunteer_id
+           SELECT v.public_key, v.mlkem_public_key
+             FROM request_readers rr JOIN volunteers v ON v.id = rr.volunteer_id
             WHERE rr.request_id = ? AND v.status = 'vetted'""",
         (request_id, request_id),
     ).fetchall()
-    return [bytes(row[0]) for row in rows]
+    return [ReaderKey(bytes(row[0]), None if row[1] is None else bytes(row[1])) for row in rows]
+
+
+def v1_stanzas_of(conn: Connection, fingerprint: str) -> tuple[list[tuple[int, bytes]],
+                                                                 list[tuple[int, bytes]]]:
+    """One reader's format-1 stanzas: (request id, stanza) and (message id, stanza)."""
+    requests = conn.execute(
+        "SELECT request_id, stanza FROM request_readers"
+        " WHERE fingerprint = ? AND stanza_format = 1", (fingerprint,)).fetchall()
+    messages = conn.execute(
+        "SELECT message_id, stanza FROM message_readers"
+        " WHERE fingerprint = ? AND stanza_format = 1", (fingerprint,)).fetchall()
+    return ([(int(r[0]), bytes(r[1])) for r in requests],
+            [(int(m[0]), bytes(m[1])) for m in messages])
+
+
+def v1_fingerprints(conn: Connection, request_id: int) -> set[str]:
+    """Readers of a request (or of any of its messages) still holding a format-1 stanza."""
+    found = conn.execute(
+        """SELECT fingerprint FROM request_readers WHERE request_id = ? AND stanza_format = 1
+           UNION
+           SELECT mr.fingerprint FROM message_readers mr JOIN messages m ON m.id = mr.message_id
+            WHERE m.request_id = ? AND mr.stanza_format = 1""",
+        (request_id, request_id)).fetchall()
+    return {str(row[0]) for row in found}
 
 
 def volunteer_readers(conn: Connection, request_id: int, *, active_only: bool = False) -> set[int]:
@@ -212,6 +278,13 @@ def delete_request(conn: Connection, request_id: int) -> None:
     conn.execute("DELETE FROM requests WHERE id = ?", (request_id,))
 
 
+def requests_with_v1_keys(conn: Connection, requester_id: int) -> list[RequestRef]:
+    """A requester's requests whose own key has no ML-KEM half yet (version 1)."""
+    return rows.many(RequestRef, conn.execute(
+        "SELECT id, public_id, requester_key_version FROM requests"
+        " WHERE requester_id = ? AND requester_key_version = 1", (requester_id,)))
+
+
 def open_requests_needing_readers(conn: Connection, requester_id: int,
                                   limit: int) -> list[RequestRef]:
     return rows.many(RequestRef, conn.execute(
@@ -243,10 +316,10 @@ def create_message(conn: Connection, *, request_id: int, public_id: str, from_re
 
 
 def add_message_readers(conn: Connection, message_id: int, stanzas: Mapping[str, bytes]) -> None:
-    conn.executemany(
-        "INSERT OR IGNORE INTO message_readers (message_id, fingerprint, stanza) VALUES (?, ?, ?)",
-        [(message_id, fp, stanza) for fp, stanza in stanzas.items()],
-    )
+    """Stores stanzas of a message; a present reader's stanza is replaced only
+    by one of a newer format."""
+    conn.executemany(_UPSERT_MESSAGE_READER, [
+        (message_id, fp, stanza, stanza_format(stanza)) for fp, stanza in stanzas.items()])
 
 
 def thread_of(conn: Connection, request_id: int, fingerprint: str) -> list[ThreadRow]:

@@ -91,6 +91,8 @@ class Volunteer:
     last_active_on: str
     skills: frozenset[str]
     languages: frozenset[str]
+    # The ML-KEM-768 half of the volunteer's key; None until they gain one.
+    mlkem_public_key: bytes | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,6 +149,8 @@ class Candidate:
     available: bool
     open_claims: int
     last_active_on: str  # YYYY-MM-DD; sorts as it reads
+    # The ML-KEM-768 half of their key: they are sealed to hybrid when present.
+    mlkem_public_key: bytes | None = None
 
 
 def one(cls: type[T], row: Any) -> T | None:

@@ -29,12 +29,15 @@ class Application:
     availability: str
     bio: str
     references: str
+    # Required, not defaulted: a caller that forgot it would quietly store a
+    # hybrid volunteer as X25519-only, and everything sealed to them would be.
+    mlkem_public_key: bytes | None
 
 
 _VOLUNTEER = """
     v.id, v.public_id, v.handle, v.public_key, v.wrapped_key, v.passphrase_hash, v.status,
     v.available, v.totp_secret, v.totp_confirmed, v.is_operator, v.availability, v.bio,
-    v.references_text, v.vetting_note, v.created_on, v.last_active_on,
+    v.references_text, v.vetting_note, v.created_on, v.last_active_on, v.mlkem_public_key,
     (SELECT group_concat(skill) FROM volunteer_skills s WHERE s.volunteer_id = v.id) AS skills,
     (SELECT group_concat(language) FROM volunteer_languages l
       WHERE l.volunteer_id = v.id) AS languages
@@ -46,11 +49,11 @@ def create_volunteer(conn: Connection, application: Application, *, status: str 
     day = today()
     cursor = conn.execute(
         "INSERT INTO volunteers (public_id, handle, public_key, wrapped_key, passphrase_hash,"
-        " status, is_operator, availability, bio, references_text, created_on, last_active_on)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " status, is_operator, availability, bio, references_text, created_on, last_active_on,"
+        " mlkem_public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (new_public_id(), application.handle, application.public_key, application.wrapped_key,
          application.passphrase_hash, status, int(is_operator), application.availability,
-         application.bio, application.references, day, day),
+         application.bio, application.references, day, day, application.mlkem_public_key),
     )
     volunteer_id = int(cursor.lastrowid)
     set_skills(conn, volunteer_id, application.skills, application.languages)
@@ -102,7 +105,8 @@ def listing(conn: Connection, status: str | None = None) -> list[Volunteer]:
 def update(conn: Connection, volunteer_id: int, **fields: Any) -> None:
     """Sets columns of one volunteer; names come from code, never from input."""
     allowed = {"status", "available", "totp_secret", "totp_confirmed", "is_operator",
-               "wrapped_key", "passphrase_hash", "vetting_note", "last_active_on"}
+               "wrapped_key", "passphrase_hash", "vetting_note", "last_active_on",
+               "mlkem_public_key"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"not a settable volunteer column: {sorted(unknown)}")

@@ -19,7 +19,7 @@ def candidates(conn: Connection, skills: Iterable[str]) -> list[Candidate]:
         return []
     marks = ",".join("?" * len(wanted))
     rows = conn.execute(
-        f"""SELECT v.id, v.public_key, v.last_active_on,
+        f"""SELECT v.id, v.public_key, v.mlkem_public_key, v.last_active_on,
                    (SELECT group_concat(skill) FROM volunteer_skills s
                      WHERE s.volunteer_id = v.id) AS skills,
                    (SELECT group_concat(language) FROM volunteer_languages l
@@ -35,6 +35,8 @@ def candidates(conn: Connection, skills: Iterable[str]) -> list[Candidate]:
         Candidate(
             volunteer_id=int(row["id"]),
             public_key=bytes(row["public_key"]),
+            mlkem_public_key=None if row["mlkem_public_key"] is None
+            else bytes(row["mlkem_public_key"]),
             skills=frozenset((row["skills"] or "").split(",")) - {""},
             languages=frozenset((row["languages"] or "").split(",")) - {""},
             vetted=True,

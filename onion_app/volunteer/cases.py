@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from nacl.public import PrivateKey, PublicKey
 from werkzeug.wrappers import Response
 
 from crypto.envelope import open_envelope
 from crypto.errors import DecryptionError
+from crypto.hybrid import ReaderPrivateKey
 from onion_app.domain import sealing
 from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
 from onion_app.i18n import gettext as _
@@ -67,7 +67,7 @@ def _case(me: Session, public_id: str) -> RequestRow:
     return found
 
 
-def _key(me: Session) -> PrivateKey:
+def _key(me: Session) -> ReaderPrivateKey:
     if me.private_key is None:
         abort(404)  # offline-only volunteers use the bundle pages
     return me.private_key
@@ -209,7 +209,8 @@ def refer(me: Session, public_id: str) -> Page:
     if target is None:
         abort(404)
     try:
-        sealing.share_with(conn, row.id, public_id, key, PublicKey(bytes(target.public_key)),
+        sealing.share_with(conn, row.id, public_id, key,
+                           sealing.reader_key(target.public_key, target.mlkem_public_key),
                            int(target.id))
     except DecryptionError:
         abort(404)

@@ -97,3 +97,9 @@ class TotpResetForm(FlaskForm):  # type: ignore[misc]
     code = StringField(_l("Current code"), validators=[DataRequired(_l("Type the code."))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
+
+
+class PublicKeyForm(FlaskForm):  # type: ignore[misc]
+    public_key = StringField(_l("Your new public key"),
+                             validators=[DataRequired(_l("Paste the key."))],
+                             render_kw={"autocomplete": "off", "spellcheck": "false"})

@@ -17,10 +17,10 @@ from werkzeug.wrappers import Response
 
 from crypto.bundle import Bundle, BundleItem, dump_bundle, load_bundle
 from crypto.envelope import Envelope, body_size
-from crypto.errors import InvalidBundle
+from crypto.errors import DecryptionError, InvalidBundle
 from crypto.keys import fingerprint
 from crypto.keytext import encode_public_key
-from crypto.stanza import STANZA_SIZE, STANZA_VERSION
+from crypto.stanza import HYBRID_STANZA_VERSION, STANZA_VERSION, stanza_version
 from onion_app.domain import sealing
 from onion_app.i18n import gettext as _
 from onion_app.store import caseload
@@ -54,7 +54,7 @@ def reply_slot(conn: Connection, row: RequestRow) -> ReplySlot:
     keys = rows.request_reader_keys(conn, row.id)
     public_id = rows.new_public_id()
     return ReplySlot(sealing.message_ad(public_id).decode(),
-                     [encode_public_key(PublicKey(k)) for k in keys])
+                     [encode_public_key(sealing.reader_key(k.x25519, k.mlkem)) for k in keys])
 
 
 @blueprint.get("/cases/<public_id>/bundle.json")
@@ -101,16 +101,26 @@ def store_reply(conn: Connection, me: Session, row: RequestRow, data: bytes) -> 
     message_id = match.group(1)
     if rows.message_exists(conn, message_id):
         return _("This reply was uploaded already.")
-    readers = {fingerprint(PublicKey(k)) for k in rows.request_reader_keys(conn, row.id)}
-    if set(item.envelope.stanzas) != readers:
+    # Each reader's stanza must be the format their key calls for: hybrid for
+    # a reader with an ML-KEM key, so an upload cannot slip a reader back to X25519.
+    readers = {fingerprint(PublicKey(k.x25519)):
+               STANZA_VERSION if k.mlkem is None else HYBRID_STANZA_VERSION
+               for k in rows.request_reader_keys(conn, row.id)}
+    if set(item.envelope.stanzas) != set(readers):
         return _("The reply must be sealed to exactly the current readers of this request. "
                  "Readers may have changed: copy the command shown below again.")
     if len(item.envelope.body) > body_size(sealing.MESSAGE_MAX_SIZE):
         return _("That reply is longer than Haven accepts.")
-    if any(len(s) != STANZA_SIZE or s[0] != STANZA_VERSION
-           for s in item.envelope.stanzas.values()):
+    if any(_format(s) != readers[fp] for fp, s in item.envelope.stanzas.items()):
         return _("That bundle is damaged: seal the reply again with the command shown below.")
     rows.create_message(conn, request_id=row.id, public_id=message_id, from_requester=False,
                         author_volunteer_id=me.account_id, body=item.envelope.body,
                         stanzas=item.envelope.stanzas)
     return None
+
+
+def _format(stanza: bytes) -> int | None:
+    try:
+        return stanza_version(stanza)
+    except DecryptionError:
+        return None

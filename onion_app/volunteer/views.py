@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, session, url_for
+from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
 from crypto.errors import InvalidPublicKey, WrongPassphrase
-from onion_app.domain import totp, volunteer_keys
+from crypto.hybrid import HybridPublicKey
+from crypto.keytext import decode_public_key
+from onion_app.domain import sealing, totp, volunteer_keys
 from onion_app.domain.kdf_gate import Busy
 from onion_app.domain.taxonomy import SKILLS
 from onion_app.i18n import gettext as _
@@ -20,6 +23,7 @@ from onion_app.volunteer.forms import (
     CodeForm,
     LoginForm,
     PassphraseChangeForm,
+    PublicKeyForm,
     TotpResetForm,
 )
 from onion_app.web import auth
@@ -63,13 +67,14 @@ def apply() -> Page:
     except InvalidPublicKey:
         refuse(form.offline_key, _("That is not a Haven public key. Copy the whole line that "
                                    "%(command)s printed, starting %(prefix)s.",
-                                   command="python -m crypto keygen", prefix="haven-pk1:"))
+                                   command="python -m crypto keygen", prefix="haven-pk2:"))
         return _apply_page(form, 400)
     except Busy:
         flash(str(BUSY), "error")
         return _apply_page(form, 429)
     volunteer_id = staff.create_volunteer(conn, staff.Application(
         handle=handle, public_key=keys.public_key, wrapped_key=keys.wrapped_key,
+        mlkem_public_key=keys.mlkem_public_key,
         passphrase_hash=keys.passphrase_hash, skills=frozenset(form.skills.data or ()),
         languages=frozenset(form.languages.data or ()),
         availability=form.availability.data or "weekly", bio=form.bio.data or "",
@@ -110,12 +115,22 @@ def login() -> Page:
         if not checker.check(int(row.id), row.totp_secret, form.code.data or ""):
             return _login_failed(form, handle, None)
         key = volunteer_keys.unlock(row, form.passphrase.data or "", state().stretching)
+        if isinstance(key, PrivateKey):
+            # A key from before hybrid stanzas: it gains its ML-KEM half now, the
+            # one moment the server holds the passphrase, and what was sealed to
+            # this volunteer with X25519 alone is re-sealed hybrid.
+            key = volunteer_keys.gain_mlkem_key(conn, row, key, form.passphrase.data or "",
+                                                state().stretching)
+            sealing.upgrade_own_stanzas(conn, key)
     except Busy:
         flash(str(BUSY), "error")
         return _login_page(form, 429)
     except WrongPassphrase:  # verifier and wrapped key disagree: treat as a failure
         return _login_failed(form, handle, None)
     throttle.succeeded(handle)
+    if row.wrapped_key is None and row.mlkem_public_key is None:
+        flash(_("Your public key has no ML-KEM half, so what is sealed to you could be read "
+                "by a future quantum computer. Upgrade it on your account page."), "info")
     staff.update(conn, int(row.id), last_active_on=today())
     conn.commit()
     auth.start("volunteer", int(row.id), key)
@@ -201,7 +216,7 @@ def logout() -> Response:
 def account(me: Session) -> str:
     row = signed_in_volunteer(me)
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
-                           skills=SKILLS,
+                           skills=SKILLS, key_form=PublicKeyForm(),
                            passphrase_form=PassphraseChangeForm(), totp_form=TotpResetForm(),
                            button=ConfirmForm())
 
@@ -234,8 +249,38 @@ def change_passphrase(me: Session) -> Page:
     for field in (form.current, form.passphrase, form.confirm):
         field.data = ""
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
-                           skills=SKILLS,
+                           skills=SKILLS, key_form=PublicKeyForm(),
                            passphrase_form=form, totp_form=TotpResetForm(),
+                           button=ConfirmForm()), 400
+
+
+@blueprint.post("/account/public-key")
+@auth.login_required
+def replace_public_key(me: Session) -> Page:
+    """An offline volunteer gives the haven-pk2 key that ``python -m crypto
+    upgrade`` printed: the same X25519 key with an ML-KEM-768 key beside it."""
+    row = signed_in_volunteer(me)
+    form = PublicKeyForm()
+    if form.validate_on_submit() and row.wrapped_key is None:
+        try:
+            public = decode_public_key(form.public_key.data or "")
+        except InvalidPublicKey:
+            public = None
+        # Only the same X25519 key is taken: the stanzas already stored for this
+        # volunteer stay under its fingerprint and open with the same key file.
+        if isinstance(public, HybridPublicKey) and bytes(public.x25519) == row.public_key:
+            conn = get_db()
+            staff.update(conn, me.account_id, mlkem_public_key=public.mlkem)
+            staff.audit(conn, row.handle, "added an ML-KEM key")
+            conn.commit()
+            flash(_("Haven now seals to your key with X25519 and ML-KEM together."), "ok")
+            return redirect(url_for("volunteer.account"))
+        refuse(form.public_key, _("That is not the upgraded form of your key. Run %(command)s "
+                                  "on your key file and paste the line starting %(prefix)s.",
+                                  command="python -m crypto upgrade", prefix="haven-pk2:"))
+    return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
+                           skills=SKILLS, key_form=form,
+                           passphrase_form=PassphraseChangeForm(), totp_form=TotpResetForm(),
                            button=ConfirmForm()), 400
 
 
@@ -259,7 +304,7 @@ def reset_totp(me: Session) -> Page:
     refuse(form.code, _("The passphrase or the code did not match."))
     form.current.data = form.code.data = ""
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
-                           skills=SKILLS,
+                           skills=SKILLS, key_form=PublicKeyForm(),
                            passphrase_form=PassphraseChangeForm(), totp_form=form,
                            button=ConfirmForm()), 400
 

@@ -24,9 +24,9 @@ from flask import (
     session,
     url_for,
 )
-from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
+from crypto.hybrid import ReaderPrivateKey
 from crypto.requester import RequesterKeys
 from onion_app.i18n import gettext as _
 from onion_app.web.sessions import Session, SessionStore
@@ -98,7 +98,7 @@ def current() -> Session | None:
     return found
 
 
-def start(kind: str, account_id: int, private_key: PrivateKey | None,
+def start(kind: str, account_id: int, private_key: ReaderPrivateKey | None,
           pending_totp: str | None = None, *,
           requester_keys: RequesterKeys | None = None) -> None:
     """Logs in: a fresh session id, so an id seen before login is worthless after."""

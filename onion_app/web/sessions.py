@@ -19,8 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from nacl.public import PrivateKey
-
+from crypto.hybrid import ReaderPrivateKey
 from crypto.requester import RequesterKeys
 
 
@@ -35,7 +34,7 @@ class Session:
 
     kind: str  # "requester" or "volunteer"
     account_id: int
-    private_key: PrivateKey | None = field(repr=False)
+    private_key: ReaderPrivateKey | None = field(repr=False)
     started: float
     last_seen: float
     # A TOTP secret being enrolled: held here, never in the cookie.
@@ -55,7 +54,7 @@ class SessionStore:
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def create(self, kind: str, account_id: int, private_key: PrivateKey | None,
+    def create(self, kind: str, account_id: int, private_key: ReaderPrivateKey | None,
                pending_totp: str | None = None, *,
                requester_keys: RequesterKeys | None = None) -> str:
         """Starts a session and returns its id (for the cookie only)."""

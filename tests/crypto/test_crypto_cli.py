@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 PASSPHRASE = "a long passphrase for tests"
 CHEAP_KDF = ["--kdf-opslimit", "1", "--kdf-memlimit-mib", "8"]
 KEY = PrivateKey(bytes(range(32)))
-COMMANDS = ["keygen", "pubkey", "open", "seal"]
+COMMANDS = ["keygen", "pubkey", "upgrade", "open", "seal"]
 
 
 def _tool(
@@ -403,3 +403,31 @@ def test_seal_refuses_oversized_input(tmp_path: Path, capsys: pytest.CaptureFixt
     source.write_bytes(bytes(70_000))
     assert main(["seal", "-i", str(source), "--to", encode_public_key(KEY.public_key)]) == 2
     assert "at most 65532" in capsys.readouterr().err
+
+
+def test_upgrade_adds_an_mlkem_key_and_keeps_the_x25519_one(
+    key_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = tmp_path / "new.key"
+    assert main(["upgrade", str(key_file), "-o", str(new)]) == 0
+    out = capsys.readouterr()
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600
+    assert new.read_text().startswith("haven-wk2:")
+    upgraded = unwrap_private_key(_wrapped_from(new), PASSPHRASE)
+    assert isinstance(upgraded, HybridPrivateKey)
+    assert upgraded.x25519 == KEY
+    assert out.out.strip() == encode_public_key(upgraded.public_key)
+    # Same passphrase cost as the old file, which the volunteer chose.
+    assert _wrapped_from(new)[1:13] == _wrapped_from(key_file)[1:13]
+    # Upgrading twice is refused; so is overwriting.
+    assert main(["upgrade", str(new), "-o", str(tmp_path / "again.key")]) == 2
+    assert "already has an ML-KEM key" in capsys.readouterr().err
+    assert main(["upgrade", str(key_file), "-o", str(new)]) == 2
+
+
+def test_upgrade_with_the_wrong_passphrase_writes_nothing(
+    key_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PASSPHRASE_ENV, "not the passphrase")
+    assert main(["upgrade", str(key_file), "-o", str(tmp_path / "new.key")]) == 1
+    assert not (tmp_path / "new.key").exists()
