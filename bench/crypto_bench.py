@@ -1,4 +1,5 @@
-"""Benchmark crypto/: envelope seal and open, and the two password-hard derivations.
+"""Benchmark crypto/: envelope seal and open (v1 and hybrid stanzas side by
+side), and the two password-hard derivations.
 
 Run from the repository root: ``.venv/bin/python bench/crypto_bench.py``.
 Each figure is the median of several timed batches, so one slow batch (another
@@ -20,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from nacl.public import PrivateKey
 
 from crypto.envelope import fingerprint, open_envelope, seal
+from crypto.hybrid import ReaderPrivateKey, gain_mlkem
 from crypto.kdf import DEFAULT_KDF_PARAMS
 from crypto.requester import derive_requester_keys, new_install_salt
 from crypto.volunteer import unwrap_private_key, wrap_private_key
@@ -51,22 +53,33 @@ def per_call(work: Callable[[], object], budget: float = 0.4, batches: int = 5) 
 
 
 def bench_envelopes() -> None:
-    columns = ("size", "readers", "seal ms", "seal MB/s", "open ms", "open MB/s")
-    widths = (7, 7, 9, 10, 9, 10)
+    """Seal to every reader and open as one, v1 (X25519) beside hybrid
+    (X25519 + ML-KEM-768) for the same plaintext and reader count."""
+    columns = ("size", "readers", "stanza", "seal ms", "open ms", "seal x", "open x",
+               "B/reader")
+    widths = (7, 7, 7, 9, 9, 7, 7, 9)
     print(" ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
     for label, size in SIZES.items():
         plaintext = bytes(size)
         for count in READER_COUNTS:
-            keys = [PrivateKey.generate() for _ in range(count)]
-            readers = [k.public_key for k in keys]
-            envelope = seal(plaintext, readers, AD)
-            stanza = envelope.stanzas[fingerprint(readers[0])]
-            sealing = per_call(partial(seal, plaintext, readers, AD))
-            opening = per_call(partial(open_envelope, envelope.body, stanza, keys[0], AD))
-            print(
-                f"{label:>7} {count:>7} {sealing * 1e3:>9.3f} {size / sealing / 1e6:>10.1f} "
-                f"{opening * 1e3:>9.3f} {size / opening / 1e6:>10.1f}"
-            )
+            x25519 = [PrivateKey.generate() for _ in range(count)]
+            kinds: dict[str, list[ReaderPrivateKey]] = {
+                "v1": list(x25519), "hybrid": [gain_mlkem(k) for k in x25519]}
+            baseline: tuple[float, float] | None = None
+            for kind, keys in kinds.items():
+                readers = [k.public_key for k in keys]
+                envelope = seal(plaintext, readers, AD)
+                stanza = envelope.stanzas[fingerprint(x25519[0].public_key)]
+                sealing = per_call(partial(seal, plaintext, readers, AD))
+                opening = per_call(partial(open_envelope, envelope.body, stanza, keys[0], AD))
+                baseline = baseline or (sealing, opening)
+                # Stored per reader: the stanza and its share of the one body.
+                stored = len(stanza) + len(envelope.body) / count
+                print(
+                    f"{label:>7} {count:>7} {kind:>7} {sealing * 1e3:>9.3f} "
+                    f"{opening * 1e3:>9.3f} {sealing / baseline[0]:>7.2f} "
+                    f"{opening / baseline[1]:>7.2f} {stored:>9.0f}"
+                )
 
 
 def bench_derivations() -> None:
@@ -85,7 +98,8 @@ def bench_derivations() -> None:
 
 
 def main() -> None:
-    print("Envelope seal (all readers) and open (one reader), median per envelope")
+    print("Envelope seal (all readers) and open (one reader), median per envelope;")
+    print("x: hybrid time over v1 time; B/reader: stanza plus the body's share per reader")
     bench_envelopes()
     bench_derivations()
 
