@@ -98,3 +98,35 @@ def test_request_keys_migration_keeps_old_requests_on_the_account_key(
             conn.execute("UPDATE requests SET requester_key = ?, requester_key_version = ?",
                          (key, version))
     conn.rollback()
+
+
+def test_hybrid_migration_marks_existing_stanzas_format_1(
+        conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    everything = migrations.available()
+    monkeypatch.setattr(migrations, "available", lambda: [m for m in everything if m.version < 8])
+    migrations.apply_pending(conn)
+    conn.execute("INSERT INTO requesters (id, lookup_id, public_key, created_on)"
+                 " VALUES (1, x'01', x'02', '2026-01-01')")
+    conn.execute("INSERT INTO requests (id, public_id, requester_id, urgency, region, created_on,"
+                 " updated_on, requester_key, requester_key_version)"
+                 " VALUES (1, 'old', 1, 'normal', 'unsaid', '2026-01-01', '2026-01-01', x'03', 1)")
+    conn.execute("INSERT INTO request_readers (request_id, fingerprint, stanza)"
+                 " VALUES (1, 'f', x'01aa')")
+    conn.commit()
+    monkeypatch.setattr(migrations, "available", lambda: everything)
+    assert 8 in [m.version for m in migrations.apply_pending(conn)]
+    assert conn.execute("SELECT stanza_format FROM request_readers").fetchone()[0] == 1
+    assert tuple(conn.execute(
+        "SELECT requester_key_version, requester_mlkem_key FROM requests").fetchone()) == (1, None)
+    # Version 2 without its ML-KEM key (or with a key of the wrong size) is refused,
+    # as is a format that is not the stanza's first byte.
+    for statement, arguments in (
+            ("UPDATE requests SET requester_key_version = 2", ()),
+            ("UPDATE requests SET requester_key_version = 2, requester_mlkem_key = ?",
+             (bytes(1183),)),
+            ("UPDATE request_readers SET stanza_format = 2", ())):
+        with pytest.raises(sqlcipher3.IntegrityError, match="CHECK constraint failed"):
+            conn.execute(statement, arguments)
+    conn.execute("UPDATE requests SET requester_key_version = 2, requester_mlkem_key = ?",
+                 (bytes(1184),))
+    conn.rollback()

@@ -408,7 +408,7 @@ def test_two_requests_from_one_codename_show_unlinkable_requester_keys(
     assert writer.get(f"/cases/{legal}").status_code == 404  # one reader per request
     assert lawyer.get(f"/cases/{writing}").status_code == 404
     conn = Database(initialised).open()
-    volunteer_keys = {encode_public_key(sealing.reader_key(bytes(r[0]), bytes(r[1])))
+    volunteer_keys = {encode_public_key(sealing.stored_reader_key(bytes(r[0]), bytes(r[1])))
                       for r in conn.execute("SELECT public_key, mlkem_public_key FROM volunteers")}
     (account_key,) = [encode_public_key(PublicKey(bytes(r[0])))
                       for r in conn.execute("SELECT public_key FROM requesters")]

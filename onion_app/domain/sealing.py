@@ -45,7 +45,7 @@ MESSAGE_MAX_SIZE = 64 * 1024
 _HELP_HEADING = "\n\nWhat would help:\n"
 
 
-def reader_key(x25519: bytes, mlkem: bytes | None) -> ReaderPublicKey:
+def stored_reader_key(x25519: bytes, mlkem: bytes | None) -> ReaderPublicKey:
     """A stored reader key as crypto takes it: hybrid when it has an ML-KEM half.
 
     :raises InvalidPublicKey: if a stored half is not a valid key
@@ -134,7 +134,8 @@ def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
     needs = matching.Needs(new.skills, new.languages)
     chosen = matching.rank(needs, volunteers.candidates(conn, new.skills), match_limit)
     volunteer_keys = {fingerprint(PublicKey(c.public_key)): c.volunteer_id for c in chosen}
-    readers = [requester_key, *(reader_key(c.public_key, c.mlkem_public_key) for c in chosen)]
+    readers = [requester_key,
+               *(stored_reader_key(c.public_key, c.mlkem_public_key) for c in chosen)]
     envelope = seal(new.text.encode(), readers, request_ad(public_id), max_size=REQUEST_MAX_SIZE)
     stored = [rows.Reader(fp, volunteer_keys.get(fp), stanza)
               for fp, stanza in envelope.stanzas.items()]
@@ -171,7 +172,8 @@ def post_message(conn: Connection, request_id: int, text: str, *, from_requester
     :returns: the message's public id
     """
     public_id = rows.new_public_id()
-    keys = [reader_key(k.x25519, k.mlkem) for k in rows.request_reader_keys(conn, request_id)]
+    keys = [stored_reader_key(k.x25519, k.mlkem)
+            for k in rows.request_reader_keys(conn, request_id)]
     envelope = seal(text.encode(), keys, message_ad(public_id), max_size=MESSAGE_MAX_SIZE)
     rows.create_message(conn, request_id=request_id, public_id=public_id,
                         from_requester=from_requester, author_volunteer_id=author_volunteer_id,
@@ -271,7 +273,7 @@ def upgrade_readers(conn: Connection, request_id: int, reader_key: ReaderPrivate
 def _reader_key_or_none(key: rows.ReaderKey) -> ReaderPublicKey | None:
     """:func:`reader_key`, or None for a stored key that is not a valid one."""
     try:
-        return reader_key(key.x25519, key.mlkem)
+        return stored_reader_key(key.x25519, key.mlkem)
     except ValueError:
         return None
 
@@ -342,7 +344,7 @@ def rematch(conn: Connection, requester_id: int, keys: RequesterKeys, match_limi
                                match_limit - len(active), exclude=present)
         for candidate in chosen:
             share_with(conn, request_id, request.public_id, private_key,
-                       reader_key(candidate.public_key, candidate.mlkem_public_key),
+                       stored_reader_key(candidate.public_key, candidate.mlkem_public_key),
                        candidate.volunteer_id)
             added += 1
     return added

@@ -210,7 +210,7 @@ def refer(me: Session, public_id: str) -> Page:
         abort(404)
     try:
         sealing.share_with(conn, row.id, public_id, key,
-                           sealing.reader_key(target.public_key, target.mlkem_public_key),
+                           sealing.stored_reader_key(target.public_key, target.mlkem_public_key),
                            int(target.id))
     except DecryptionError:
         abort(404)

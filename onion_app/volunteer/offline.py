@@ -54,7 +54,8 @@ def reply_slot(conn: Connection, row: RequestRow) -> ReplySlot:
     keys = rows.request_reader_keys(conn, row.id)
     public_id = rows.new_public_id()
     return ReplySlot(sealing.message_ad(public_id).decode(),
-                     [encode_public_key(sealing.reader_key(k.x25519, k.mlkem)) for k in keys])
+                     [encode_public_key(sealing.stored_reader_key(k.x25519, k.mlkem))
+                      for k in keys])
 
 
 @blueprint.get("/cases/<public_id>/bundle.json")
