@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, request
+from flask.logging import default_handler
 from flask_wtf.csrf import CSRFProtect
 
 from onion_app import i18n, resources
@@ -78,6 +79,9 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
         SEND_FILE_MAX_AGE_DEFAULT=86400,
         TEMPLATES_AUTO_RELOAD=False,
     )
+    # Flask's own handler stamps each line with the time; the app's records go
+    # to the process's handler instead (onion_app.serving.logs), which does not.
+    app.logger.removeHandler(default_handler)
     attach(app, _state_for(role, config, runtime or Runtime.for_config(config)))
     app.before_request(_files_only_where_expected)
     CSRFProtect(app)
