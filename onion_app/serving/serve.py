@@ -16,6 +16,8 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
+from onion_app.serving import buffers
+from onion_app.serving.buffers import InMemorySlices
 from onion_app.web.state import state_of
 
 # Enough threads that a few slow Tor circuits cannot starve the rest; argon2id
@@ -78,9 +80,10 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
         else:
             where = {"host": host, "port": (ports or {})[role]}
         servers[role] = create_server(
-            app, threads=THREADS, map={},
+            InMemorySlices(app), threads=THREADS, map={},
             ident="",  # no Server header
-            max_request_body_size=config.max_content_length,
+            # No request or page ever spooled to a temporary file: see buffers.py.
+            **buffers.adjustments(config.max_content_length),
             clear_untrusted_proxy_headers=True,
             expose_tracebacks=False,
             **where,
