@@ -10,10 +10,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from onion_app.config import Config
+from onion_app.requester.forms import HELP_MAX, STORY_MAX, TITLE_MAX
 from onion_app.store import Database
 from tests import journey as requester
 from tests.haven_cli import cli_runner
-from tests.journey import csrf, dump_database
+from tests.journey import HEAVY, csrf, dump_database, heaviest_thread, thread_pages
 from tests.staff_journey import (
     PASSPHRASE,
     StepClock,
@@ -386,3 +387,16 @@ def test_long_handle_and_unknown_handles_stay_out_of_the_audit_log(
     log = " ".join(str(tuple(r)) for r in conn.execute("SELECT * FROM audit_log"))
     conn.close()
     assert typed not in log
+
+
+def test_a_long_case_comes_in_pages_of_bounded_weight(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer")
+    client, public_id = asked(site, story=HEAVY * STORY_MAX, title=HEAVY * TITLE_MAX,
+                              help=HEAVY * HELP_MAX)
+    heaviest_thread(client, public_id, 12)
+    pages = thread_pages(lawyer, f"/cases/{public_id}")
+    assert len(pages) == 2
+    assert "Messages 11 to 12 of 12" in pages[1]
+    assert "reply 00 " in pages[0]
+    assert "reply 11 " in pages[1]
+    assert "reply 11 " not in pages[0]
