@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -89,6 +90,10 @@ class Seen(logging.Handler):
         self.records.append(record)
 
 
+def _queue_talk(seen: Seen) -> bool:
+    return any("queue depth" in record.getMessage() for record in list(seen.records))
+
+
 def test_busy_threads_leave_no_line_in_the_log(log: io.StringIO, public_app: Flask) -> None:
     """waitress warns ``Task queue depth is N`` whenever a request waits for a
     thread: a line per visit under load, which journald would time-stamp."""
@@ -105,6 +110,10 @@ def test_busy_threads_leave_no_line_in_the_log(log: io.StringIO, public_app: Fla
             fetch.start()
         for _ in range(serve.THREADS):
             assert gate.arrived.acquire(timeout=10)
+        # Every thread is held; the requests beyond them wait in waitress's queue.
+        deadline = time.monotonic() + 10
+        while not _queue_talk(seen) and time.monotonic() < deadline:
+            time.sleep(0.01)
         gate.open.set()
         for fetch in fetches:
             fetch.join(20)
@@ -112,7 +121,7 @@ def test_busy_threads_leave_no_line_in_the_log(log: io.StringIO, public_app: Fla
         served.close()
         logging.getLogger("waitress").removeHandler(seen)
     # waitress did talk about the queue; none of it reached the log.
-    assert any("queue depth" in record.getMessage() for record in seen.records)
+    assert _queue_talk(seen)
     assert log.getvalue() == ""
 
 
