@@ -12,6 +12,7 @@ from crypto.envelope import seal
 from onion_app.config import Config
 from onion_app.domain import requester_keys, sealing
 from onion_app.domain.kdf_gate import KdfGate
+from onion_app.requester.forms import HELP_MAX, STORY_MAX, TITLE_MAX
 from onion_app.store import Database
 from onion_app.store import requests as rows
 from onion_app.web.limits import RateWindow
@@ -19,9 +20,11 @@ from onion_app.web.state import Runtime, state_of
 from tests.journey import (
     CODENAME,
     CSRF,
+    HEAVY,
     add_volunteer,
     csrf,
     dump_database,
+    heaviest_thread,
     login,
     logout,
     new_account,
@@ -29,6 +32,7 @@ from tests.journey import (
     request_fields,
     submit,
     submitted_id,
+    thread_pages,
 )
 from tests.test_security import check_headers, check_markup
 
@@ -470,3 +474,25 @@ def test_requests_sealed_to_the_account_key_keep_opening(public_app: Flask,
     assert sealing.open_request(conn, request_id, legacy_id, late).story == MARKERS["story"]
     assert [m.text for m in sealing.open_thread(conn, request_id, late)] == [MARKERS["reply"]]
     conn.close()
+
+
+def test_a_long_thread_comes_in_pages_of_bounded_weight(public_app: Flask) -> None:
+    """A request and 25 replies of the largest size weighed 1.4 MB on one
+    page, which waitress spooled to disk while a slow client read it."""
+    client = public_app.test_client()
+    new_account(client)
+    public_id = submitted_id(client, title=HEAVY * TITLE_MAX, story=HEAVY * STORY_MAX,
+                             help=HEAVY * HELP_MAX)
+    heaviest_thread(client, public_id, 25)
+    pages = thread_pages(client, f"/requests/{public_id}")
+    assert len(pages) == 3
+    assert "Messages 1 to 10 of 25" in pages[0]
+    assert "Messages 21 to 25 of 25" in pages[2]
+    for n in range(25):
+        assert sum(f"reply {n:02d} " in page for page in pages) == 1
+    assert "reply 00 " in pages[0]
+    assert "reply 24 " in pages[2]
+    past_the_end = client.get(f"/requests/{public_id}?page=99").get_data(as_text=True)
+    assert "Messages 21 to 25 of 25" in past_the_end
+    assert "Messages 21 to 25 of 25" in client.get(
+        f"/requests/{public_id}?page=nine").get_data(as_text=True)

@@ -94,3 +94,17 @@ def test_list_queries_use_indexes(conn: Connection) -> None:
         "EXPLAIN QUERY PLAN SELECT id FROM requests WHERE requester_id = ? ORDER BY id DESC",
         (1,)))
     assert "requests_by_requester" in plan
+
+
+def test_a_thread_is_read_a_page_at_a_time(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    request_id = _request(conn, requester_id)
+    for n in range(7):
+        rows.create_message(conn, request_id=request_id, public_id=rows.new_public_id(),
+                            from_requester=True, author_volunteer_id=None,
+                            body=bytes([n]), stanzas={"a" * 32: b"s"})
+    assert rows.message_count(conn, request_id) == 7
+    every = rows.thread_of(conn, request_id, "a" * 32)
+    assert [m.body for m in every] == [bytes([n]) for n in range(7)]
+    page = rows.thread_of(conn, request_id, "a" * 32, offset=5, limit=3)
+    assert [m.body for m in page] == [bytes([5]), bytes([6])]

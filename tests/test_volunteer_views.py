@@ -12,10 +12,11 @@ from nacl.public import PublicKey
 
 from crypto.keytext import encode_public_key
 from onion_app.config import Config
+from onion_app.requester.forms import HELP_MAX, STORY_MAX, TITLE_MAX
 from onion_app.store import Database
 from tests import journey as requester
 from tests.haven_cli import cli_runner
-from tests.journey import csrf, dump_database
+from tests.journey import HEAVY, csrf, dump_database, heaviest_thread, thread_pages
 from tests.staff_journey import (
     PASSPHRASE,
     StepClock,
@@ -421,3 +422,16 @@ def test_two_requests_from_one_codename_show_unlinkable_requester_keys(
         shown.append(requester_key)
     assert shown[0] != shown[1]
     assert account_key not in shown
+
+
+def test_a_long_case_comes_in_pages_of_bounded_weight(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer")
+    client, public_id = asked(site, story=HEAVY * STORY_MAX, title=HEAVY * TITLE_MAX,
+                              help=HEAVY * HELP_MAX)
+    heaviest_thread(client, public_id, 12)
+    pages = thread_pages(lawyer, f"/cases/{public_id}")
+    assert len(pages) == 2
+    assert "Messages 11 to 12 of 12" in pages[1]
+    assert "reply 00 " in pages[0]
+    assert "reply 11 " in pages[1]
+    assert "reply 11 " not in pages[0]

@@ -149,15 +149,19 @@ def post_message(conn: Connection, request_id: int, text: str, *, from_requester
     return public_id
 
 
-def open_thread(conn: Connection, request_id: int, private_key: PrivateKey) -> list[ThreadMessage]:
-    """Decrypts a request's messages for one reader, in order.
+def open_thread(conn: Connection, request_id: int, private_key: PrivateKey, *,
+                offset: int = 0, limit: int | None = None) -> list[ThreadMessage]:
+    """Decrypts a request's messages for one reader, in order: ``limit`` of
+    them from the ``offset``-th on (all when ``None``), so that a page
+    decrypts only what it shows.
 
     A message sealed before this reader joined and not yet shared with them
     is left out; one that does not open (a reply sealed offline by a broken
     tool, say) is shown as such, rather than failing the whole page.
     """
     found = []
-    for row in rows.thread_of(conn, request_id, fingerprint(private_key.public_key)):
+    for row in rows.thread_of(conn, request_id, fingerprint(private_key.public_key),
+                              offset=offset, limit=limit):
         if row.stanza is None:
             continue
         try:

@@ -23,6 +23,7 @@ from onion_app.store.rows import RequestRow
 from onion_app.web import auth
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
 from onion_app.web.limits import RateExceeded
+from onion_app.web.paging import thread_page
 from onion_app.web.sessions import Session
 from onion_app.web.state import current_config, get_db, state
 
@@ -209,12 +210,14 @@ def _thread_page(me: Session, request_row: RequestRow, reply: ReplyForm,
     conn = get_db()
     key = _key_for(me, request_row)
     text = sealing.open_request(conn, request_row.id, request_row.public_id, key)
-    thread = sealing.open_thread(conn, request_row.id, key)
+    page = thread_page(rows.message_count(conn, request_row.id))
+    thread = sealing.open_thread(conn, request_row.id, key, offset=page.offset,
+                                 limit=page.size)
     rows.mark_seen_by_requester(conn, request_row.id)
     conn.commit()
     return render_template(
         "requester/request.html", request_row=request_row, text=text, thread=thread,
-        reply=reply, confirm=ConfirmForm(), skills=SKILLS, languages=LANGUAGES,
+        page=page, reply=reply, confirm=ConfirmForm(), skills=SKILLS, languages=LANGUAGES,
         regions=REGIONS, urgencies=URGENCIES,
     ), status
 

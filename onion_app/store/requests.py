@@ -249,8 +249,10 @@ def add_message_readers(conn: Connection, message_id: int, stanzas: Mapping[str,
     )
 
 
-def thread_of(conn: Connection, request_id: int, fingerprint: str) -> list[ThreadRow]:
-    """A request's messages in order, each with this reader's stanza and its body."""
+def thread_of(conn: Connection, request_id: int, fingerprint: str, *, offset: int = 0,
+              limit: int | None = None) -> list[ThreadRow]:
+    """A request's messages in order, each with this reader's stanza and its
+    body; ``limit`` of them from the ``offset``-th on (all when ``None``)."""
     return rows.many(ThreadRow, conn.execute(
         """SELECT m.id, m.public_id, m.from_requester, m.created_on, v.handle AS author,
                   mr.stanza, mb.body
@@ -259,9 +261,17 @@ def thread_of(conn: Connection, request_id: int, fingerprint: str) -> list[Threa
              LEFT JOIN message_readers mr ON mr.message_id = m.id AND mr.fingerprint = ?
              LEFT JOIN volunteers v ON v.id = m.author_volunteer_id
             WHERE m.request_id = ?
-            ORDER BY m.id""",
-        (fingerprint, request_id),
+            ORDER BY m.id
+            LIMIT ? OFFSET ?""",
+        (fingerprint, request_id, -1 if limit is None else limit, offset),
     ))
+
+
+def message_count(conn: Connection, request_id: int) -> int:
+    """How many messages a request's thread holds."""
+    row = conn.execute("SELECT COUNT(*) FROM messages WHERE request_id = ?",
+                       (request_id,)).fetchone()
+    return int(row[0])
 
 
 def message_ids(conn: Connection, request_id: int) -> list[tuple[int, str]]:

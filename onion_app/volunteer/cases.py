@@ -19,7 +19,7 @@ from onion_app.volunteer import blueprint, offline
 from onion_app.volunteer.forms import FlagForm, ReferForm, UploadForm
 from onion_app.web import auth
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
-from onion_app.web.paging import page_number
+from onion_app.web.paging import page_number, thread_page
 from onion_app.web.sessions import Session
 from onion_app.web.staff_auth import signed_in_volunteer
 from onion_app.web.state import current_config, get_db
@@ -83,15 +83,18 @@ def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int,
                upload: UploadForm | None = None) -> tuple[str, int]:
     conn = get_db()
     text = thread = None
+    page = thread_page(rows.message_count(conn, row.id))
     if me.private_key is not None:
         text = sealing.open_request(conn, row.id, row.public_id, me.private_key)
-        thread = sealing.open_thread(conn, row.id, me.private_key)
+        thread = sealing.open_thread(conn, row.id, me.private_key, offset=page.offset,
+                                     limit=page.size)
     caseload.mark_seen(conn, me.account_id, row.id)
     conn.commit()
     refer = ReferForm()
     refer.volunteer.choices = _referral_choices(row)
     return render_template(
-        "volunteer/case.html", row=row, text=text, thread=thread, reply=reply, refer=refer,
+        "volunteer/case.html", row=row, text=text, thread=thread, page=page, reply=reply,
+        refer=refer,
         flag=FlagForm(), button=ConfirmForm(), upload=upload or UploadForm(),
         me=signed_in_volunteer(me), offline=me.private_key is None,
         reply_slot=offline.reply_slot(conn, row),
