@@ -42,7 +42,7 @@ def build(config: Config, n_requests: int, n_volunteers: int) -> tuple[int, Priv
             handle=f"v{number}", public_key=bytes(key.public_key), wrapped_key=None,
             passphrase_hash=b"-", skills=frozenset(rng.sample(skills, 3)),
             languages=frozenset(rng.sample(languages, 2)), availability="weekly", bio="",
-            references=""), status="vetted")
+            references="", handle_skeleton=f"v{number}"), status="vetted")
         assert volunteer_id == number + 1
     requester = PrivateKey.generate()
     requester_id = rows.create_requester(conn, b"L" * 32, bytes(requester.public_key))
