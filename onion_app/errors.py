@@ -51,6 +51,10 @@ class HandleTaken(AccountExists):
     """A volunteer or operator handle is in use."""
 
 
+class KeyTaken(AccountExists):
+    """A public key offered for a new account is already a volunteer's or a requester's."""
+
+
 class NoSuchDevice(StoreError):
     """No staff device has that name."""
 
@@ -61,6 +65,10 @@ class DeviceExists(StoreError):
 
 class LastDevice(StoreError):
     """Revoking this staff device would leave the staff onion open to anyone."""
+
+
+class BadHandle(HavenError):
+    """A new handle is malformed or mixes scripts; the message says why."""
 
 
 class WeakPassphrase(HavenError):

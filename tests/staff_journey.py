@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -48,7 +49,7 @@ class Volunteer:
 
 def apply(client: FlaskClient, handle: str, *, passphrase: str = PASSPHRASE,
           skills: tuple[str, ...] = ("legal",), languages: tuple[str, ...] = ("fa", "en"),
-          offline_key: str = "", **changes: Any) -> Any:
+          offline_key: str = "", follow_redirects: bool = True, **changes: Any) -> Any:
     data: dict[str, Any] = {
         "csrf_token": csrf(client, "/apply"), "handle": handle, "passphrase": passphrase,
         "confirm": passphrase, "skills": list(skills), "languages": list(languages),
@@ -56,7 +57,24 @@ def apply(client: FlaskClient, handle: str, *, passphrase: str = PASSPHRASE,
         "references": "Ask the Berlin bar association.", "offline_key": offline_key,
     }
     data.update(changes)
-    return client.post("/apply", data=data)
+    # Redirect-after-post: the page that answers is the one the redirect leads
+    # to (the thank-you page, or the key check of an offline application).
+    return client.post("/apply", data=data, follow_redirects=follow_redirects)
+
+
+CHALLENGE = re.compile(r'<pre class="command" dir="ltr">(.+?)</pre>', re.S)
+
+
+def challenge_of(page: str) -> str:
+    """The sealed challenge an offline applicant is shown, as bundle text."""
+    found = CHALLENGE.search(page)
+    assert found, "no challenge on the page"
+    return html.unescape(found.group(1))
+
+
+def answer_key_check(client: FlaskClient, answer: str) -> Any:
+    return client.post("/apply/key", data={"csrf_token": csrf(client, "/apply/key"),
+                                           "answer": answer}, follow_redirects=True)
 
 
 def login(client: FlaskClient, handle: str, passphrase: str = PASSPHRASE,

@@ -98,3 +98,36 @@ def test_request_keys_migration_keeps_old_requests_on_the_account_key(
             conn.execute("UPDATE requests SET requester_key = ?, requester_key_version = ?",
                          (key, version))
     conn.rollback()
+
+
+def test_0006_suspends_squatters_and_gives_requesters_their_stanzas_back(
+        conn: Connection) -> None:
+    # A database from before 0006: a second volunteer on the first one's key,
+    # a third on a requester's key, and the requester's stanza under the third.
+    conn.execute(migrations.SCHEMA_VERSION_TABLE)
+    for migration in migrations.available():
+        if migration.version < 6:
+            conn.executescript(migration.sql)
+            conn.execute("INSERT INTO schema_version VALUES (?, '2026-01-01')",
+                         (migration.version,))
+    conn.commit()
+    volunteer = ("INSERT INTO volunteers (id, public_id, handle, public_key, status,"
+                 " created_on, last_active_on) VALUES (?, ?, ?, ?, 'vetted', '', '')")
+    conn.execute(volunteer, (1, "p1", "owner", b"K" * 32))
+    conn.execute(volunteer, (2, "p2", "squatter", b"K" * 32))
+    conn.execute(volunteer, (3, "p3", "requester-squatter", b"R" * 32))
+    conn.execute("INSERT INTO requesters (id, lookup_id, public_key, created_on)"
+                 " VALUES (1, x'00', ?, '')", (b"R" * 32,))
+    conn.execute("INSERT INTO requests (id, public_id, requester_id, urgency, region,"
+                 " created_on, updated_on) VALUES (1, 'r1', 1, 'normal', 'x', '', '')")
+    conn.execute("INSERT INTO request_readers VALUES (1, 'f-requester', 3, x'00')")
+    conn.execute("INSERT INTO request_readers VALUES (1, 'f-owner', 1, x'00')")
+    conn.commit()
+    migrations.apply_pending(conn)
+    statuses = dict(conn.execute("SELECT handle, status FROM volunteers").fetchall())
+    assert statuses == {"owner": "vetted", "squatter": "suspended",
+                        "requester-squatter": "suspended"}
+    readers = dict(conn.execute("SELECT fingerprint, volunteer_id FROM request_readers"))
+    assert readers == {"f-requester": None, "f-owner": 1}
+    audit = [row[0] for row in conn.execute("SELECT object FROM audit_log ORDER BY id")]
+    assert audit == ["volunteer squatter", "volunteer requester-squatter"]

@@ -3,8 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from nacl.public import PrivateKey
 
 from onion_app.config import Config
+from onion_app.domain import handles
 from onion_app.store import Database, staff
 from onion_app.store.connection import Connection
 
@@ -16,11 +18,13 @@ def conn(initialised: Config) -> Iterator[Connection]:
     connection.close()
 
 
-def _application(handle: str, skills: tuple[str, ...] = ("legal",)) -> staff.Application:
-    return staff.Application(handle=handle, public_key=bytes(32), wrapped_key=None,
+def _application(handle: str, skills: tuple[str, ...] = ("legal",),
+                 public_key: bytes | None = None) -> staff.Application:
+    key = public_key if public_key is not None else bytes(PrivateKey.generate().public_key)
+    return staff.Application(handle=handle, public_key=key, wrapped_key=None,
                              passphrase_hash=b"h", skills=frozenset(skills),
                              languages=frozenset({"fa"}), availability="weekly", bio="b",
-                             references="r")
+                             references="r", handle_skeleton=handles.skeleton(handle))
 
 
 def test_create_and_find(conn: Connection) -> None:
@@ -30,7 +34,7 @@ def test_create_and_find(conn: Connection) -> None:
     assert row.status == "applied"
     assert row.skills == {"legal", "press"}
     assert staff.by_public_id(conn, row.public_id).id == volunteer_id
-    assert staff.handle_taken(conn, "lawyer")  # case does not make a new handle
+    assert handles.look_alike_taken(conn, "lawyer")  # case does not make a new handle
 
 
 def test_update_allows_only_known_columns(conn: Connection) -> None:

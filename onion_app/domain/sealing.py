@@ -106,6 +106,9 @@ def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
     needs = matching.Needs(new.skills, new.languages)
     chosen = matching.rank(needs, volunteers.candidates(conn, new.skills), match_limit)
     volunteer_keys = {fingerprint(PublicKey(c.public_key)): c.volunteer_id for c in chosen}
+    # The requester's stanza is the requester's, whoever else claims the key:
+    # under a volunteer's id it would go when that account is deleted.
+    volunteer_keys.pop(fingerprint(requester_key), None)
     readers = [requester_key, *(PublicKey(c.public_key) for c in chosen)]
     envelope = seal(new.text.encode(), readers, request_ad(public_id), max_size=REQUEST_MAX_SIZE)
     stored = [rows.Reader(fp, volunteer_keys.get(fp), stanza)

@@ -10,6 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlcipher3
+
+from onion_app.errors import HandleTaken, KeyTaken
 from onion_app.store import rows
 from onion_app.store.connection import Connection
 from onion_app.store.requests import new_public_id, today
@@ -29,6 +32,9 @@ class Application:
     availability: str
     bio: str
     references: str
+    # The handle's TR39 skeleton (domain.handles.skeleton), stored under a
+    # UNIQUE index so two look-alike applications cannot both get in.
+    handle_skeleton: str
 
 
 _VOLUNTEER = """
@@ -43,15 +49,27 @@ _VOLUNTEER = """
 
 def create_volunteer(conn: Connection, application: Application, *, status: str = "applied",
                      is_operator: bool = False) -> int:
+    """Stores a new account. :returns: its id
+
+    :raises HandleTaken: if the handle or its skeleton is some account's
+    :raises KeyTaken: if the public key is a volunteer's or a requester's
+    """
     day = today()
-    cursor = conn.execute(
-        "INSERT INTO volunteers (public_id, handle, public_key, wrapped_key, passphrase_hash,"
-        " status, is_operator, availability, bio, references_text, created_on, last_active_on)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (new_public_id(), application.handle, application.public_key, application.wrapped_key,
-         application.passphrase_hash, status, int(is_operator), application.availability,
-         application.bio, application.references, day, day),
-    )
+    try:
+        cursor = conn.execute(
+            "INSERT INTO volunteers (public_id, handle, handle_skeleton, public_key, wrapped_key,"
+            " passphrase_hash, status, is_operator, availability, bio, references_text,"
+            " created_on, last_active_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (new_public_id(), application.handle, application.handle_skeleton,
+             application.public_key, application.wrapped_key, application.passphrase_hash,
+             status, int(is_operator), application.availability, application.bio,
+             application.references, day, day),
+        )
+    except sqlcipher3.IntegrityError as exc:
+        # The trigger of migration 0006 names the key; UNIQUE failures name a column.
+        if "public key" in str(exc):
+            raise KeyTaken("that public key belongs to another account") from None
+        raise HandleTaken("that handle, or one that looks like it, is taken") from None
     volunteer_id = int(cursor.lastrowid)
     set_skills(conn, volunteer_id, application.skills, application.languages)
     return volunteer_id
@@ -67,9 +85,30 @@ def set_skills(conn: Connection, volunteer_id: int, skills: Iterable[str],
                      [(volunteer_id, lang) for lang in sorted(set(languages))])
 
 
-def handle_taken(conn: Connection, handle: str) -> bool:
-    return conn.execute("SELECT 1 FROM volunteers WHERE handle = ? COLLATE NOCASE",
-                        (handle,)).fetchone() is not None
+def skeleton_taken(conn: Connection, skeleton: str) -> bool:
+    return conn.execute("SELECT 1 FROM volunteers WHERE handle_skeleton = ?",
+                        (skeleton,)).fetchone() is not None
+
+
+def handles_without_skeleton(conn: Connection) -> list[str]:
+    """Handles of accounts made before skeletons were stored (migration 0006)."""
+    return [str(row[0]) for row in conn.execute(
+        "SELECT handle FROM volunteers WHERE handle_skeleton IS NULL")]
+
+
+def key_in_use(conn: Connection, public_key: bytes, fingerprint: str) -> bool:
+    """Whether a volunteer or a requester holds this key.
+
+    Requesters' keys are looked up both in ``requesters`` and by fingerprint in
+    the reader rows that belong to no volunteer, which also covers keys that
+    exist only per request.
+    """
+    return bool(conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM volunteers WHERE public_key = ?)"
+        " OR EXISTS (SELECT 1 FROM requesters WHERE public_key = ?)"
+        " OR EXISTS (SELECT 1 FROM request_readers"
+        "             WHERE fingerprint = ? AND volunteer_id IS NULL)",
+        (public_key, public_key, fingerprint)).fetchone()[0])
 
 
 def by_handle(conn: Connection, handle: str) -> Volunteer | None:

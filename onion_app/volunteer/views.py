@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, session, url_for
+from nacl.public import PublicKey
 from werkzeug.wrappers import Response
 
 from crypto.errors import InvalidPublicKey, WrongPassphrase
-from onion_app.domain import totp, volunteer_keys
+from crypto.keytext import encode_public_key
+from onion_app.domain import applications, handles, totp, volunteer_keys
 from onion_app.domain.kdf_gate import Busy
 from onion_app.domain.taxonomy import SKILLS
+from onion_app.errors import KeyTaken
 from onion_app.i18n import gettext as _
 from onion_app.i18n import lazy_gettext as _l
 from onion_app.store import staff
 from onion_app.store.requests import today
-from onion_app.store.rows import Volunteer
 from onion_app.volunteer import blueprint
 from onion_app.volunteer.forms import (
     ApplyForm,
     CodeForm,
+    KeyCheckForm,
     LoginForm,
     PassphraseChangeForm,
     TotpResetForm,
@@ -28,12 +31,16 @@ from onion_app.web.sessions import Session
 from onion_app.web.staff_auth import signed_in_volunteer
 from onion_app.web.state import get_db, state
 
-LOGIN_FAILED = _l("Those details did not match. Check them and try again.")
+LOGIN_FAILED = _l("Those details did not match, or your application is still waiting for an "
+                  "operator. Check them and try again.")
 BUSY = _l("Many people are signing in right now. Wait a minute, then try again.")
 ENROLLING = "enrolling"
+# Session keys: the token of an offline application waiting for its key
+# proof, and what the thank-you page after an application shows.
+KEY_CHECK = "key_check"
+APPLIED = "applied"
 
 Page = str | tuple[str, int] | Response
-
 
 
 @blueprint.get("/")
@@ -46,7 +53,6 @@ def apply() -> Page:
     form = ApplyForm()
     if not form.validate_on_submit():
         return _apply_page(form, 400 if form.errors else 200)
-    conn = get_db()
     handle = form.handle.data or ""
     passphrase = form.passphrase.data or ""
     problem = volunteer_keys.passphrase_problem(passphrase, handle)
@@ -54,8 +60,6 @@ def apply() -> Page:
         refuse(form.passphrase, problem)
     elif passphrase != form.confirm.data:
         refuse(form.confirm, _("The two passphrases differ. Type them again."))
-    if staff.handle_taken(conn, handle):
-        refuse(form.handle, _("That handle is taken. Choose another."))
     if form.errors:
         return _apply_page(form, 400)
     try:
@@ -68,21 +72,101 @@ def apply() -> Page:
     except Busy:
         flash(str(BUSY), "error")
         return _apply_page(form, 429)
-    volunteer_id = staff.create_volunteer(conn, staff.Application(
+    application = staff.Application(
         handle=handle, public_key=keys.public_key, wrapped_key=keys.wrapped_key,
         passphrase_hash=keys.passphrase_hash, skills=frozenset(form.skills.data or ()),
         languages=frozenset(form.languages.data or ()),
         availability=form.availability.data or "weekly", bio=form.bio.data or "",
-        references=form.references.data or ""))
-    staff.audit(conn, handle, "applied", f"volunteer {volunteer_id}")
+        references=form.references.data or "", handle_skeleton=handles.skeleton(handle))
+    if keys.wrapped_key is None:
+        # A pasted key could be anyone's: it is taken only once the applicant
+        # opens a code sealed to it, which needs the private key.
+        proofs = state().key_proofs
+        proofs.drop(session.get(KEY_CHECK))
+        session[KEY_CHECK] = proofs.start(application, PublicKey(keys.public_key))
+        return redirect(url_for("volunteer.key_check"), 303)
+    return _submit(application) or _key_taken(application)
+
+
+def _submit(application: staff.Application) -> Response | None:
+    """Stores the application (or, for a taken handle, only tells the
+    operators) and sends the applicant on to the same thank-you page either way.
+
+    :returns: the redirect, or None if the key is another account's
+    """
+    conn = get_db()
+    try:
+        applications.submit(conn, application)
+    except KeyTaken:
+        conn.rollback()
+        return None
     conn.commit()
-    return render_template("volunteer/applied.html", handle=handle,
-                           offline=keys.wrapped_key is None)
+    session[APPLIED] = {"handle": application.handle,
+                        "offline": application.wrapped_key is None}
+    return redirect(url_for("volunteer.applied"), 303)
+
+
+def _key_taken(application: staff.Application) -> tuple[str, int]:
+    """The application again, as typed, with the key refused."""
+    form = ApplyForm(formdata=None, handle=application.handle,
+                     skills=sorted(application.skills), languages=sorted(application.languages),
+                     availability=application.availability, bio=application.bio,
+                     references=application.references,
+                     offline_key=encode_public_key(PublicKey(application.public_key)))
+    refuse(form.offline_key, _("This key belongs to another Haven account. Make a new key "
+                               "with %(command)s and give its public key.",
+                               command="python -m crypto keygen"))
+    return _apply_page(form, 409)
 
 
 def _apply_page(form: ApplyForm, status: int) -> tuple[str, int]:
     form.passphrase.data = form.confirm.data = ""  # secrets never go back out
     return render_template("volunteer/apply.html", form=form), status
+
+
+@blueprint.route("/apply/key", methods=["GET", "POST"])
+def key_check() -> Page:
+    proofs = state().key_proofs
+    token = session.get(KEY_CHECK)
+    pending = proofs.get(token)
+    if token is None or pending is None:
+        flash(_("That application waited too long, or the server restarted. "
+                "Please fill it in again."), "error")
+        return redirect(url_for("volunteer.apply"))
+    form = KeyCheckForm()
+    if form.validate_on_submit():
+        application = proofs.answer(token, form.answer.data or "")
+        if application is not None:
+            session.pop(KEY_CHECK, None)
+            return _submit(application) or _key_taken(application)
+        if proofs.get(token) is None:
+            session.pop(KEY_CHECK, None)
+            flash(_("Too many wrong answers. Apply again, and give the public key of the key "
+                    "file you open the challenge with."), "error")
+            return redirect(url_for("volunteer.apply"))
+        refuse(form.answer, _("That is not the code sealed to your key. Paste exactly what "
+                              "the command printed."))
+    return render_template("volunteer/key_check.html", form=form,
+                           challenge=pending.challenge), 400 if form.errors else 200
+
+
+@blueprint.get("/apply/key/challenge.json")
+def key_challenge() -> Response:
+    pending = state().key_proofs.get(session.get(KEY_CHECK))
+    if pending is None:
+        return Response(status=404)
+    response = Response(pending.challenge, mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="haven-challenge.json"'
+    return response
+
+
+@blueprint.get("/apply/sent")
+def applied() -> Page:
+    sent = session.get(APPLIED)
+    if not isinstance(sent, dict):
+        return redirect(url_for("volunteer.apply"))
+    return render_template("volunteer/applied.html", handle=sent.get("handle", ""),
+                           offline=bool(sent.get("offline")))
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -101,20 +185,20 @@ def login() -> Page:
         row = volunteer_keys.check_passphrase(conn, handle, form.passphrase.data or "",
                                               state().stretching)
         if row is None or row.status != "vetted":
-            return _login_failed(form, handle, row)
+            return _login_failed(form, handle)
         if not row.totp_confirmed:
             key = volunteer_keys.unlock(row, form.passphrase.data or "", state().stretching)
             auth.start(ENROLLING, int(row.id), key, pending_totp=totp.new_secret())
             return redirect(url_for("volunteer.enrol"))
         checker = state().codes
         if not checker.check(int(row.id), row.totp_secret, form.code.data or ""):
-            return _login_failed(form, handle, None)
+            return _login_failed(form, handle)
         key = volunteer_keys.unlock(row, form.passphrase.data or "", state().stretching)
     except Busy:
         flash(str(BUSY), "error")
         return _login_page(form, 429)
     except WrongPassphrase:  # verifier and wrapped key disagree: treat as a failure
-        return _login_failed(form, handle, None)
+        return _login_failed(form, handle)
     throttle.succeeded(handle)
     staff.update(conn, int(row.id), last_active_on=today())
     conn.commit()
@@ -128,11 +212,10 @@ def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
     return render_template("volunteer/login.html", form=form), status
 
 
-def _login_failed(form: LoginForm, handle: str, row: Volunteer | None) -> tuple[str, int]:
-    if row is not None and row.status == "applied":
-        flash(_("Your application is waiting for an operator. Try again once you hear back."),
-              "info")
-        return _login_page(form, 403)
+def _login_failed(form: LoginForm, handle: str) -> tuple[str, int]:
+    # A waiting application gets the same answer as a wrong passphrase: a
+    # page of its own would tell whoever applied under a taken handle that
+    # their application was not stored, and so that the handle exists.
     throttle = state().throttle
     conn = get_db()
     # Only a real account's handle goes in the log: what someone typed in the

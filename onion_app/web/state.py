@@ -15,6 +15,7 @@ from flask import Flask, current_app, g
 
 from onion_app.config import Config
 from onion_app.domain.kdf_gate import KdfGate
+from onion_app.domain.key_proof import PendingProofs
 from onion_app.domain.totp import CodeChecker
 from onion_app.domain.volunteer_keys import Stretching
 from onion_app.store import Connection, Database
@@ -65,6 +66,8 @@ class AppState:
     # The staff app's login throttle and spent TOTP codes.
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     codes: CodeChecker = field(default_factory=CodeChecker)
+    # Offline applications waiting for the proof that the key is the applicant's.
+    key_proofs: PendingProofs = field(default_factory=PendingProofs)
 
     @property
     def database(self) -> Database:

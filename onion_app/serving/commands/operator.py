@@ -24,7 +24,7 @@ def create_operator(handle: str) -> None:
     """Create an operator account HANDLE (the passphrase is asked at the prompt)."""
     here = runtime()
     with here.database.connect() as conn:
-        operators.check_new_operator(conn, handle)
+        handle = operators.check_new_operator(conn, handle)
         passphrase: str = click.prompt("Passphrase (at least 12 characters)", hide_input=True,
                                        confirmation_prompt=True)
         operators.create_operator(conn, handle, passphrase, here.stretching)
