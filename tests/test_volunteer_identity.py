@@ -10,12 +10,13 @@ import pytest
 from flask.testing import FlaskClient
 from nacl.public import PrivateKey
 
+from crypto.kdf import KdfParams
+from crypto.requester import derive_requester_keys
 from onion_app.config import Config
 from onion_app.domain import handles, key_proof, sealing
 from onion_app.errors import HandleTaken, KeyTaken
 from onion_app.store import Database, staff
 from onion_app.store import requests as rows
-from onion_app.store.connection import Connection
 from tests.haven_cli import cli_runner
 from tests.journey import csrf
 from tests.staff_journey import (
@@ -130,33 +131,32 @@ def test_public_keys_are_unique_across_volunteers_and_requesters(initialised: Co
 
 
 def test_a_reader_row_never_points_at_the_wrong_account(initialised: Config) -> None:
-    # A volunteer holding a requester's key (made before keys were checked, or
-    # by any other road): the requester's stanza must stay the requester's, so
-    # deleting the volunteer leaves the request readable.
+    # A volunteer holding a requester's request key (made before keys were
+    # checked, or by any other road) and matching the request: when the
+    # requester signs in and the request is shared with them, the requester's
+    # stanza must stay the requester's, so deleting the volunteer leaves the
+    # request readable.
     conn = Database(initialised).open()
     try:
-        shared = PrivateKey.generate()
+        keys = derive_requester_keys(CODENAME, b"S" * 16, params=CHEAP)
+        requester_id = rows.create_requester(conn, keys.lookup_id, bytes(keys.public_key))
+        public_id = sealing.submit_request(conn, requester_id, keys, _new_request(),
+                                           match_limit=10)
+        mine = keys.request_key(public_id)
         volunteer_id = staff.create_volunteer(conn, _application("holder", bytes(
-            shared.public_key)), status="vetted")
-        requester_id = _requester_holding(conn, bytes(shared.public_key))
-        public_id = sealing.submit_request(conn, requester_id, shared.public_key,
-                                           _new_request(), match_limit=10)
+            mine.public_key)), status="vetted")
+        assert sealing.rematch(conn, requester_id, keys, match_limit=10) == 1
         found = rows.request_of(conn, requester_id, public_id)
         assert found is not None
-        request_id = found.id
         staff.delete_volunteer(conn, volunteer_id)
         conn.commit()
-        assert sealing.open_request(conn, request_id, public_id, shared).title == "Help"
+        assert sealing.open_request(conn, found.id, public_id, mine).title == "Help"
     finally:
         conn.close()
 
 
-def _requester_holding(conn: Connection, public_key: bytes) -> int:
-    # The trigger now refuses a volunteer with a requester's key, so the
-    # requester is made second, straight into the table, to reach the sealing.
-    cursor = conn.execute("INSERT INTO requesters (lookup_id, public_key, created_on)"
-                          " VALUES (?, ?, '2026-01-01')", (b"R" * 32, public_key))
-    return int(cursor.lastrowid)
+CODENAME = "abacus abdomen abdominal abide abiding ability ablaze"
+CHEAP = KdfParams(opslimit=1, memlimit=8 * 1024)
 
 
 def _new_request() -> sealing.NewRequest:
