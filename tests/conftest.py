@@ -28,7 +28,6 @@ from onion_app.web.state import Runtime
 from tests.haven_cli import HavenCliRunner
 from tests.haven_process import CHEAP_KDF
 
-
 # Hypothesis's per-example deadline is a timed assertion, and this machine is
 # shared and noisy (two xdist workers, tor, chromium): timings belong in
 # bench/, so the tests check behaviour only.
