@@ -110,6 +110,19 @@ def test_suspension_ends_sessions_and_reinstating_restores(staff_app: Flask,
     assert login(lawyer, "lawyer", PASSPHRASE, clock.next_code(secret)).status_code == 302
 
 
+def test_suspension_ends_an_enrolment_in_progress(staff_app: Flask, operator: FlaskClient,
+                                                  clock: StepClock) -> None:
+    newbie = staff_app.test_client()
+    apply(newbie, "newbie")
+    approve(operator, "newbie")
+    assert login(newbie, "newbie").location == "/enrol"
+    assert newbie.get("/enrol").status_code == 200
+    volunteer_id = _volunteer_id(operator, "newbie")
+    button(operator, f"/operator/volunteers/{volunteer_id}/suspend", "/operator/volunteers")
+    assert newbie.get("/enrol").status_code == 302
+    assert newbie.get("/enrol/qr.png").status_code == 404
+
+
 def test_operators_are_granted_and_revoked(staff_app: Flask, operator: FlaskClient,
                                            clock: StepClock) -> None:
     other = staff_app.test_client()

@@ -9,8 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from onion_app.config import Config
-from onion_app.domain import sealing
+from onion_app.domain import retention, sealing
 from onion_app.domain.kdf_gate import KdfGate
+from onion_app.serving.commands.operator import purge_now
 from onion_app.store import Database
 from onion_app.web.limits import RateWindow
 from onion_app.web.state import Runtime, state_of
@@ -431,3 +432,39 @@ def test_start_sent_twice_logs_in_rather_than_failing(client: FlaskClient) -> No
     again = client.post("/start", data=form)
     assert again.status_code == 302
     assert client.get("/requests").status_code == 200
+
+
+@pytest.mark.parametrize("purged_by", ["the server's purge", "another process"])
+def test_a_purged_requesters_session_never_acts_on_a_newer_account(
+        public_app: Flask, runtime: Runtime, initialised: Config, purged_by: str) -> None:
+    stale = public_app.test_client()
+    new_account(stale)
+    token = csrf(stale, "/requests/new")
+    # The same session in a second tab, to try a second action with it.
+    cookie = stale.get_cookie("haven_public")
+    assert cookie is not None
+    tab = public_app.test_client()
+    tab.set_cookie("haven_public", cookie.value)
+    conn = Database(initialised).open()
+    conn.execute("UPDATE requesters SET created_on = '2020-01-01'")
+    conn.commit()
+    if purged_by == "another process":
+        # The `purge` command runs in its own process: it cannot reach this
+        # app's sessions, so the session itself must notice.
+        retention.purge(conn, initialised.retention_days)
+    else:
+        purge_now(runtime)
+    assert conn.execute("SELECT count(*) FROM requesters").fetchone()[0] == 0
+    newcomer = public_app.test_client()
+    new_account(newcomer)
+    theirs = submitted_id(newcomer, title="NEWCOMERS-OWN")
+    planted = stale.post("/requests/new", data={**request_fields(title="PLANTED"),
+                                                "csrf_token": token})
+    assert planted.status_code == 401
+    deleted = tab.post(f"/requests/{theirs}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 401
+    assert conn.execute("SELECT count(*) FROM requests").fetchone()[0] == 1
+    conn.close()
+    listing = newcomer.get("/requests").get_data(as_text=True)
+    assert theirs in listing
+    assert "PLANTED" not in listing

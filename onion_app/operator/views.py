@@ -101,7 +101,7 @@ def volunteer_action(me: Session, public_id: str, action: str) -> Response:
     staff.audit(conn, signed_in_volunteer(me).handle, line, f"volunteer {row.handle}")
     conn.commit()
     if action == "suspend":
-        auth.store().end_account("volunteer", int(row.id))
+        auth.end_account("volunteer", int(row.id))
     flash(with_user_text(DONE[action], handle=row.handle), "ok")
     return redirect(url_for("operator.volunteers"))
 

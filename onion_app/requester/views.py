@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
@@ -15,7 +25,7 @@ from onion_app.errors import AccountExists
 from onion_app.i18n import gettext as _
 from onion_app.i18n import lazy_gettext as _l
 from onion_app.i18n import ngettext
-from onion_app.requester import blueprint
+from onion_app.requester import OPEN_ENDPOINTS, blueprint
 from onion_app.requester.forms import LoginForm, RequestForm, StartForm
 from onion_app.store import requests as rows
 from onion_app.store.rows import RequestRow
@@ -32,6 +42,34 @@ NOT_A_CODENAME = _l("That is not a valid codename. A codename is seven words fro
 
 Page = str | tuple[str, int] | Response
 
+
+
+@blueprint.before_request
+def account_still_there() -> Response | None:
+    """Ends a session whose account is gone, even if a newer account got its id.
+
+    The retention purge may delete a signed-in requester, and deletion may run
+    in another process (the ``purge`` command), so the session is checked
+    against the account's public key on every page rather than trusted.
+    """
+    me = auth.current()
+    if me is None:
+        return None
+    if rows.requester_is(get_db(), me.account_id, _ref_key(me.account_ref)):
+        return None
+    # Only this session: the id may now be a newcomer's, signed in elsewhere.
+    auth.end()
+    g.haven_session = None
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    return auth.signed_out()
+
+
+def _ref_key(account_ref: str) -> bytes:
+    try:
+        return bytes.fromhex(account_ref)
+    except ValueError:
+        return b""
 
 
 def _private_key(me: Session) -> PrivateKey:
@@ -77,7 +115,8 @@ def start() -> Page:
             requester_id = existing.id
         conn.commit()
         session.pop("pending", None)
-        auth.start("requester", requester_id, keys.private_key)
+        auth.start("requester", requester_id, keys.private_key,
+                   account_ref=bytes(keys.public_key).hex())
         flash(_("Your account is ready. Keep your codename on paper, somewhere safe."), "ok")
         return redirect(url_for("requester.new_request"))
     if not form.codename.errors:
@@ -119,7 +158,8 @@ def login() -> Page:
     requester_id = int(found.id)
     sealing.rematch(conn, requester_id, keys.private_key, current_config().match_limit)
     conn.commit()
-    auth.start("requester", requester_id, keys.private_key)
+    auth.start("requester", requester_id, keys.private_key,
+               account_ref=bytes(keys.public_key).hex())
     return redirect(url_for("requester.my_requests"))
 
 
@@ -289,7 +329,7 @@ def delete_account(me: Session) -> Page:
         conn = get_db()
         rows.delete_requester(conn, me.account_id)
         conn.commit()
-        auth.store().end_account("requester", me.account_id)
+        auth.end_account("requester", me.account_id)
         auth.end()
         flash(_("Everything of this codename is deleted. The codename opens nothing now."),
               "ok")

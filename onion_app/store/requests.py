@@ -65,6 +65,12 @@ def create_requester(conn: Connection, lookup_id: bytes, public_key: bytes) -> i
     return int(cursor.lastrowid)
 
 
+def requester_is(conn: Connection, requester_id: int, public_key: bytes) -> bool:
+    """Whether account ``requester_id`` exists and is the one with this key."""
+    return conn.execute("SELECT 1 FROM requesters WHERE id = ? AND public_key = ?",
+                        (requester_id, public_key)).fetchone() is not None
+
+
 def requester_public_key(conn: Connection, requester_id: int) -> bytes:
     row = conn.execute("SELECT public_key FROM requesters WHERE id = ?",
                        (requester_id,)).fetchone()

@@ -24,13 +24,12 @@ from onion_app.volunteer.forms import (
 )
 from onion_app.web import auth
 from onion_app.web.forms import ConfirmForm, refuse
-from onion_app.web.sessions import Session
+from onion_app.web.sessions import ENROLLING, Session
 from onion_app.web.staff_auth import signed_in_volunteer
 from onion_app.web.state import get_db, state
 
 LOGIN_FAILED = _l("Those details did not match. Check them and try again.")
 BUSY = _l("Many people are signing in right now. Wait a minute, then try again.")
-ENROLLING = "enrolling"
 
 Page = str | tuple[str, int] | Response
 
@@ -104,7 +103,8 @@ def login() -> Page:
             return _login_failed(form, handle, row)
         if not row.totp_confirmed:
             key = volunteer_keys.unlock(row, form.passphrase.data or "", state().stretching)
-            auth.start(ENROLLING, int(row.id), key, pending_totp=totp.new_secret())
+            auth.start(ENROLLING, int(row.id), key, pending_totp=totp.new_secret(),
+                       account_ref=row.public_id)
             return redirect(url_for("volunteer.enrol"))
         checker = state().codes
         if not checker.check(int(row.id), row.totp_secret, form.code.data or ""):
@@ -118,7 +118,7 @@ def login() -> Page:
     throttle.succeeded(handle)
     staff.update(conn, int(row.id), last_active_on=today())
     conn.commit()
-    auth.start("volunteer", int(row.id), key)
+    auth.start("volunteer", int(row.id), key, account_ref=row.public_id)
     return redirect(url_for("volunteer.dashboard"))
 
 
@@ -158,7 +158,8 @@ def enrol() -> Page:
     form = CodeForm()
     conn = get_db()
     row = staff.by_id(conn, pending.account_id)
-    if row is None:
+    if row is None or row.public_id != pending.account_ref:
+        auth.end()
         return redirect(url_for("volunteer.login"))
     if form.validate_on_submit():
         checker = state().codes
@@ -167,7 +168,8 @@ def enrol() -> Page:
                          last_active_on=today())
             staff.audit(conn, row.handle, "enrolled TOTP")
             conn.commit()
-            auth.start("volunteer", pending.account_id, pending.private_key)
+            auth.start("volunteer", pending.account_id, pending.private_key,
+                       account_ref=row.public_id)
             flash(_("Your authenticator is set up. Welcome to Haven."), "ok")
             return redirect(url_for("volunteer.dashboard"))
         refuse(form.code, _("That code did not match. Check the clock on your phone and try "
@@ -184,7 +186,7 @@ def enrol_qr() -> Response:
     if pending is None or not secret:
         return Response(status=404)
     row = staff.by_id(get_db(), pending.account_id)
-    if row is None:
+    if row is None or row.public_id != pending.account_ref:
         return Response(status=404)
     return Response(totp.qr_png(secret, row.handle), mimetype="image/png")
 
@@ -254,7 +256,8 @@ def reset_totp(me: Session) -> Page:
         # abandoned reset must not leave the account on a passphrase alone.
         staff.audit(conn, row.handle, "began a TOTP reset")
         conn.commit()
-        auth.start(ENROLLING, me.account_id, me.private_key, pending_totp=totp.new_secret())
+        auth.start(ENROLLING, me.account_id, me.private_key, pending_totp=totp.new_secret(),
+                   account_ref=row.public_id)
         return redirect(url_for("volunteer.enrol"))
     refuse(form.code, _("The passphrase or the code did not match."))
     form.current.data = form.code.data = ""
@@ -287,7 +290,7 @@ def delete_account(me: Session) -> Page:
         staff.delete_volunteer(conn, me.account_id)
         staff.audit(conn, row.handle, "deleted own account")
         conn.commit()
-        auth.store().end_account("volunteer", me.account_id)
+        auth.end_account("volunteer", me.account_id)
         auth.end()
         flash(_("Your account is deleted. Requests you were helping with are open again."),
               "ok")
