@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -386,3 +387,69 @@ def test_long_handle_and_unknown_handles_stay_out_of_the_audit_log(
     log = " ".join(str(tuple(r)) for r in conn.execute("SELECT * FROM audit_log"))
     conn.close()
     assert typed not in log
+
+
+def _change_passphrase(client: FlaskClient, current: str, new: str) -> Any:
+    return client.post("/account/passphrase", data={
+        "csrf_token": csrf(client, "/account"), "current": current, "passphrase": new,
+        "confirm": new})
+
+
+def _second_session(site: Staff, volunteer: Volunteer) -> FlaskClient:
+    thief = site.app.test_client()
+    assert sign_in(thief, site.clock, volunteer).status_code == 302
+    assert thief.get("/dashboard").status_code == 200
+    return thief
+
+
+def test_a_passphrase_change_ends_every_other_session(site: Staff) -> None:
+    lawyer, volunteer = vetted(site, "lawyer")
+    thief = _second_session(site, volunteer)
+    assert _change_passphrase(lawyer, PASSPHRASE, "copper meadow kettle orbit"
+                              ).status_code == 302
+    assert thief.get("/dashboard").status_code == 302
+    assert lawyer.get("/dashboard").status_code == 200
+
+
+def test_a_totp_reset_ends_every_other_session(site: Staff) -> None:
+    lawyer, volunteer = vetted(site, "lawyer")
+    assert volunteer.secret
+    thief = _second_session(site, volunteer)
+    reset = lawyer.post("/account/totp", data={
+        "csrf_token": csrf(lawyer, "/account"), "current": PASSPHRASE,
+        "code": site.clock.next_code(volunteer.secret)})
+    assert reset.location == "/enrol"
+    assert thief.get("/dashboard").status_code == 302
+    assert lawyer.get("/enrol").status_code == 200
+
+
+def test_passphrase_checks_in_a_session_share_the_login_throttle(site: Staff) -> None:
+    lawyer, volunteer = vetted(site, "lawyer")
+    assert volunteer.secret
+    for _ in range(10):
+        assert _change_passphrase(lawyer, "wrong guess at the passphrase",
+                                  "copper meadow kettle orbit").status_code in (400, 429)
+    held = _change_passphrase(lawyer, PASSPHRASE, "copper meadow kettle orbit")
+    assert held.status_code == 429
+    assert "Too many attempts" in held.get_data(as_text=True)
+    reset = lawyer.post("/account/totp", data={
+        "csrf_token": csrf(lawyer, "/account"), "current": PASSPHRASE,
+        "code": site.clock.next_code(volunteer.secret)})
+    assert reset.status_code == 429
+    # The hold is the login's own: signing in elsewhere waits too.
+    assert sign_in(site.app.test_client(), site.clock, volunteer).status_code == 429
+    assert login(site.app.test_client(), "lawyer", "copper meadow kettle orbit",
+                 site.clock.next_code(volunteer.secret)).status_code != 302
+
+
+def test_wrong_totp_reset_attempts_are_throttled(site: Staff) -> None:
+    lawyer, volunteer = vetted(site, "lawyer")
+    assert volunteer.secret
+    for _ in range(10):
+        lawyer.post("/account/totp", data={"csrf_token": csrf(lawyer, "/account"),
+                                           "current": "wrong guess at the passphrase",
+                                           "code": "000000"})
+    reset = lawyer.post("/account/totp", data={
+        "csrf_token": csrf(lawyer, "/account"), "current": PASSPHRASE,
+        "code": site.clock.next_code(volunteer.secret)})
+    assert reset.status_code == 429

@@ -30,6 +30,7 @@ from onion_app.web.state import get_db, state
 
 LOGIN_FAILED = _l("Those details did not match. Check them and try again.")
 BUSY = _l("Many people are signing in right now. Wait a minute, then try again.")
+HELD = _l("Too many attempts on this account. Wait a few minutes, then try again.")
 
 Page = str | tuple[str, int] | Response
 
@@ -92,8 +93,7 @@ def login() -> Page:
     handle = form.handle.data or ""
     throttle = state().throttle
     if throttle.held(handle):
-        flash(_("Too many attempts on this account. Wait a few minutes, then try again."),
-              "error")
+        flash(str(HELD), "error")
         return _login_page(form, 429)
     conn = get_db()
     try:
@@ -208,6 +208,28 @@ def account(me: Session) -> str:
                            button=ConfirmForm())
 
 
+def _current_passphrase_checks(row: Volunteer, passphrase: str) -> bool:
+    """Checks the current passphrase inside a session, under the login throttle:
+    a stolen session must not become a way to guess the passphrase unslowed.
+
+    :raises Busy: if no key derivation slot is free
+    """
+    throttle = state().throttle
+    if volunteer_keys.check_passphrase(get_db(), row.handle, passphrase,
+                                       state().stretching) is None:
+        _record_failure(row.handle)
+        return False
+    throttle.succeeded(row.handle)
+    return True
+
+
+def _record_failure(handle: str) -> None:
+    if state().throttle.failed(handle):
+        conn = get_db()
+        staff.audit(conn, "system", "account held after repeated failures", f"handle {handle}")
+        conn.commit()
+
+
 @blueprint.post("/account/passphrase")
 @auth.login_required
 def change_passphrase(me: Session) -> Page:
@@ -217,8 +239,15 @@ def change_passphrase(me: Session) -> Page:
         new = form.passphrase.data or ""
         conn = get_db()
         problem = volunteer_keys.passphrase_problem(new, row.handle)
-        if volunteer_keys.check_passphrase(conn, row.handle, form.current.data or "",
-                                              state().stretching) is None:
+        if state().throttle.held(row.handle):
+            flash(str(HELD), "error")
+            return _account_page(me, row, status=429, passphrase_form=_emptied(form))
+        try:
+            current_ok = _current_passphrase_checks(row, form.current.data or "")
+        except Busy:
+            flash(str(BUSY), "error")
+            return _account_page(me, row, status=429, passphrase_form=_emptied(form))
+        if not current_ok:
             refuse(form.current, _("That is not your current passphrase."))
         elif problem:
             refuse(form.passphrase, problem)
@@ -230,15 +259,29 @@ def change_passphrase(me: Session) -> Page:
             staff.update(conn, me.account_id, wrapped_key=wrapped, passphrase_hash=verifier)
             staff.audit(conn, row.handle, "changed passphrase")
             conn.commit()
+            # Whoever else holds a session holds the unlocked key: a change of
+            # passphrase after a theft must shut them out, not wait for a timeout.
+            auth.end_other_sessions(me)
             flash(_("Your passphrase is changed. Your key and every request stay as they were."),
                   "ok")
             return redirect(url_for("volunteer.account"))
+    return _account_page(me, row, status=400, passphrase_form=_emptied(form))
+
+
+def _emptied(form: PassphraseChangeForm) -> PassphraseChangeForm:
     for field in (form.current, form.passphrase, form.confirm):
-        field.data = ""
+        field.data = ""  # secrets never go back out
+    return form
+
+
+def _account_page(me: Session, row: Volunteer, *, status: int,
+                  passphrase_form: PassphraseChangeForm | None = None,
+                  totp_form: TotpResetForm | None = None) -> tuple[str, int]:
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
                            skills=SKILLS,
-                           passphrase_form=form, totp_form=TotpResetForm(),
-                           button=ConfirmForm()), 400
+                           passphrase_form=passphrase_form or PassphraseChangeForm(),
+                           totp_form=totp_form or TotpResetForm(),
+                           button=ConfirmForm()), status
 
 
 @blueprint.post("/account/totp")
@@ -248,23 +291,32 @@ def reset_totp(me: Session) -> Page:
     form = TotpResetForm()
     conn = get_db()
     checker = state().codes
-    if (form.validate_on_submit()
-            and volunteer_keys.check_passphrase(conn, row.handle, form.current.data or "",
-                                              state().stretching)
-            and checker.check(me.account_id, row.totp_secret, form.code.data or "")):
-        # The old secret stays until a code from the new one confirms it: an
-        # abandoned reset must not leave the account on a passphrase alone.
-        staff.audit(conn, row.handle, "began a TOTP reset")
-        conn.commit()
-        auth.start(ENROLLING, me.account_id, me.private_key, pending_totp=totp.new_secret(),
-                   account_ref=row.public_id)
-        return redirect(url_for("volunteer.enrol"))
+    if form.validate_on_submit():
+        if state().throttle.held(row.handle):
+            flash(str(HELD), "error")
+            form.current.data = form.code.data = ""
+            return _account_page(me, row, status=429, totp_form=form)
+        try:
+            current_ok = _current_passphrase_checks(row, form.current.data or "")
+        except Busy:
+            flash(str(BUSY), "error")
+            form.current.data = form.code.data = ""
+            return _account_page(me, row, status=429, totp_form=form)
+        if current_ok and checker.check(me.account_id, row.totp_secret, form.code.data or ""):
+            # The old secret stays until a code from the new one confirms it: an
+            # abandoned reset must not leave the account on a passphrase alone.
+            staff.audit(conn, row.handle, "began a TOTP reset")
+            conn.commit()
+            # A thief's session ends here, not once the new code is confirmed.
+            auth.end_other_sessions(me)
+            auth.start(ENROLLING, me.account_id, me.private_key, pending_totp=totp.new_secret(),
+                       account_ref=row.public_id)
+            return redirect(url_for("volunteer.enrol"))
+        if current_ok:  # a wrong code counts as a failure as much as a wrong passphrase
+            _record_failure(row.handle)
     refuse(form.code, _("The passphrase or the code did not match."))
     form.current.data = form.code.data = ""
-    return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
-                           skills=SKILLS,
-                           passphrase_form=PassphraseChangeForm(), totp_form=form,
-                           button=ConfirmForm()), 400
+    return _account_page(me, row, status=400, totp_form=form)
 
 
 @blueprint.post("/account/availability")
