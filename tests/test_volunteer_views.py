@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from onion_app.config import Config
 from onion_app.store import Database
 from tests import journey as requester
+from tests.database_pages import decrypted_pages
 from tests.haven_cli import cli_runner
 from tests.journey import csrf, dump_database
 from tests.staff_journey import (
@@ -21,6 +22,7 @@ from tests.staff_journey import (
     Volunteer,
     apply,
     approve,
+    audit_log,
     button,
     enrol,
     install_clock,
@@ -204,10 +206,8 @@ def test_refer_release_resolve_flag(site: Staff, initialised: Config) -> None:
     button(second, f"/cases/{public_id}/flag", f"/cases/{public_id}", reason="spam")
     button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
     assert "Resolved" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
-    conn = Database(initialised).open()
-    log = [tuple(r) for r in conn.execute("SELECT actor, action, object FROM audit_log")]
-    conn.close()
-    assert ("lawyer", "referred", f"request {public_id} to lawyer2") in log
+    log = audit_log(initialised)
+    assert ("lawyer", "referred", f"request {public_id}, volunteer lawyer2") in log
     assert ("lawyer2", "flagged (spam)", f"request {public_id}") in log
 
 
@@ -453,3 +453,38 @@ def test_wrong_totp_reset_attempts_are_throttled(site: Staff) -> None:
         "csrf_token": csrf(lawyer, "/account"), "current": PASSPHRASE,
         "code": site.clock.next_code(volunteer.secret)})
     assert reset.status_code == 429
+
+
+def test_a_deleted_volunteer_leaves_no_trace_in_any_page(site: Staff, initialised: Config,
+                                                         database: Database) -> None:
+    handle = "vanishing-lawyer"
+    lawyer, _ = vetted(site, handle, skills=("legal",), languages=("fa",))
+    requester_client, public_id = asked(site, story="STORY-MARKER-7f3a", title="TITLE-MARKER-7f3a")
+    button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
+    lawyer.post(f"/cases/{public_id}/reply", data={
+        "csrf_token": csrf(lawyer, f"/cases/{public_id}"), "text": "VOLUNTEER-MARKER-7f3a"})
+    requester.reply(requester_client, public_id, "REQUESTER-MARKER-7f3a")
+    button(lawyer, f"/cases/{public_id}/flag", f"/cases/{public_id}", reason="other")
+    with database.connect() as conn:
+        [volunteer_id] = [r[0] for r in conn.execute(
+            "SELECT id FROM volunteers WHERE handle = ?", (handle,))]
+        fingerprints = [r[0] for r in conn.execute(
+            "SELECT fingerprint FROM request_readers WHERE volunteer_id = ?", (volunteer_id,))]
+        stanzas = [bytes(r[0]) for r in conn.execute(
+            "SELECT stanza FROM request_readers WHERE volunteer_id = ?", (volunteer_id,))]
+        stanzas += [bytes(r[0]) for r in conn.execute(
+            "SELECT stanza FROM message_readers WHERE fingerprint = ?", (fingerprints[0],))]
+    assert len(stanzas) == 3  # the request's, and one for each of the two messages
+    assert handle.encode() in decrypted_pages(database)  # the dump does see it while it exists
+    button(lawyer, "/account/delete", "/account/delete")
+    pages = decrypted_pages(database)
+    assert handle.encode() not in pages
+    for stanza in stanzas:
+        assert stanza not in pages
+    for marker in ("STORY-MARKER-7f3a", "TITLE-MARKER-7f3a", "VOLUNTEER-MARKER-7f3a",
+                   "REQUESTER-MARKER-7f3a"):
+        assert marker.encode() not in pages
+    # The log still says what happened, naming nobody who is gone.
+    log = audit_log(initialised)
+    assert ("a deleted volunteer", "claimed", f"request {public_id}") in log
+    assert ("a deleted volunteer", "deleted own account", "") in log

@@ -234,9 +234,14 @@ def create_message(conn: Connection, *, request_id: int, public_id: str, from_re
 
 
 def add_message_readers(conn: Connection, message_id: int, stanzas: Mapping[str, bytes]) -> None:
+    """Stores message stanzas, each tied to its volunteer (as the request's
+    readers say) so that it goes when the volunteer does."""
     conn.executemany(
-        "INSERT OR IGNORE INTO message_readers (message_id, fingerprint, stanza) VALUES (?, ?, ?)",
-        [(message_id, fp, stanza) for fp, stanza in stanzas.items()],
+        """INSERT OR IGNORE INTO message_readers (message_id, fingerprint, stanza, volunteer_id)
+           VALUES (?, ?, ?, (SELECT rr.volunteer_id FROM request_readers rr
+                              JOIN messages m ON m.request_id = rr.request_id
+                             WHERE m.id = ? AND rr.fingerprint = ?))""",
+        [(message_id, fp, stanza, message_id, fp) for fp, stanza in stanzas.items()],
     )
 
 

@@ -74,7 +74,7 @@ def apply() -> Page:
         languages=frozenset(form.languages.data or ()),
         availability=form.availability.data or "weekly", bio=form.bio.data or "",
         references=form.references.data or ""))
-    staff.audit(conn, handle, "applied", f"volunteer {volunteer_id}")
+    staff.audit(conn, volunteer_id, "applied")
     conn.commit()
     return render_template("volunteer/applied.html", handle=handle,
                            offline=keys.wrapped_key is None)
@@ -137,8 +137,10 @@ def _login_failed(form: LoginForm, handle: str, row: Volunteer | None) -> tuple[
     conn = get_db()
     # Only a real account's handle goes in the log: what someone typed in the
     # handle box could be anything, their passphrase included.
-    if throttle.failed(handle) and staff.by_handle(conn, handle) is not None:
-        staff.audit(conn, "system", "login held after repeated failures", f"handle {handle}")
+    held = throttle.failed(handle)
+    account = staff.by_handle(conn, handle) if held else None
+    if account is not None:
+        staff.audit(conn, "system", "login held after repeated failures", volunteer=account.id)
         conn.commit()
     refuse(form.handle, LOGIN_FAILED)
     return _login_page(form, 400)
@@ -166,7 +168,7 @@ def enrol() -> Page:
         if checker.check(pending.account_id, secret, form.code.data or ""):
             staff.update(conn, pending.account_id, totp_secret=secret, totp_confirmed=1,
                          last_active_on=today())
-            staff.audit(conn, row.handle, "enrolled TOTP")
+            staff.audit(conn, row.id, "enrolled TOTP")
             conn.commit()
             auth.start("volunteer", pending.account_id, pending.private_key,
                        account_ref=row.public_id)
@@ -217,16 +219,16 @@ def _current_passphrase_checks(row: Volunteer, passphrase: str) -> bool:
     throttle = state().throttle
     if volunteer_keys.check_passphrase(get_db(), row.handle, passphrase,
                                        state().stretching) is None:
-        _record_failure(row.handle)
+        _record_failure(row)
         return False
     throttle.succeeded(row.handle)
     return True
 
 
-def _record_failure(handle: str) -> None:
-    if state().throttle.failed(handle):
+def _record_failure(row: Volunteer) -> None:
+    if state().throttle.failed(row.handle):
         conn = get_db()
-        staff.audit(conn, "system", "account held after repeated failures", f"handle {handle}")
+        staff.audit(conn, "system", "account held after repeated failures", volunteer=row.id)
         conn.commit()
 
 
@@ -257,7 +259,7 @@ def change_passphrase(me: Session) -> Page:
             wrapped, verifier = volunteer_keys.rewrapped(row, form.current.data or "", new,
                                                          state().stretching)
             staff.update(conn, me.account_id, wrapped_key=wrapped, passphrase_hash=verifier)
-            staff.audit(conn, row.handle, "changed passphrase")
+            staff.audit(conn, row.id, "changed passphrase")
             conn.commit()
             # Whoever else holds a session holds the unlocked key: a change of
             # passphrase after a theft must shut them out, not wait for a timeout.
@@ -305,7 +307,7 @@ def reset_totp(me: Session) -> Page:
         if current_ok and checker.check(me.account_id, row.totp_secret, form.code.data or ""):
             # The old secret stays until a code from the new one confirms it: an
             # abandoned reset must not leave the account on a passphrase alone.
-            staff.audit(conn, row.handle, "began a TOTP reset")
+            staff.audit(conn, row.id, "began a TOTP reset")
             conn.commit()
             # A thief's session ends here, not once the new code is confirmed.
             auth.end_other_sessions(me)
@@ -313,7 +315,7 @@ def reset_totp(me: Session) -> Page:
                        account_ref=row.public_id)
             return redirect(url_for("volunteer.enrol"))
         if current_ok:  # a wrong code counts as a failure as much as a wrong passphrase
-            _record_failure(row.handle)
+            _record_failure(row)
     refuse(form.code, _("The passphrase or the code did not match."))
     form.current.data = form.code.data = ""
     return _account_page(me, row, status=400, totp_form=form)
@@ -335,12 +337,13 @@ def toggle_availability(me: Session) -> Response:
 @blueprint.route("/account/delete", methods=["GET", "POST"])
 @auth.login_required
 def delete_account(me: Session) -> Page:
-    row = signed_in_volunteer(me)
     form = ConfirmForm()
     if form.validate_on_submit():
         conn = get_db()
+        # Audited first, so the line's actor is this volunteer's token, which
+        # the deletion then forgets: the line reads "a deleted volunteer".
+        staff.audit(conn, me.account_id, "deleted own account")
         staff.delete_volunteer(conn, me.account_id)
-        staff.audit(conn, row.handle, "deleted own account")
         conn.commit()
         auth.end_account("volunteer", me.account_id)
         auth.end()
