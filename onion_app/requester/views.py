@@ -21,7 +21,7 @@ from crypto.errors import InvalidCodename
 from onion_app.domain import requester_keys, sealing
 from onion_app.domain.kdf_gate import Busy
 from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
-from onion_app.errors import AccountExists
+from onion_app.errors import AccountExists, StoreBusy
 from onion_app.i18n import gettext as _
 from onion_app.i18n import lazy_gettext as _l
 from onion_app.i18n import ngettext
@@ -38,6 +38,8 @@ from onion_app.web.state import current_config, get_db, state
 BUSY = _l("Many people are signing in right now. Nothing was lost: wait a minute, "
          "then type your codename again.")
 LOGIN_FAILED = _l("That codename did not open an account. Check each word and try again.")
+STORE_BUSY = _l("Haven is very busy right now. What you wrote is still here: send it again "
+                 "in a minute.")
 NOT_A_CODENAME = _l("That is not a valid codename. A codename is seven words from Haven's list.")
 
 Page = str | tuple[str, int] | Response
@@ -192,7 +194,15 @@ def new_request(me: Session) -> Page:
     if not form.validate_on_submit():
         return _request_form(form, 400 if form.errors else 200)
     conn = get_db()
+    try:
+        # The cap is checked and the request stored under one write lock:
+        # twelve submissions at once must not all see four open requests.
+        rows.begin_write(conn)
+    except StoreBusy:
+        flash(str(STORE_BUSY), "error")
+        return _request_form(form, 429)
     if rows.count_open_requests(conn, me.account_id) >= config.open_requests_per_requester:
+        conn.rollback()
         cap = config.open_requests_per_requester
         flash(ngettext("You already have %(num)s open request. Close it if you no longer need "
                        "it, then send this again; what you wrote is still here.",
@@ -203,6 +213,7 @@ def new_request(me: Session) -> Page:
     try:
         state().submissions.take()
     except RateExceeded:
+        conn.rollback()
         flash(_("Haven is receiving very many requests right now. What you wrote is still "
                 "here: wait an hour and send it again."), "error")
         return _request_form(form, 429)
@@ -243,8 +254,11 @@ def _thread_page(me: Session, request_row: RequestRow, reply: ReplyForm,
     key = _private_key(me)
     text = sealing.open_request(conn, request_row.id, request_row.public_id, key)
     thread = sealing.open_thread(conn, request_row.id, key)
-    rows.mark_seen_by_requester(conn, request_row.id)
-    conn.commit()
+    if status == 200:
+        # Only a plain reading marks replies seen: a page that refuses a reply
+        # (the database busy, say) must not need the write lock to show it.
+        rows.mark_seen_by_requester(conn, request_row.id)
+        conn.commit()
     return render_template(
         "requester/request.html", request_row=request_row, text=text, thread=thread,
         reply=reply, confirm=ConfirmForm(), skills=SKILLS, languages=LANGUAGES,
@@ -264,7 +278,14 @@ def reply(me: Session, public_id: str) -> Page:
         return _thread_page(me, request_row, form, 400)
     conn = get_db()
     cap = current_config().messages_per_requester_per_day
+    try:
+        # Checked and counted under one write lock (see new_request).
+        rows.begin_write(conn)
+    except StoreBusy:
+        refuse(form.text, STORE_BUSY)
+        return _thread_page(me, request_row, form, 429)
     if rows.requester_messages_today(conn, me.account_id) >= cap:
+        conn.rollback()
         refuse(form.text, ngettext(
             "You have sent %(num)s message today, the most Haven takes in a day. Your text is "
             "still here: send it tomorrow.",
@@ -296,7 +317,13 @@ def reopen_request(me: Session, public_id: str) -> Response:
     if ConfirmForm().validate_on_submit() and request_row.status != "open":
         conn = get_db()
         cap = current_config().open_requests_per_requester
+        try:
+            rows.begin_write(conn)
+        except StoreBusy:
+            flash(str(STORE_BUSY), "error")
+            return redirect(url_for("requester.view_request", public_id=public_id))
         if rows.count_open_requests(conn, me.account_id) >= cap:
+            conn.rollback()
             flash(ngettext("You already have %(num)s open request. Close it first.",
                            "You already have %(num)s open requests. Close one first.",
                            cap), "error")

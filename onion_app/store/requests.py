@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sqlcipher3
 
-from onion_app.errors import AccountExists
+from onion_app.errors import AccountExists, StoreBusy
 from onion_app.store import rows
 from onion_app.store.connection import Connection
 from onion_app.store.rows import Requester, RequestRef, RequestRow, ThreadRow
@@ -37,6 +37,24 @@ class Reader:
     fingerprint: str
     volunteer_id: int | None
     stanza: bytes
+
+
+def begin_write(conn: Connection) -> None:
+    """Starts a write transaction now, before the reads a cap check makes.
+
+    SQLite lets one writer in at a time (others wait, up to the busy
+    timeout), so a count read after this and the row written before the
+    commit are one step: concurrent submissions cannot all pass one check.
+    Inside a transaction that already writes, the lock is held already.
+
+    :raises StoreBusy: if another writer kept the database past the busy timeout
+    """
+    if conn.in_transaction:
+        return
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlcipher3.OperationalError:
+        raise StoreBusy("the database stayed busy; nothing was written") from None
 
 
 # Requesters ---------------------------------------------------------------
@@ -230,7 +248,21 @@ def create_message(conn: Connection, *, request_id: int, public_id: str, from_re
     conn.execute("INSERT INTO message_bodies (message_id, body) VALUES (?, ?)", (message_id, body))
     add_message_readers(conn, message_id, stanzas)
     conn.execute("UPDATE requests SET updated_on = ? WHERE id = ?", (today(), request_id))
+    if from_requester:
+        _count_sent(conn, request_id)
     return message_id
+
+
+def _count_sent(conn: Connection, request_id: int) -> None:
+    """Adds one to the requester's messages sent today, in the message's own
+    transaction; other days' counts go (a counter, not a history)."""
+    day = today()
+    conn.execute("DELETE FROM requester_sent WHERE day <> ?", (day,))
+    conn.execute(
+        """INSERT INTO requester_sent (requester_id, day, messages)
+           SELECT requester_id, ?, 1 FROM requests WHERE id = ?
+           ON CONFLICT (requester_id, day) DO UPDATE SET messages = messages + 1""",
+        (day, request_id))
 
 
 def add_message_readers(conn: Connection, message_id: int, stanzas: Mapping[str, bytes]) -> None:
@@ -287,9 +319,8 @@ def mark_seen_by_requester(conn: Connection, request_id: int) -> None:
 
 
 def requester_messages_today(conn: Connection, requester_id: int) -> int:
-    row = conn.execute(
-        """SELECT count(*) FROM messages m JOIN requests r ON r.id = m.request_id
-            WHERE r.requester_id = ? AND m.from_requester = 1 AND m.created_on = ?""",
-        (requester_id, today()),
-    ).fetchone()
-    return int(row[0])
+    """Messages this requester sent today, deleted ones included: deleting a
+    request must not give back the day's allowance."""
+    row = conn.execute("SELECT messages FROM requester_sent WHERE requester_id = ? AND day = ?",
+                       (requester_id, today())).fetchone()
+    return 0 if row is None else int(row[0])
