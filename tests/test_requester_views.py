@@ -456,6 +456,8 @@ def test_a_purged_requesters_session_never_acts_on_a_newer_account(
         retention.purge(conn, initialised.retention_days)
     else:
         purge_now(runtime)
+        # The server's own purge ends the session outright, through the Runtime.
+        assert len(state_of(public_app).sessions) == 0
     assert conn.execute("SELECT count(*) FROM requesters").fetchone()[0] == 0
     newcomer = public_app.test_client()
     new_account(newcomer)

@@ -488,3 +488,19 @@ def test_a_deleted_volunteer_leaves_no_trace_in_any_page(site: Staff, initialise
     log = audit_log(initialised)
     assert ("a deleted volunteer", "claimed", f"request {public_id}") in log
     assert ("a deleted volunteer", "deleted own account", "") in log
+
+
+def test_a_deleted_request_leaves_the_log_linked_to_nobody(site: Staff, initialised: Config,
+                                                           database: Database) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    requester_client, public_id = asked(site)
+    button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
+    button(lawyer, f"/cases/{public_id}/flag", f"/cases/{public_id}", reason="spam")
+    assert public_id.encode() in decrypted_pages(database)
+    deleted = requester_client.post(f"/requests/{public_id}/delete", data={
+        "csrf_token": csrf(requester_client, f"/requests/{public_id}/delete")})
+    assert deleted.status_code == 302
+    assert public_id.encode() not in decrypted_pages(database)
+    log = audit_log(initialised)
+    assert ("lawyer", "claimed", "a deleted request") in log
+    assert ("lawyer", "flagged (spam)", "a deleted request") in log
