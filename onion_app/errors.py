@@ -43,6 +43,10 @@ class TargetExists(StoreError):
     """A backup or rekey would overwrite a file that already exists."""
 
 
+class StoreBusy(StoreError):
+    """Another writer held the database longer than Haven waits; nothing was written."""
+
+
 class AccountExists(StoreError):
     """An account with this lookup id or handle exists already."""
 

@@ -11,7 +11,9 @@ import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 
+from onion_app.config import Config
 from onion_app.domain import totp
+from onion_app.store import Database, staff
 from onion_app.web.state import state_of
 from tests.journey import csrf
 
@@ -114,6 +116,13 @@ def approve(operator: FlaskClient, handle: str) -> None:
     response = operator.post(url, data={"csrf_token": csrf(operator, url),
                                         "decision": "approve", "note": "references checked"})
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def audit_log(config: Config) -> list[tuple[str, str, str]]:
+    """The audit log as operators read it: (who, what, object), oldest first."""
+    with Database(config).connect() as conn:
+        lines = staff.audit_lines(conn, 10_000, 0)
+    return [(line.actor, line.action, line.object) for line in reversed(lines)]
 
 
 def button(client: FlaskClient, url: str, page: str, **data: Any) -> Any:

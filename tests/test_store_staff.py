@@ -55,10 +55,39 @@ def test_listing_by_status(conn: Connection) -> None:
 
 
 def test_audit_lines_are_days(conn: Connection) -> None:
-    staff.audit(conn, "op", "approved", "volunteer x")
+    op = staff.create_volunteer(conn, _application("op"))
+    x = staff.create_volunteer(conn, _application("x"))
+    staff.audit(conn, op, "approved", volunteer=x)
     [line] = staff.audit_lines(conn, 10, 0)
     assert len(line.day) == 10
     assert (line.actor, line.action, line.object) == ("op", "approved", "volunteer x")
+
+
+def test_the_audit_log_names_volunteers_by_id_never_by_text(conn: Connection) -> None:
+    with pytest.raises(ValueError, match="by id"):
+        staff.audit(conn, "op", "approved")
+
+
+def test_a_deleted_volunteer_and_request_leave_the_log_naming_nobody(
+        conn: Connection) -> None:
+    from onion_app.store import requests as rows
+
+    op = staff.create_volunteer(conn, _application("op"))
+    gone = staff.create_volunteer(conn, _application("gone-handle"))
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    request_id = rows.create_request(
+        conn, requester_id=requester_id, public_id="R" * 22, urgency="normal", region="mena",
+        skills=["legal"], languages=["fa"], body=b"x", readers=[])
+    staff.audit(conn, gone, "claimed", request=request_id)
+    staff.audit(conn, op, "suspended", volunteer=gone)
+    staff.delete_volunteer(conn, gone)
+    rows.delete_request(conn, request_id)
+    lines = [(line.actor, line.action, line.object) for line in staff.audit_lines(conn, 10, 0)]
+    assert lines == [("op", "suspended", "a deleted volunteer"),
+                     ("a deleted volunteer", "claimed", "a deleted request")]
+    raw = " ".join(str(tuple(r)) for r in conn.execute("SELECT * FROM audit_log"))
+    assert "gone-handle" not in raw
+    assert "R" * 22 not in raw
 
 
 def test_referral_candidates_share_a_skill_and_are_not_readers(conn: Connection) -> None:

@@ -32,8 +32,10 @@ def submit(conn: Connection, application: staff.Application) -> bool:
             raise HandleTaken(application.handle)
         volunteer_id = staff.create_volunteer(conn, application)
     except HandleTaken:
-        staff.audit(conn, "system", "application dropped: the handle or a look-alike is taken",
-                    f"handle {application.handle}")
+        # The dropped handle is (or looks like) an existing volunteer's, and the
+        # log must not keep a volunteer's handle past their account: it says
+        # only that an application was dropped.
+        staff.audit(conn, "system", "application dropped: the handle or a look-alike is taken")
         return False
-    staff.audit(conn, application.handle, "applied", f"volunteer {volunteer_id}")
+    staff.audit(conn, volunteer_id, "applied", volunteer=volunteer_id)
     return True

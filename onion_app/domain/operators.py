@@ -47,11 +47,11 @@ def create_operator(conn: Connection, handle: str, passphrase: str,
     if problem:
         raise WeakPassphrase(problem)
     keys = keys_for(passphrase, None, stretching)
-    staff.create_volunteer(conn, staff.Application(
+    volunteer_id = staff.create_volunteer(conn, staff.Application(
         handle=handle, public_key=keys.public_key, wrapped_key=keys.wrapped_key,
         passphrase_hash=keys.passphrase_hash, skills=frozenset(), languages=frozenset(),
         availability="weekly", bio="Created from the command line.", references="",
         handle_skeleton=handles.skeleton(handle)),
         status="vetted", is_operator=True)
-    staff.audit(conn, "cli", "created operator", f"volunteer {handle}")
+    staff.audit(conn, "cli", "created operator", volunteer=volunteer_id)
     conn.commit()

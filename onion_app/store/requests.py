@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sqlcipher3
 
-from onion_app.errors import AccountExists
+from onion_app.errors import AccountExists, StoreBusy
 from onion_app.store import rows
 from onion_app.store.connection import Connection
 from onion_app.store.rows import Requester, RequestRef, RequestRow, ThreadRow
@@ -37,6 +37,24 @@ class Reader:
     fingerprint: str
     volunteer_id: int | None
     stanza: bytes
+
+
+def begin_write(conn: Connection) -> None:
+    """Starts a write transaction now, before the reads a cap check makes.
+
+    SQLite lets one writer in at a time (others wait, up to the busy
+    timeout), so a count read after this and the row written before the
+    commit are one step: concurrent submissions cannot all pass one check.
+    Inside a transaction that already writes, the lock is held already.
+
+    :raises StoreBusy: if another writer kept the database past the busy timeout
+    """
+    if conn.in_transaction:
+        return
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlcipher3.OperationalError:
+        raise StoreBusy("the database stayed busy; nothing was written") from None
 
 
 # Requesters ---------------------------------------------------------------
@@ -63,6 +81,12 @@ def create_requester(conn: Connection, lookup_id: bytes, public_key: bytes) -> i
         conn.rollback()
         raise AccountExists("a requester with this codename exists") from None
     return int(cursor.lastrowid)
+
+
+def requester_is(conn: Connection, requester_id: int, public_key: bytes) -> bool:
+    """Whether account ``requester_id`` exists and is the one with this key."""
+    return conn.execute("SELECT 1 FROM requesters WHERE id = ? AND public_key = ?",
+                        (requester_id, public_key)).fetchone() is not None
 
 
 def requester_public_key(conn: Connection, requester_id: int) -> bytes:
@@ -239,13 +263,32 @@ def create_message(conn: Connection, *, request_id: int, public_id: str, from_re
     conn.execute("INSERT INTO message_bodies (message_id, body) VALUES (?, ?)", (message_id, body))
     add_message_readers(conn, message_id, stanzas)
     conn.execute("UPDATE requests SET updated_on = ? WHERE id = ?", (today(), request_id))
+    if from_requester:
+        _count_sent(conn, request_id)
     return message_id
 
 
+def _count_sent(conn: Connection, request_id: int) -> None:
+    """Adds one to the requester's messages sent today, in the message's own
+    transaction; other days' counts go (a counter, not a history)."""
+    day = today()
+    conn.execute("DELETE FROM requester_sent WHERE day <> ?", (day,))
+    conn.execute(
+        """INSERT INTO requester_sent (requester_id, day, messages)
+           SELECT requester_id, ?, 1 FROM requests WHERE id = ?
+           ON CONFLICT (requester_id, day) DO UPDATE SET messages = messages + 1""",
+        (day, request_id))
+
+
 def add_message_readers(conn: Connection, message_id: int, stanzas: Mapping[str, bytes]) -> None:
+    """Stores message stanzas, each tied to its volunteer (as the request's
+    readers say) so that it goes when the volunteer does."""
     conn.executemany(
-        "INSERT OR IGNORE INTO message_readers (message_id, fingerprint, stanza) VALUES (?, ?, ?)",
-        [(message_id, fp, stanza) for fp, stanza in stanzas.items()],
+        """INSERT OR IGNORE INTO message_readers (message_id, fingerprint, stanza, volunteer_id)
+           VALUES (?, ?, ?, (SELECT rr.volunteer_id FROM request_readers rr
+                              JOIN messages m ON m.request_id = rr.request_id
+                             WHERE m.id = ? AND rr.fingerprint = ?))""",
+        [(message_id, fp, stanza, message_id, fp) for fp, stanza in stanzas.items()],
     )
 
 
@@ -301,9 +344,8 @@ def mark_seen_by_requester(conn: Connection, request_id: int) -> None:
 
 
 def requester_messages_today(conn: Connection, requester_id: int) -> int:
-    row = conn.execute(
-        """SELECT count(*) FROM messages m JOIN requests r ON r.id = m.request_id
-            WHERE r.requester_id = ? AND m.from_requester = 1 AND m.created_on = ?""",
-        (requester_id, today()),
-    ).fetchone()
-    return int(row[0])
+    """Messages this requester sent today, deleted ones included: deleting a
+    request must not give back the day's allowance."""
+    row = conn.execute("SELECT messages FROM requester_sent WHERE requester_id = ? AND day = ?",
+                       (requester_id, today())).fetchone()
+    return 0 if row is None else int(row[0])

@@ -6,6 +6,7 @@ caller commits.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -151,7 +152,9 @@ def update(conn: Connection, volunteer_id: int, **fields: Any) -> None:
 
 
 def delete_volunteer(conn: Connection, volunteer_id: int) -> None:
-    """Deletes a volunteer: their stanzas go (cascade), their claims reopen."""
+    """Deletes a volunteer: their request and message stanzas go, and their
+    audit token, so the log no longer names them (all by cascade); their
+    claims reopen."""
     conn.execute("UPDATE requests SET claimed_by = NULL WHERE claimed_by = ?", (volunteer_id,))
     conn.execute("DELETE FROM volunteers WHERE id = ?", (volunteer_id,))
 
@@ -182,13 +185,81 @@ def flag(conn: Connection, request_id: int, volunteer_id: int, reason: str) -> N
                  " VALUES (?, ?, ?, ?)", (request_id, volunteer_id, reason, today()))
 
 
-def audit(conn: Connection, actor: str, action: str, target: str = "") -> None:
-    """Appends one line to the audit log: who, what, which object, the day."""
-    conn.execute("INSERT INTO audit_log (day, actor, action, object) VALUES (?, ?, ?, ?)",
-                 (today(), actor, action, target))
+# Who may appear in the audit log by name rather than by a volunteer's token.
+MACHINE_ACTORS = frozenset({"system", "cli"})
+
+
+def audit(conn: Connection, actor: int | str, action: str, detail: str = "", *,
+          volunteer: int | None = None, request: int | None = None) -> None:
+    """Appends one line to the audit log: who, what, to which volunteer or
+    request, the day.
+
+    Volunteers and requests are named by their audit token (made on first
+    use), which goes with them: once deleted, the line names nobody.
+
+    :param actor: a volunteer's id, or ``"system"`` or ``"cli"``
+    :param detail: never a person or a request (a device name, a count)
+    :raises ValueError: if ``actor`` is any other text (a handle, say)
+    """
+    if isinstance(actor, str) and actor not in MACHINE_ACTORS:
+        raise ValueError("a volunteer is named in the audit log by id, never by text")
+    who = actor if isinstance(actor, str) else _token(conn, "volunteer_id", actor)
+    conn.execute(
+        "INSERT INTO audit_log (day, actor, action, volunteer, request, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (today(), who, action,
+         None if volunteer is None else _token(conn, "volunteer_id", volunteer),
+         None if request is None else _token(conn, "request_id", request), detail))
+
+
+def _token(conn: Connection, column: str, row_id: int) -> str:
+    """The audit token of one volunteer or request, made if it has none yet."""
+    where = {"volunteer_id": "volunteer_id = ?", "request_id": "request_id = ?"}[column]
+    found = conn.execute(f"SELECT token FROM audit_subjects WHERE {where}",  # noqa: S608  (fixed names)
+                         (row_id,)).fetchone()
+    if found is not None:
+        return str(found[0])
+    token = secrets.token_hex(16)
+    conn.execute(f"INSERT INTO audit_subjects (token, {column}) VALUES (?, ?)",  # noqa: S608
+                 (token, row_id))
+    return token
 
 
 def audit_lines(conn: Connection, limit: int, offset: int) -> list[AuditLine]:
-    return rows.many(AuditLine, conn.execute(
-        "SELECT day, actor, action, object FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
-        (limit, offset)))
+    """The log, newest first, with tokens turned back into handles and request
+    ids where their volunteer or request still exists (in English, as the
+    log is kept: "a deleted volunteer" where one is gone)."""
+    found = conn.execute(
+        """SELECT l.day, l.action, l.detail,
+                  CASE WHEN l.actor IN ('system', 'cli') THEN l.actor END AS machine,
+                  av.handle AS actor_handle,
+                  l.volunteer IS NOT NULL AS names_volunteer, ov.handle AS volunteer_handle,
+                  l.request IS NOT NULL AS names_request, r.public_id AS request_public_id
+             FROM audit_log l
+             LEFT JOIN audit_subjects sa ON sa.token = l.actor
+             LEFT JOIN volunteers av ON av.id = sa.volunteer_id
+             LEFT JOIN audit_subjects sv ON sv.token = l.volunteer
+             LEFT JOIN volunteers ov ON ov.id = sv.volunteer_id
+             LEFT JOIN audit_subjects sr ON sr.token = l.request
+             LEFT JOIN requests r ON r.id = sr.request_id
+            ORDER BY l.id DESC LIMIT ? OFFSET ?""",
+        (limit, offset)).fetchall()
+    return [_line(row) for row in found]
+
+
+def _line(row: Any) -> AuditLine:
+    actor = row["machine"] or row["actor_handle"] or DELETED_VOLUNTEER
+    parts = []
+    if row["names_request"]:
+        public_id = row["request_public_id"]
+        parts.append(f"request {public_id}" if public_id else DELETED_REQUEST)
+    if row["names_volunteer"]:
+        handle = row["volunteer_handle"]
+        parts.append(f"volunteer {handle}" if handle else DELETED_VOLUNTEER)
+    if row["detail"]:
+        parts.append(str(row["detail"]))
+    return AuditLine(str(row["day"]), str(actor), str(row["action"]), ", ".join(parts))
+
+
+DELETED_VOLUNTEER = "a deleted volunteer"
+DELETED_REQUEST = "a deleted request"

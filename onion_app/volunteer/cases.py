@@ -145,7 +145,7 @@ def claim(me: Session, public_id: str) -> Response:
     row = _action(me, public_id)
     conn = get_db()
     if caseload.claim(conn, row.id, me.account_id):
-        staff.audit(conn, signed_in_volunteer(me).handle, "claimed", f"request {public_id}")
+        staff.audit(conn, me.account_id, "claimed", request=row.id)
         flash(_("You are helping with this request. The requester now sees your handle."),
               "ok")
     else:
@@ -160,7 +160,7 @@ def release(me: Session, public_id: str) -> Response:
     row = _action(me, public_id)
     conn = get_db()
     if caseload.release(conn, row.id, me.account_id):
-        staff.audit(conn, signed_in_volunteer(me).handle, "released", f"request {public_id}")
+        staff.audit(conn, me.account_id, "released", request=row.id)
         flash(_("You released this request; another volunteer can claim it."), "ok")
     conn.commit()
     return redirect(url_for("volunteer.case", public_id=public_id))
@@ -175,7 +175,7 @@ def resolve(me: Session, public_id: str) -> Response:
         return redirect(url_for("volunteer.case", public_id=public_id))
     conn = get_db()
     caseload.resolve(conn, row.id)
-    staff.audit(conn, signed_in_volunteer(me).handle, "resolved", f"request {public_id}")
+    staff.audit(conn, me.account_id, "resolved", request=row.id)
     conn.commit()
     flash(_("Marked resolved."), "ok")
     return redirect(url_for("volunteer.case", public_id=public_id))
@@ -190,8 +190,7 @@ def flag(me: Session, public_id: str) -> Response:
         abort(400)
     conn = get_db()
     staff.flag(conn, row.id, me.account_id, form.reason.data or "other")
-    staff.audit(conn, signed_in_volunteer(me).handle, f"flagged ({form.reason.data})",
-                f"request {public_id}")
+    staff.audit(conn, me.account_id, f"flagged ({form.reason.data})", request=row.id)
     conn.commit()
     flash(_("Flagged for the operators. They see the flag, never the request."), "ok")
     return redirect(url_for("volunteer.dashboard"))
@@ -216,8 +215,7 @@ def refer(me: Session, public_id: str) -> Page:
                            int(target.id))
     except DecryptionError:
         abort(404)
-    staff.audit(conn, signed_in_volunteer(me).handle, "referred",
-                f"request {public_id} to {target.handle}")
+    staff.audit(conn, me.account_id, "referred", request=row.id, volunteer=int(target.id))
     conn.commit()
     flash(with_user_text("%(handle)s can now read this request and its messages.",
                          handle=target.handle), "ok")
@@ -236,8 +234,7 @@ def upload_reply(me: Session, public_id: str) -> Page:
     if problem:
         form.bundle.errors = [problem]
         return _case_page(me, row, ReplyForm(), 400, upload=form)
-    staff.audit(conn, signed_in_volunteer(me).handle, "uploaded a sealed reply",
-                f"request {public_id}")
+    staff.audit(conn, me.account_id, "uploaded a sealed reply", request=row.id)
     conn.commit()
     flash(_("Your sealed reply is posted."), "ok")
     return redirect(url_for("volunteer.case", public_id=public_id))

@@ -16,6 +16,7 @@ from onion_app.i18n import gettext as _
 from onion_app.i18n import lazy_gettext as _l
 from onion_app.store import staff
 from onion_app.store.requests import today
+from onion_app.store.rows import Volunteer
 from onion_app.volunteer import blueprint
 from onion_app.volunteer.forms import (
     ApplyForm,
@@ -27,18 +28,18 @@ from onion_app.volunteer.forms import (
 )
 from onion_app.web import auth
 from onion_app.web.forms import ConfirmForm, refuse
-from onion_app.web.sessions import Session
+from onion_app.web.sessions import ENROLLING, Session
 from onion_app.web.staff_auth import signed_in_volunteer
 from onion_app.web.state import get_db, state
 
 LOGIN_FAILED = _l("Those details did not match, or your application is still waiting for an "
                   "operator. Check them and try again.")
 BUSY = _l("Many people are signing in right now. Wait a minute, then try again.")
-ENROLLING = "enrolling"
 # Session keys: the token of an offline application waiting for its key
 # proof, and what the thank-you page after an application shows.
 KEY_CHECK = "key_check"
 APPLIED = "applied"
+HELD = _l("Too many attempts on this account. Wait a few minutes, then try again.")
 
 Page = str | tuple[str, int] | Response
 
@@ -177,8 +178,7 @@ def login() -> Page:
     handle = form.handle.data or ""
     throttle = state().throttle
     if throttle.held(handle):
-        flash(_("Too many attempts on this account. Wait a few minutes, then try again."),
-              "error")
+        flash(str(HELD), "error")
         return _login_page(form, 429)
     conn = get_db()
     try:
@@ -188,7 +188,8 @@ def login() -> Page:
             return _login_failed(form, handle)
         if not row.totp_confirmed:
             key = volunteer_keys.unlock(row, form.passphrase.data or "", state().stretching)
-            auth.start(ENROLLING, int(row.id), key, pending_totp=totp.new_secret())
+            auth.start(ENROLLING, int(row.id), key, pending_totp=totp.new_secret(),
+                       account_ref=row.public_id)
             return redirect(url_for("volunteer.enrol"))
         checker = state().codes
         if not checker.check(int(row.id), row.totp_secret, form.code.data or ""):
@@ -202,7 +203,7 @@ def login() -> Page:
     throttle.succeeded(handle)
     staff.update(conn, int(row.id), last_active_on=today())
     conn.commit()
-    auth.start("volunteer", int(row.id), key)
+    auth.start("volunteer", int(row.id), key, account_ref=row.public_id)
     return redirect(url_for("volunteer.dashboard"))
 
 
@@ -220,8 +221,10 @@ def _login_failed(form: LoginForm, handle: str) -> tuple[str, int]:
     conn = get_db()
     # Only a real account's handle goes in the log: what someone typed in the
     # handle box could be anything, their passphrase included.
-    if throttle.failed(handle) and staff.by_handle(conn, handle) is not None:
-        staff.audit(conn, "system", "login held after repeated failures", f"handle {handle}")
+    held = throttle.failed(handle)
+    account = staff.by_handle(conn, handle) if held else None
+    if account is not None:
+        staff.audit(conn, "system", "login held after repeated failures", volunteer=account.id)
         conn.commit()
     refuse(form.handle, LOGIN_FAILED)
     return _login_page(form, 400)
@@ -241,16 +244,18 @@ def enrol() -> Page:
     form = CodeForm()
     conn = get_db()
     row = staff.by_id(conn, pending.account_id)
-    if row is None:
+    if row is None or row.public_id != pending.account_ref:
+        auth.end()
         return redirect(url_for("volunteer.login"))
     if form.validate_on_submit():
         checker = state().codes
         if checker.check(pending.account_id, secret, form.code.data or ""):
             staff.update(conn, pending.account_id, totp_secret=secret, totp_confirmed=1,
                          last_active_on=today())
-            staff.audit(conn, row.handle, "enrolled TOTP")
+            staff.audit(conn, row.id, "enrolled TOTP")
             conn.commit()
-            auth.start("volunteer", pending.account_id, pending.private_key)
+            auth.start("volunteer", pending.account_id, pending.private_key,
+                       account_ref=row.public_id)
             flash(_("Your authenticator is set up. Welcome to Haven."), "ok")
             return redirect(url_for("volunteer.dashboard"))
         refuse(form.code, _("That code did not match. Check the clock on your phone and try "
@@ -267,7 +272,7 @@ def enrol_qr() -> Response:
     if pending is None or not secret:
         return Response(status=404)
     row = staff.by_id(get_db(), pending.account_id)
-    if row is None:
+    if row is None or row.public_id != pending.account_ref:
         return Response(status=404)
     return Response(totp.qr_png(secret, row.handle), mimetype="image/png")
 
@@ -289,6 +294,28 @@ def account(me: Session) -> str:
                            button=ConfirmForm())
 
 
+def _current_passphrase_checks(row: Volunteer, passphrase: str) -> bool:
+    """Checks the current passphrase inside a session, under the login throttle:
+    a stolen session must not become a way to guess the passphrase unslowed.
+
+    :raises Busy: if no key derivation slot is free
+    """
+    throttle = state().throttle
+    if volunteer_keys.check_passphrase(get_db(), row.handle, passphrase,
+                                       state().stretching) is None:
+        _record_failure(row)
+        return False
+    throttle.succeeded(row.handle)
+    return True
+
+
+def _record_failure(row: Volunteer) -> None:
+    if state().throttle.failed(row.handle):
+        conn = get_db()
+        staff.audit(conn, "system", "account held after repeated failures", volunteer=row.id)
+        conn.commit()
+
+
 @blueprint.post("/account/passphrase")
 @auth.login_required
 def change_passphrase(me: Session) -> Page:
@@ -298,8 +325,15 @@ def change_passphrase(me: Session) -> Page:
         new = form.passphrase.data or ""
         conn = get_db()
         problem = volunteer_keys.passphrase_problem(new, row.handle)
-        if volunteer_keys.check_passphrase(conn, row.handle, form.current.data or "",
-                                              state().stretching) is None:
+        if state().throttle.held(row.handle):
+            flash(str(HELD), "error")
+            return _account_page(me, row, status=429, passphrase_form=_emptied(form))
+        try:
+            current_ok = _current_passphrase_checks(row, form.current.data or "")
+        except Busy:
+            flash(str(BUSY), "error")
+            return _account_page(me, row, status=429, passphrase_form=_emptied(form))
+        if not current_ok:
             refuse(form.current, _("That is not your current passphrase."))
         elif problem:
             refuse(form.passphrase, problem)
@@ -309,17 +343,31 @@ def change_passphrase(me: Session) -> Page:
             wrapped, verifier = volunteer_keys.rewrapped(row, form.current.data or "", new,
                                                          state().stretching)
             staff.update(conn, me.account_id, wrapped_key=wrapped, passphrase_hash=verifier)
-            staff.audit(conn, row.handle, "changed passphrase")
+            staff.audit(conn, row.id, "changed passphrase")
             conn.commit()
+            # Whoever else holds a session holds the unlocked key: a change of
+            # passphrase after a theft must shut them out, not wait for a timeout.
+            auth.end_other_sessions(me)
             flash(_("Your passphrase is changed. Your key and every request stay as they were."),
                   "ok")
             return redirect(url_for("volunteer.account"))
+    return _account_page(me, row, status=400, passphrase_form=_emptied(form))
+
+
+def _emptied(form: PassphraseChangeForm) -> PassphraseChangeForm:
     for field in (form.current, form.passphrase, form.confirm):
-        field.data = ""
+        field.data = ""  # secrets never go back out
+    return form
+
+
+def _account_page(me: Session, row: Volunteer, *, status: int,
+                  passphrase_form: PassphraseChangeForm | None = None,
+                  totp_form: TotpResetForm | None = None) -> tuple[str, int]:
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
                            skills=SKILLS,
-                           passphrase_form=form, totp_form=TotpResetForm(),
-                           button=ConfirmForm()), 400
+                           passphrase_form=passphrase_form or PassphraseChangeForm(),
+                           totp_form=totp_form or TotpResetForm(),
+                           button=ConfirmForm()), status
 
 
 @blueprint.post("/account/totp")
@@ -329,22 +377,32 @@ def reset_totp(me: Session) -> Page:
     form = TotpResetForm()
     conn = get_db()
     checker = state().codes
-    if (form.validate_on_submit()
-            and volunteer_keys.check_passphrase(conn, row.handle, form.current.data or "",
-                                              state().stretching)
-            and checker.check(me.account_id, row.totp_secret, form.code.data or "")):
-        # The old secret stays until a code from the new one confirms it: an
-        # abandoned reset must not leave the account on a passphrase alone.
-        staff.audit(conn, row.handle, "began a TOTP reset")
-        conn.commit()
-        auth.start(ENROLLING, me.account_id, me.private_key, pending_totp=totp.new_secret())
-        return redirect(url_for("volunteer.enrol"))
+    if form.validate_on_submit():
+        if state().throttle.held(row.handle):
+            flash(str(HELD), "error")
+            form.current.data = form.code.data = ""
+            return _account_page(me, row, status=429, totp_form=form)
+        try:
+            current_ok = _current_passphrase_checks(row, form.current.data or "")
+        except Busy:
+            flash(str(BUSY), "error")
+            form.current.data = form.code.data = ""
+            return _account_page(me, row, status=429, totp_form=form)
+        if current_ok and checker.check(me.account_id, row.totp_secret, form.code.data or ""):
+            # The old secret stays until a code from the new one confirms it: an
+            # abandoned reset must not leave the account on a passphrase alone.
+            staff.audit(conn, row.id, "began a TOTP reset")
+            conn.commit()
+            # A thief's session ends here, not once the new code is confirmed.
+            auth.end_other_sessions(me)
+            auth.start(ENROLLING, me.account_id, me.private_key, pending_totp=totp.new_secret(),
+                       account_ref=row.public_id)
+            return redirect(url_for("volunteer.enrol"))
+        if current_ok:  # a wrong code counts as a failure as much as a wrong passphrase
+            _record_failure(row)
     refuse(form.code, _("The passphrase or the code did not match."))
     form.current.data = form.code.data = ""
-    return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
-                           skills=SKILLS,
-                           passphrase_form=PassphraseChangeForm(), totp_form=form,
-                           button=ConfirmForm()), 400
+    return _account_page(me, row, status=400, totp_form=form)
 
 
 @blueprint.post("/account/availability")
@@ -363,14 +421,15 @@ def toggle_availability(me: Session) -> Response:
 @blueprint.route("/account/delete", methods=["GET", "POST"])
 @auth.login_required
 def delete_account(me: Session) -> Page:
-    row = signed_in_volunteer(me)
     form = ConfirmForm()
     if form.validate_on_submit():
         conn = get_db()
+        # Audited first, so the line's actor is this volunteer's token, which
+        # the deletion then forgets: the line reads "a deleted volunteer".
+        staff.audit(conn, me.account_id, "deleted own account")
         staff.delete_volunteer(conn, me.account_id)
-        staff.audit(conn, row.handle, "deleted own account")
         conn.commit()
-        auth.store().end_account("volunteer", me.account_id)
+        auth.end_account("volunteer", me.account_id)
         auth.end()
         flash(_("Your account is deleted. Requests you were helping with are open again."),
               "ok")

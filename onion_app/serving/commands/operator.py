@@ -33,9 +33,15 @@ def create_operator(handle: str) -> None:
 
 
 def purge_now(here: Runtime) -> int:
-    """Purges requests untouched for the retention period. :returns: how many"""
+    """Purges requests untouched for the retention period, and ends the
+    sessions (in this process) of the requesters purged with them.
+
+    :returns: how many requests were purged
+    """
     with here.database.connect() as conn:
-        return retention.purge(conn, here.database.config.retention_days)
+        purged = retention.purge(conn, here.database.config.retention_days)
+    here.sessions.end_accounts("requester", purged.requesters)
+    return purged.requests
 
 
 @click.command("purge")
