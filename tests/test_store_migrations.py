@@ -101,7 +101,7 @@ def test_request_keys_migration_keeps_old_requests_on_the_account_key(
 
 
 def test_0006_suspends_squatters_and_gives_requesters_their_stanzas_back(
-        conn: Connection) -> None:
+        conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
     # A database from before 0006: a second volunteer on the first one's key,
     # a third on a requester's key, and the requester's stanza under the third.
     conn.execute(migrations.SCHEMA_VERSION_TABLE)
@@ -123,6 +123,9 @@ def test_0006_suspends_squatters_and_gives_requesters_their_stanzas_back(
     conn.execute("INSERT INTO request_readers VALUES (1, 'f-requester', 3, x'00')")
     conn.execute("INSERT INTO request_readers VALUES (1, 'f-owner', 1, x'00')")
     conn.commit()
+    # Up to 0006 only: 0007 rewrites the audit log this test reads.
+    everything = migrations.available()
+    monkeypatch.setattr(migrations, "available", lambda: [m for m in everything if m.version <= 6])
     migrations.apply_pending(conn)
     statuses = dict(conn.execute("SELECT handle, status FROM volunteers").fetchall())
     assert statuses == {"owner": "vetted", "squatter": "suspended",
