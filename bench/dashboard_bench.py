@@ -44,7 +44,8 @@ def build(config: Config, n_requests: int, n_volunteers: int) -> tuple[int, Priv
             handle=f"v{number}", public_key=bytes(key.public_key), wrapped_key=None,
             passphrase_hash=b"-", skills=frozenset(rng.sample(skills, 3)),
             languages=frozenset(rng.sample(languages, 2)), availability="weekly", bio="",
-            references="", mlkem_public_key=None), status="vetted")
+            references="", mlkem_public_key=None, handle_skeleton=f"v{number}"),
+            status="vetted")
         assert volunteer_id == number + 1
     requester = RequesterKeys(lookup_id=b"L" * 32, private_key=PrivateKey.generate(),
                               master_secret=nacl.utils.random(32))

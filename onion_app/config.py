@@ -102,7 +102,7 @@ class Config:
         secret = env.get("HAVEN_SECRET_KEY")
         config = cls(
             instance_path=Path(env.get("HAVEN_INSTANCE", "instance")).absolute(),
-            db_passphrase=env.get("HAVEN_DB_PASSPHRASE") or None,
+            db_passphrase=_db_passphrase(env),
             secret_key=secret.encode() if secret else None,
             host=env.get("HAVEN_HOST", "127.0.0.1"),
             public_port=_int(env, "HAVEN_PUBLIC_PORT", 8080),
@@ -189,6 +189,58 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number") from None
+
+
+# systemd hands a service its credentials (LoadCredential=,
+# LoadCredentialEncrypted=, e.g. sealed to the TPM with systemd-creds) as files
+# in a private in-memory folder named by $CREDENTIALS_DIRECTORY.
+CREDENTIAL_NAME = "haven-db-passphrase"
+# Far beyond any passphrase; a wrong path (a database, a device) is not read whole.
+_PASSPHRASE_FILE_LIMIT = 4096
+
+
+def _db_passphrase(env: Mapping[str, str]) -> str | None:
+    """The database passphrase: from ``HAVEN_DB_PASSPHRASE``, from the file
+    ``HAVEN_DB_PASSPHRASE_FILE`` names, or from systemd's credential
+    ``haven-db-passphrase``, in that order; ``None`` when none is given.
+
+    :raises ConfigError: if both variables are set, or the file cannot be
+        read, is empty or is not UTF-8 (the message names the file, never
+        what it holds)
+    """
+    given = env.get("HAVEN_DB_PASSPHRASE") or None
+    named = env.get("HAVEN_DB_PASSPHRASE_FILE") or None
+    if given is not None and named is not None:
+        raise ConfigError("set HAVEN_DB_PASSPHRASE or HAVEN_DB_PASSPHRASE_FILE, not both")
+    if given is not None:
+        return given
+    if named is not None:
+        return _read_passphrase(Path(named), "HAVEN_DB_PASSPHRASE_FILE")
+    credentials = env.get("CREDENTIALS_DIRECTORY")
+    if credentials and (Path(credentials) / CREDENTIAL_NAME).exists():
+        return _read_passphrase(Path(credentials) / CREDENTIAL_NAME,
+                                f"the systemd credential {CREDENTIAL_NAME}")
+    return None
+
+
+def _read_passphrase(path: Path, what: str) -> str:
+    try:
+        with path.open("rb") as file:
+            raw = file.read(_PASSPHRASE_FILE_LIMIT + 1)
+    except OSError as error:
+        raise ConfigError(f"{what}: cannot read {path}: {error.strerror}") from None
+    if len(raw) > _PASSPHRASE_FILE_LIMIT:
+        raise ConfigError(f"{what}: {path} is longer than a passphrase")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what}: {path} is not UTF-8 text") from None
+    # systemd-ask-password and `echo ... | systemd-creds encrypt` end with a
+    # newline that is not part of the passphrase; spaces inside it are.
+    passphrase = text.rstrip("\r\n")
+    if not passphrase:
+        raise ConfigError(f"{what}: {path} is empty")
+    return passphrase
 
 
 def _tor_options(text: str) -> tuple[tuple[str, str], ...]:

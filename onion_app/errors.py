@@ -43,12 +43,20 @@ class TargetExists(StoreError):
     """A backup or rekey would overwrite a file that already exists."""
 
 
+class StoreBusy(StoreError):
+    """Another writer held the database longer than Haven waits; nothing was written."""
+
+
 class AccountExists(StoreError):
     """An account with this lookup id or handle exists already."""
 
 
 class HandleTaken(AccountExists):
     """A volunteer or operator handle is in use."""
+
+
+class KeyTaken(AccountExists):
+    """A public key offered for a new account is already a volunteer's or a requester's."""
 
 
 class NoSuchDevice(StoreError):
@@ -61,6 +69,10 @@ class DeviceExists(StoreError):
 
 class LastDevice(StoreError):
     """Revoking this staff device would leave the staff onion open to anyone."""
+
+
+class BadHandle(HavenError):
+    """A new handle is malformed or mixes scripts; the message says why."""
 
 
 class WeakPassphrase(HavenError):

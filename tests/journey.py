@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from nacl.public import PrivateKey
 
 from onion_app.store.connection import Connection
+from onion_app.web.forms import REPLY_MAX
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 CODENAME = re.compile(r'<p class="codename"[^>]*><bdi>([^<]+)</bdi></p>')
@@ -107,3 +108,39 @@ def dump_database(conn: Connection) -> str:
             values = [v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in row]
             lines.append(f"{table}: " + " | ".join(f"'{v}'" for v in values))
     return "\n".join(lines)
+
+
+# The heaviest text a form takes: a quote mark is "&#34;" once escaped, five
+# bytes for each character typed.
+HEAVY = '"'
+# waitress's own threshold for moving an unsent response to a temporary file;
+# Haven raises it (serving/buffers.py), but no thread page should come near it.
+PAGE_WEIGHT_MAX = 1024 * 1024
+
+
+def heaviest_thread(client: FlaskClient, public_id: str, replies: int) -> None:
+    """``replies`` replies of the largest size, each starting ``reply NN``."""
+    for n in range(replies):
+        response = reply(client, public_id, f"reply {n:02d} " + HEAVY * (REPLY_MAX - 9))
+        assert response.status_code == 302, response.status_code
+
+
+def thread_pages(client: FlaskClient, url: str) -> list[str]:
+    """Every page of a thread, from the first, each checked against the bound.
+
+    :returns: the pages, as text
+    """
+    found = []
+    for number in range(1, 100):
+        page = client.get(f"{url}?page={number}").get_data(as_text=True)
+        assert len(page.encode()) < PAGE_WEIGHT_MAX
+        assert page.count('<article class="message') <= 10
+        found.append(page)
+        if "Later messages" not in page:
+            break
+    newest = client.get(url)  # no page asked for: the newest messages
+    assert newest.status_code == 200
+    shown = re.compile(r"Messages [\d,]+ to [\d,]+ of [\d,]+")
+    assert shown.findall(found[-1]), "a long thread has pages"
+    assert shown.findall(newest.get_data(as_text=True)) == shown.findall(found[-1])
+    return found

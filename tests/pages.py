@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from flask import Flask
 from flask.testing import FlaskClient
+from nacl.public import PrivateKey
 
+from crypto.keytext import encode_public_key
 from tests import journey as requester
 from tests.haven_cli import cli_runner
 from tests.journey import csrf
@@ -108,6 +110,17 @@ def staff_pages(staff_app: Flask, world: StaffWorld, code: str) -> list[Page]:
              _fetch(anonymous, "login", "/login"), _fetch(anonymous, "not found", "/nowhere")]
     pages.append(_fetch(anonymous, "apply refused", "/apply", "POST",
                         {"csrf_token": csrf(anonymous, "/apply"), "handle": "x"}))
+    offline = staff_app.test_client()
+    _choose(offline, "staff", code)
+    pages.append(("key check", 200, apply(
+        offline, f"offline-{code}",
+        offline_key=encode_public_key(PrivateKey.generate().public_key)).get_data(as_text=True)))
+    pages.append(_fetch(offline, "key check refused", "/apply/key", "POST",
+                        {"csrf_token": csrf(offline, "/apply/key"), "answer": "wrong"}))
+    sent = staff_app.test_client()
+    _choose(sent, "staff", code)
+    apply(sent, f"sent-{code}")
+    pages.append(_fetch(sent, "application sent", "/apply/sent"))
     pages.append(_fetch(world.enrolling, "enrol", "/enrol"))
     volunteer = world.volunteer
     pages += [_fetch(volunteer, "dashboard", "/dashboard"), _fetch(volunteer, "case", case),
@@ -129,7 +142,8 @@ def staff_pages(staff_app: Flask, world: StaffWorld, code: str) -> list[Page]:
 
 # Pages without an identifier in their address, fetched by a signed-in person:
 # a page added later is walked without anyone remembering to list it here.
-_NOT_PAGES = {"static", "language.choose", "volunteer.enrol_qr", "volunteer.export_bundle"}
+_NOT_PAGES = {"static", "language.choose", "volunteer.enrol_qr", "volunteer.export_bundle",
+              "volunteer.key_challenge"}
 
 
 def _every_plain_page(app: Flask, client: FlaskClient) -> list[Page]:

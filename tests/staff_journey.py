@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +11,9 @@ import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 
+from onion_app.config import Config
 from onion_app.domain import totp
+from onion_app.store import Database, staff
 from onion_app.web.state import state_of
 from tests.journey import csrf
 
@@ -48,7 +51,7 @@ class Volunteer:
 
 def apply(client: FlaskClient, handle: str, *, passphrase: str = PASSPHRASE,
           skills: tuple[str, ...] = ("legal",), languages: tuple[str, ...] = ("fa", "en"),
-          offline_key: str = "", **changes: Any) -> Any:
+          offline_key: str = "", follow_redirects: bool = True, **changes: Any) -> Any:
     data: dict[str, Any] = {
         "csrf_token": csrf(client, "/apply"), "handle": handle, "passphrase": passphrase,
         "confirm": passphrase, "skills": list(skills), "languages": list(languages),
@@ -56,7 +59,24 @@ def apply(client: FlaskClient, handle: str, *, passphrase: str = PASSPHRASE,
         "references": "Ask the Berlin bar association.", "offline_key": offline_key,
     }
     data.update(changes)
-    return client.post("/apply", data=data)
+    # Redirect-after-post: the page that answers is the one the redirect leads
+    # to (the thank-you page, or the key check of an offline application).
+    return client.post("/apply", data=data, follow_redirects=follow_redirects)
+
+
+CHALLENGE = re.compile(r'<pre class="command" dir="ltr">(.+?)</pre>', re.S)
+
+
+def challenge_of(page: str) -> str:
+    """The sealed challenge an offline applicant is shown, as bundle text."""
+    found = CHALLENGE.search(page)
+    assert found, "no challenge on the page"
+    return html.unescape(found.group(1))
+
+
+def answer_key_check(client: FlaskClient, answer: str) -> Any:
+    return client.post("/apply/key", data={"csrf_token": csrf(client, "/apply/key"),
+                                           "answer": answer}, follow_redirects=True)
 
 
 def login(client: FlaskClient, handle: str, passphrase: str = PASSPHRASE,
@@ -96,6 +116,13 @@ def approve(operator: FlaskClient, handle: str) -> None:
     response = operator.post(url, data={"csrf_token": csrf(operator, url),
                                         "decision": "approve", "note": "references checked"})
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def audit_log(config: Config) -> list[tuple[str, str, str]]:
+    """The audit log as operators read it: (who, what, object), oldest first."""
+    with Database(config).connect() as conn:
+        lines = staff.audit_lines(conn, 10_000, 0)
+    return [(line.actor, line.action, line.object) for line in reversed(lines)]
 
 
 def button(client: FlaskClient, url: str, page: str, **data: Any) -> Any:

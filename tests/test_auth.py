@@ -35,8 +35,8 @@ def test_login_replaces_the_session_id(public_app: Flask) -> None:
     with public_app.test_request_context():
         from flask import session
 
-        auth.start("requester", 1, None)
+        auth.start("requester", 1, None, account_ref="ab")
         first = session["sid"]
-        auth.start("requester", 1, None)
+        auth.start("requester", 1, None, account_ref="ab")
         assert session["sid"] != first
         assert auth.store().get(first) is None

@@ -106,6 +106,25 @@ def test_wrong_passphrase_stops_with_one_sentence(tmp_path: Path) -> None:
     assert "not the right one" not in result.stderr + result.stdout
 
 
+def test_the_passphrase_is_read_from_a_file_or_a_systemd_credential(tmp_path: Path) -> None:
+    """The deployment keeps the passphrase off the disk (a prompt into /run, or
+    a TPM-sealed systemd credential); run.py reads it from either."""
+    instance, prompted, credentials = tmp_path / "instance", tmp_path / "run", tmp_path / "creds"
+    prompted.mkdir()
+    credentials.mkdir()
+    (prompted / "db-passphrase").write_text("the right passphrase\n")
+    made = _run(instance, "init", HAVEN_DB_PASSPHRASE_FILE=str(prompted / "db-passphrase"))
+    assert made.returncode == 0, made.stderr
+    assert not (instance / "db.key").exists()
+    (credentials / "haven-db-passphrase").write_text("the right passphrase")
+    assert _run(instance, "init", CREDENTIALS_DIRECTORY=str(credentials)).returncode == 0
+    (credentials / "haven-db-passphrase").write_text("not the right one!")
+    refused = _run(instance, "init", CREDENTIALS_DIRECTORY=str(credentials))
+    assert refused.returncode == 1
+    assert "the key does not open" in refused.stderr
+    assert "not the right one" not in refused.stderr + refused.stdout
+
+
 def test_bad_setting_is_named(tmp_path: Path) -> None:
     result = _run(tmp_path / "instance", "init", HAVEN_PUBLIC_PORT="eighty")
     assert result.returncode == 1

@@ -104,3 +104,49 @@ def test_production_uses_the_real_argon2id_costs(tmp_path: Path) -> None:
 def test_the_tests_themselves_run_cheap(config: Config) -> None:
     assert config.kdf_params == KdfParams(opslimit=1, memlimit=8 * 1024)
     assert config.db_kdf_params == KdfParams(opslimit=1, memlimit=8 * 1024)
+
+
+PASSPHRASE = "a long database passphrase"
+
+
+def test_the_passphrase_can_come_from_a_file(tmp_path: Path) -> None:
+    """As systemd-ask-password writes it: one line, with its newline."""
+    secret = tmp_path / "db-passphrase"
+    secret.write_text(PASSPHRASE + "\n")
+    config = Config.from_env({"HAVEN_DB_PASSPHRASE_FILE": str(secret)})
+    assert config.db_passphrase == PASSPHRASE
+
+
+def test_the_passphrase_can_come_from_a_systemd_credential(tmp_path: Path) -> None:
+    """LoadCredentialEncrypted=haven-db-passphrase puts it in $CREDENTIALS_DIRECTORY."""
+    (tmp_path / "haven-db-passphrase").write_text(" spaces count " + PASSPHRASE)
+    config = Config.from_env({"CREDENTIALS_DIRECTORY": str(tmp_path)})
+    assert config.db_passphrase == " spaces count " + PASSPHRASE
+    assert Config.from_env({"CREDENTIALS_DIRECTORY": str(tmp_path / "none")}).db_passphrase \
+        is None
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "cannot read"),
+    (b"\n", "is empty"),
+    (b"\xff" * 20, "not UTF-8"),
+    (b"x" * 5000, "longer than a passphrase"),
+    (b"short\n", "at least 12"),
+], ids=["missing", "empty", "not-utf8", "too-long", "too-short"])
+def test_a_bad_passphrase_file_is_named_not_quoted(tmp_path: Path, content: bytes | None,
+                                                   message: str) -> None:
+    secret = tmp_path / "db-passphrase"
+    if content is not None:
+        secret.write_bytes(content)
+    with pytest.raises(ConfigError, match=message) as caught:
+        Config.from_env({"HAVEN_DB_PASSPHRASE_FILE": str(secret)})
+    if content is not None and content.strip():
+        assert content.decode("utf-8", "replace").strip() not in str(caught.value)
+
+
+def test_a_passphrase_in_two_places_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "db-passphrase"
+    secret.write_text(PASSPHRASE)
+    with pytest.raises(ConfigError, match="not both"):
+        Config.from_env({"HAVEN_DB_PASSPHRASE_FILE": str(secret),
+                         "HAVEN_DB_PASSPHRASE": PASSPHRASE})

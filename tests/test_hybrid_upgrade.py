@@ -11,12 +11,15 @@ import pytest
 from flask.testing import FlaskClient
 from nacl.public import PrivateKey
 
+from crypto.bundle import load_bundle
+from crypto.envelope import open_envelope
+from crypto.keys import fingerprint
 from crypto.keytext import encode_public_key
 from onion_app.config import Config
 from onion_app.domain import sealing, volunteer_keys
 from onion_app.store import Database
 from tests import journey as requester
-from tests.staff_journey import apply, approve, enrol, sign_in
+from tests.staff_journey import answer_key_check, apply, approve, challenge_of, enrol, sign_in
 from tests.test_volunteer_views import Staff, site, vetted  # noqa: F401 (site is a fixture)
 
 
@@ -93,8 +96,13 @@ def test_v1_content_survives_sign_ins_and_new_content_is_hybrid(
     later, later_id = vetted(site, "late-lawyer")
     offline_key = PrivateKey.generate()
     offline = site.app.test_client()
-    assert apply(offline, "offline-lawyer",
-                 offline_key=encode_public_key(offline_key.public_key)).status_code == 200
+    page = apply(offline, "offline-lawyer", offline_key=encode_public_key(offline_key.public_key))
+    assert page.status_code == 200
+    [challenge] = load_bundle(challenge_of(page.get_data(as_text=True))).items
+    code = open_envelope(challenge.envelope.body,
+                         challenge.envelope.stanzas[fingerprint(offline_key.public_key)],
+                         offline_key, challenge.associated_data)
+    assert answer_key_check(offline, code.decode()).status_code == 200
     approve(site.operator, "offline-lawyer")
     enrol(offline, site.clock, "offline-lawyer")
     asker = site.public.test_client()

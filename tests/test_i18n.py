@@ -303,3 +303,38 @@ def test_numbers_and_days_follow_the_reader(public_app: Flask) -> None:
     assert re.search(r"<td>[\u06f0-\u06f9]+ [^<]+ [\u06f0-\u06f9]{4}</td>", listing)  # a day
     form = client.get("/requests/new").get_data(as_text=True)
     assert "\u06f1\u06f2\u06f0" in form  # "at most 120 characters", in Persian digits
+
+
+def _form_in(client: object, code: str) -> str:
+    client.get(f"/language/{code}")  # type: ignore[attr-defined]
+    return client.get("/requests/new").get_data(as_text=True)  # type: ignore[attr-defined]
+
+
+def test_two_languages_alternate_on_one_process(public_app: Flask) -> None:
+    """The first reader after a start must not fix the digits for everyone:
+    Jinja compiles a template once per process, and a filter on a literal
+    (``120|number``) used to be folded then, in the first reader's language."""
+    persian, english = public_app.test_client(), public_app.test_client()
+    for client in (persian, english):
+        requester.new_account(client)
+    for _ in range(2):
+        assert "\u06f1\u06f2\u06f0" in _form_in(persian, "fa")  # 120 in Persian digits
+        english_form = _form_in(english, "en")
+        assert "At most 120 characters" in english_form
+        assert not re.search("[\u06f0-\u06f9\u0660-\u0669]", english_form)
+
+
+def test_every_formatting_filter_is_evaluated_per_request(public_app: Flask,
+                                                           staff_app: Flask) -> None:
+    """Any filter beyond Jinja's own may depend on the reader's language, so
+    none may be one that Jinja can fold into a template at compile time."""
+    from jinja2.defaults import DEFAULT_FILTERS
+    from jinja2.utils import _PassArg
+
+    for app in (public_app, staff_app):
+        ours = {name: func for name, func in app.jinja_env.filters.items()
+                if name not in DEFAULT_FILTERS}
+        assert {"number", "day", "days_ago", "duration", "digits"} <= set(ours)
+        folded = [name for name, func in ours.items()
+                  if _PassArg.from_obj(func) is not _PassArg.context]
+        assert folded == []

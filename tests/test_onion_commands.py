@@ -13,6 +13,7 @@ from onion_app.serving.onions import save_status, status_path
 from onion_app.serving.running import InstanceLock
 from onion_app.store import Database, onion_keys
 from tests.haven_cli import cli_runner
+from tests.staff_journey import audit_log
 from tor_config.bootstrap import BootstrapProgress
 from tor_config.keys import decode_client_key, encode_base32
 from tor_config.status import ServiceStatus, TorStatus, UploadCounts, describe
@@ -77,10 +78,7 @@ def test_rotate_asks_first_and_changes_the_address(staff_app: Flask,
     new = second.output.split("new public address: ")[1].split()[0]
     assert old in first.output
     assert old != new
-    conn = Database(initialised).open()
-    log = [tuple(r) for r in conn.execute("SELECT actor, action, object FROM audit_log")]
-    conn.close()
-    assert ("cli", "rotated the public onion", new) in log
+    assert ("cli", "rotated the public onion", new) in audit_log(initialised)
 
 
 def test_status_with_haven_stopped(staff_app: Flask) -> None:

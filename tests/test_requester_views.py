@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -10,18 +12,22 @@ from flask.testing import FlaskClient
 
 from crypto.envelope import seal
 from onion_app.config import Config
-from onion_app.domain import requester_keys, sealing
+from onion_app.domain import requester_keys, retention, sealing
 from onion_app.domain.kdf_gate import KdfGate
-from onion_app.store import Database
+from onion_app.requester.forms import HELP_MAX, STORY_MAX, TITLE_MAX
+from onion_app.serving.commands.operator import purge_now
+from onion_app.store import Database, connection
 from onion_app.store import requests as rows
 from onion_app.web.limits import RateWindow
 from onion_app.web.state import Runtime, state_of
 from tests.journey import (
     CODENAME,
     CSRF,
+    HEAVY,
     add_volunteer,
     csrf,
     dump_database,
+    heaviest_thread,
     login,
     logout,
     new_account,
@@ -29,6 +35,7 @@ from tests.journey import (
     request_fields,
     submit,
     submitted_id,
+    thread_pages,
 )
 from tests.test_security import check_headers, check_markup
 
@@ -470,3 +477,167 @@ def test_requests_sealed_to_the_account_key_keep_opening(public_app: Flask,
     assert sealing.open_request(conn, request_id, legacy_id, late).story == MARKERS["story"]
     assert [m.text for m in sealing.open_thread(conn, request_id, late)] == [MARKERS["reply"]]
     conn.close()
+
+
+def test_a_long_thread_comes_in_pages_of_bounded_weight(public_app: Flask) -> None:
+    """A request and 25 replies of the largest size weighed 1.4 MB on one
+    page, which waitress spooled to disk while a slow client read it."""
+    client = public_app.test_client()
+    new_account(client)
+    public_id = submitted_id(client, title=HEAVY * TITLE_MAX, story=HEAVY * STORY_MAX,
+                             help=HEAVY * HELP_MAX)
+    heaviest_thread(client, public_id, 25)
+    pages = thread_pages(client, f"/requests/{public_id}")
+    assert len(pages) == 3
+    assert "Messages 1 to 10 of 25" in pages[0]
+    assert "Messages 21 to 25 of 25" in pages[2]
+    for n in range(25):
+        assert sum(f"reply {n:02d} " in page for page in pages) == 1
+    assert "reply 00 " in pages[0]
+    assert "reply 24 " in pages[2]
+    past_the_end = client.get(f"/requests/{public_id}?page=99").get_data(as_text=True)
+    assert "Messages 21 to 25 of 25" in past_the_end
+    assert "Messages 21 to 25 of 25" in client.get(
+        f"/requests/{public_id}?page=nine").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("purged_by", ["the server's purge", "another process"])
+def test_a_purged_requesters_session_never_acts_on_a_newer_account(
+        public_app: Flask, runtime: Runtime, initialised: Config, purged_by: str) -> None:
+    stale = public_app.test_client()
+    new_account(stale)
+    token = csrf(stale, "/requests/new")
+    # The same session in a second tab, to try a second action with it.
+    cookie = stale.get_cookie("haven_public")
+    assert cookie is not None
+    tab = public_app.test_client()
+    tab.set_cookie("haven_public", cookie.value)
+    conn = Database(initialised).open()
+    conn.execute("UPDATE requesters SET created_on = '2020-01-01'")
+    conn.commit()
+    if purged_by == "another process":
+        # The `purge` command runs in its own process: it cannot reach this
+        # app's sessions, so the session itself must notice.
+        retention.purge(conn, initialised.retention_days)
+    else:
+        purge_now(runtime)
+        # The server's own purge ends the session outright, through the Runtime.
+        assert len(state_of(public_app).sessions) == 0
+    assert conn.execute("SELECT count(*) FROM requesters").fetchone()[0] == 0
+    newcomer = public_app.test_client()
+    new_account(newcomer)
+    theirs = submitted_id(newcomer, title="NEWCOMERS-OWN")
+    planted = stale.post("/requests/new", data={**request_fields(title="PLANTED"),
+                                                "csrf_token": token})
+    assert planted.status_code == 401
+    deleted = tab.post(f"/requests/{theirs}/delete", data={"csrf_token": token})
+    assert deleted.status_code == 401
+    assert conn.execute("SELECT count(*) FROM requests").fetchone()[0] == 1
+    conn.close()
+    listing = newcomer.get("/requests").get_data(as_text=True)
+    assert theirs in listing
+    assert "PLANTED" not in listing
+
+
+def _tabs(public_app: Flask, client: FlaskClient, count: int) -> list[FlaskClient]:
+    """``count`` more clients holding ``client``'s session, as tabs of one browser."""
+    cookie = client.get_cookie("haven_public")
+    assert cookie is not None
+    tabs = []
+    for _ in range(count):
+        tab = public_app.test_client()
+        tab.set_cookie("haven_public", cookie.value)
+        tabs.append(tab)
+    return tabs
+
+
+def _at_once(count: int, action: Callable[[int], int]) -> list[int]:
+    """Runs ``action(i)`` in ``count`` real threads released together."""
+    start = threading.Barrier(count)
+    results: list[int] = [0] * count
+
+    def run(number: int) -> None:
+        start.wait()
+        results[number] = action(number)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_concurrent_submissions_cannot_pass_the_open_requests_cap(
+        public_app: Flask, initialised: Config) -> None:
+    client = public_app.test_client()
+    new_account(client)
+    token = csrf(client, "/requests/new")
+    tabs = _tabs(public_app, client, 12)
+    statuses = _at_once(12, lambda n: tabs[n].post("/requests/new", data={
+        **request_fields(title=f"at once {n}"), "csrf_token": token}).status_code)
+    cap = initialised.open_requests_per_requester
+    assert sorted(statuses) == [302] * cap + [429] * (12 - cap)
+    conn = Database(initialised).open()
+    assert conn.execute("SELECT count(*) FROM requests").fetchone()[0] == cap
+    conn.close()
+
+
+def test_concurrent_replies_cannot_pass_the_daily_cap(public_app: Flask,
+                                                      initialised: Config) -> None:
+    client = public_app.test_client()
+    new_account(client)
+    public_id = submitted_id(client)
+    cap = initialised.messages_per_requester_per_day
+    for number in range(cap - 6):
+        assert reply(client, public_id, f"message {number}").status_code == 302
+    token = csrf(client, f"/requests/{public_id}")
+    tabs = _tabs(public_app, client, 12)
+    statuses = _at_once(12, lambda n: tabs[n].post(f"/requests/{public_id}/reply", data={
+        "csrf_token": token, "text": f"at once {n}"}).status_code)
+    assert sorted(statuses) == [302] * 6 + [429] * 6
+    conn = Database(initialised).open()
+    assert conn.execute("SELECT count(*) FROM messages WHERE from_requester = 1"
+                        ).fetchone()[0] == cap
+    conn.close()
+
+
+def test_deleting_a_request_does_not_give_back_the_days_messages(
+        public_app: Flask, initialised: Config) -> None:
+    client = public_app.test_client()
+    new_account(client)
+    public_id = submitted_id(client)
+    for number in range(initialised.messages_per_requester_per_day):
+        assert reply(client, public_id, f"message {number}").status_code == 302
+    deleted = client.post(f"/requests/{public_id}/delete",
+                          data={"csrf_token": csrf(client, f"/requests/{public_id}/delete")})
+    assert deleted.status_code == 302
+    fresh = submitted_id(client)
+    response = reply(client, fresh, "one too many")
+    assert response.status_code == 429
+    assert "one too many" in response.get_data(as_text=True)
+
+
+def test_a_database_held_by_another_writer_keeps_what_was_typed(
+        public_app: Flask, initialised: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = public_app.test_client()
+    new_account(client)
+    public_id = submitted_id(client)
+    token = csrf(client, f"/requests/{public_id}")  # the pages are read before the lock
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT_MS", 50)
+    other = Database(initialised).open()
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        refused = client.post("/requests/new", data={
+            **request_fields(story="a story typed while Haven was busy"), "csrf_token": token})
+        answered = client.post(f"/requests/{public_id}/reply", data={
+            "csrf_token": token, "text": "a reply typed while Haven was busy"})
+    finally:
+        other.rollback()
+        other.close()
+    for response, typed in ((refused, "a story typed while Haven was busy"),
+                            (answered, "a reply typed while Haven was busy")):
+        assert response.status_code == 429
+        page = response.get_data(as_text=True)
+        assert "Haven is very busy right now" in page
+        assert typed in page

@@ -4,7 +4,7 @@ import nacl.utils
 from nacl.public import PrivateKey
 
 from crypto.requester import RequesterKeys
-from onion_app.web.sessions import SessionStore
+from onion_app.web.sessions import ENROLLING, SessionRegistry, SessionStore
 
 
 class Clock:
@@ -100,3 +100,28 @@ def test_private_key_is_not_in_repr() -> None:
     key = PrivateKey.generate()
     found = store.get(store.create("requester", 1, key))
     assert bytes(key).hex() not in repr(found)
+
+
+def test_end_account_keeps_one_and_ends_enrolment_too() -> None:
+    store = SessionStore(60, 600)
+    here = store.create("volunteer", 1, None)
+    elsewhere = store.create("volunteer", 1, None)
+    enrolling = store.create(ENROLLING, 1, None)
+    other = store.create("volunteer", 2, None)
+    store.end_account("volunteer", 1, keep=here)
+    assert store.get(here) is not None
+    assert store.get(elsewhere) is None
+    assert store.get(enrolling) is None
+    assert store.get(other) is not None
+
+
+def test_the_registry_reaches_every_store() -> None:
+    registry = SessionRegistry()
+    public, staff = SessionStore(60, 600), SessionStore(60, 600)
+    registry.register(public)
+    registry.register(staff)
+    gone = [public.create("requester", 3, None), staff.create("requester", 3, None)]
+    kept = public.create("requester", 4, None)
+    registry.end_accounts("requester", {3})
+    assert [public.get(gone[0]), staff.get(gone[1])] == [None, None]
+    assert public.get(kept) is not None

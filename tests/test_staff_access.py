@@ -27,6 +27,13 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/", dict.fromkeys(ROLES, 200)),
     ("GET", "/apply", dict.fromkeys(ROLES, 200)),
     ("GET", "/login", dict.fromkeys(ROLES, 200)),
+    # Nobody in this world has an offline application waiting for its key check.
+    ("GET", "/apply/key", dict.fromkeys(ROLES, 302)),
+    ("POST", "/apply/key", dict.fromkeys(ROLES, 302)),
+    ("GET", "/apply/key/challenge.json", dict.fromkeys(ROLES, 404)),
+    # Only the applicant's session still remembers an application; signing in
+    # starts a fresh session.
+    ("GET", "/apply/sent", {**dict.fromkeys(ROLES, 302), "applicant": 200}),
     ("GET", "/enrol", dict.fromkeys(ROLES, 302)),
     ("GET", "/enrol/qr.png", dict.fromkeys(ROLES, 404)),
     ("GET", "/dashboard", {"volunteer": 200, "unmatched": 200, "operator": 200}),
@@ -60,6 +67,8 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/logout", dict.fromkeys(ROLES, 302)),
     ("GET", "/language/es", dict.fromkeys(ROLES, 302)),
 ]
+# The steps of an application send back to its start, never to a login.
+APPLYING = {"/apply/key", "/apply/sent"}
 # Routes that change an account for good are exercised in their own tests.
 NOT_IN_TABLE = {("POST", "/account/delete"), ("POST", "/apply"), ("POST", "/login"),
                 ("POST", "/enrol"), ("POST", "/operator/applications/<public_id>"),
@@ -135,7 +144,9 @@ def test_every_route_for_every_role(world: World) -> None:
                     want = 302
             assert response.status_code == want, (method, path, role,
                                                   response.status_code)
-            if want == 302 and path not in ("/enrol", "/logout", "/language/es") and role in OUT:
+            if want == 302 and path in APPLYING:
+                assert response.location == "/apply"
+            elif want == 302 and path not in ("/enrol", "/logout", "/language/es") and role in OUT:
                 assert response.location == "/login"
 
 

@@ -7,7 +7,7 @@ import pytest
 import sqlcipher3
 
 from onion_app.errors import NotAHavenDatabase, SchemaTooNew
-from onion_app.store import migrations
+from onion_app.store import migrations, staff
 from onion_app.store.connection import Connection, open_database
 from onion_app.store.keys import DatabaseKey
 
@@ -130,3 +130,95 @@ def test_hybrid_migration_marks_existing_stanzas_format_1(
     conn.execute("UPDATE requests SET requester_key_version = 2, requester_mlkem_key = ?",
                  (bytes(1184),))
     conn.rollback()
+
+
+def test_0006_suspends_squatters_and_gives_requesters_their_stanzas_back(
+        conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A database from before 0006: a second volunteer on the first one's key,
+    # a third on a requester's key, and the requester's stanza under the third.
+    conn.execute(migrations.SCHEMA_VERSION_TABLE)
+    for migration in migrations.available():
+        if migration.version < 6:
+            conn.executescript(migration.sql)
+            conn.execute("INSERT INTO schema_version VALUES (?, '2026-01-01')",
+                         (migration.version,))
+    conn.commit()
+    volunteer = ("INSERT INTO volunteers (id, public_id, handle, public_key, status,"
+                 " created_on, last_active_on) VALUES (?, ?, ?, ?, 'vetted', '', '')")
+    conn.execute(volunteer, (1, "p1", "owner", b"K" * 32))
+    conn.execute(volunteer, (2, "p2", "squatter", b"K" * 32))
+    conn.execute(volunteer, (3, "p3", "requester-squatter", b"R" * 32))
+    conn.execute("INSERT INTO requesters (id, lookup_id, public_key, created_on)"
+                 " VALUES (1, x'00', ?, '')", (b"R" * 32,))
+    conn.execute("INSERT INTO requests (id, public_id, requester_id, urgency, region,"
+                 " created_on, updated_on) VALUES (1, 'r1', 1, 'normal', 'x', '', '')")
+    conn.execute("INSERT INTO request_readers VALUES (1, 'f-requester', 3, x'00')")
+    conn.execute("INSERT INTO request_readers VALUES (1, 'f-owner', 1, x'00')")
+    conn.commit()
+    # Up to 0006 only: 0007 rewrites the audit log this test reads.
+    everything = migrations.available()
+    monkeypatch.setattr(migrations, "available", lambda: [m for m in everything if m.version <= 6])
+    migrations.apply_pending(conn)
+    statuses = dict(conn.execute("SELECT handle, status FROM volunteers").fetchall())
+    assert statuses == {"owner": "vetted", "squatter": "suspended",
+                        "requester-squatter": "suspended"}
+    readers = dict(conn.execute("SELECT fingerprint, volunteer_id FROM request_readers"))
+    assert readers == {"f-requester": None, "f-owner": 1}
+    audit = [row[0] for row in conn.execute("SELECT object FROM audit_log ORDER BY id")]
+    assert audit == ["volunteer squatter", "volunteer requester-squatter"]
+
+
+def test_0007_rewrites_the_audit_log_and_drops_orphaned_stanzas(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everything = migrations.available()
+    before = [m for m in everything if m.version < 7]
+    monkeypatch.setattr(migrations, "available", lambda: before)
+    migrations.apply_pending(conn)
+    conn.executescript("""
+        INSERT INTO requesters (id, lookup_id, public_key, created_on)
+            VALUES (1, x'01', x'02', '2026-01-01');
+        INSERT INTO volunteers (id, public_id, handle, public_key, created_on, last_active_on)
+            VALUES (5, 'pub-kept', 'kept-handle', x'03', '2026-01-01', '2026-01-01');
+        INSERT INTO requests (id, public_id, requester_id, urgency, region, created_on,
+                              updated_on)
+            VALUES (9, 'RRRRRRRRRRRRRRRRRRRRRR', 1, 'normal', 'mena', '2026-01-01',
+                    '2026-01-01');
+        INSERT INTO request_readers VALUES (9, 'fp-requester', NULL, x'aa');
+        INSERT INTO request_readers VALUES (9, 'fp-kept', 5, x'bb');
+        INSERT INTO messages (id, public_id, request_id, from_requester, created_on)
+            VALUES (1, 'm1', 9, 1, '2026-01-01');
+        INSERT INTO message_readers VALUES (1, 'fp-requester', x'a1');
+        INSERT INTO message_readers VALUES (1, 'fp-kept', x'b1');
+        INSERT INTO message_readers VALUES (1, 'fp-deleted-volunteer', x'c1');
+        INSERT INTO audit_log (day, actor, action, object) VALUES
+            ('2026-01-01', 'kept-handle', 'applied', 'volunteer 5'),
+            ('2026-01-01', 'gone-handle', 'claimed', 'request RRRRRRRRRRRRRRRRRRRRRR'),
+            ('2026-01-01', 'kept-handle', 'referred',
+             'request GONEGONEGONEGONEGONEGO to gone-handle'),
+            ('2026-01-01', 'system', 'login held after repeated failures',
+             'handle gone-handle'),
+            ('2026-01-01', 'cli', 'added staff key', 'laptop');
+    """)
+    # Up to 0007 only: these stanzas are not real ones, which 0008 checks.
+    monkeypatch.setattr(migrations, "available", lambda: [
+        m for m in everything if m.version <= 7])
+    assert [m.version for m in migrations.apply_pending(conn)] == [7]
+    readers = {(r[0], r[1]) for r in conn.execute(
+        "SELECT fingerprint, volunteer_id FROM message_readers")}
+    assert readers == {("fp-requester", None), ("fp-kept", 5)}
+    lines = [(line.actor, line.action, line.object)
+             for line in reversed(staff.audit_lines(conn, 10, 0))]
+    assert lines == [
+        ("kept-handle", "applied", "volunteer kept-handle"),
+        ("a deleted volunteer", "claimed", "request RRRRRRRRRRRRRRRRRRRRRR"),
+        ("kept-handle", "referred", "a deleted request, a deleted volunteer"),
+        ("system", "login held after repeated failures", "a deleted volunteer"),
+        ("cli", "added staff key", "laptop"),
+    ]
+    raw = " ".join(str(tuple(r)) for r in conn.execute("SELECT * FROM audit_log"))
+    assert "gone-handle" not in raw
+    assert "GONEGONE" not in raw
+    for statement in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
+        with pytest.raises(Exception, match="append-only"):
+            conn.execute(statement)

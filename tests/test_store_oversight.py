@@ -53,7 +53,7 @@ def test_purge_keeps_recent_and_removes_old(conn: Connection) -> None:
     recent = _request(conn, requester_id)
     conn.execute("UPDATE requests SET updated_on = '2026-01-01' WHERE id = ?", (old,))
     today = datetime.date(2026, 6, 1)
-    assert oversight.purge_untouched(conn, 90, today=today) == 1
+    assert oversight.purge_untouched(conn, 90, today=today).requests == 1
     remaining = {r[0] for r in conn.execute("SELECT id FROM requests")}
     assert remaining == {recent}
 
@@ -61,7 +61,7 @@ def test_purge_keeps_recent_and_removes_old(conn: Connection) -> None:
 def test_purge_drops_requesters_left_empty(conn: Connection) -> None:
     requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
     conn.execute("UPDATE requesters SET created_on = '2020-01-01' WHERE id = ?", (requester_id,))
-    oversight.purge_untouched(conn, 90)
+    assert oversight.purge_untouched(conn, 90).requesters == {requester_id}
     assert conn.execute("SELECT count(*) FROM requesters").fetchone()[0] == 0
 
 

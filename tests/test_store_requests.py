@@ -118,3 +118,17 @@ def test_the_format_column_must_match_the_stanza(conn: Connection, stanza: bytes
     with pytest.raises(sqlcipher3.IntegrityError, match="CHECK constraint failed"):
         conn.execute("UPDATE request_readers SET stanza_format = 2 WHERE request_id = ?",
                      (request_id,))
+
+
+def test_a_thread_is_read_a_page_at_a_time(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    request_id = _request(conn, requester_id)
+    for n in range(7):
+        rows.create_message(conn, request_id=request_id, public_id=rows.new_public_id(),
+                            from_requester=True, author_volunteer_id=None,
+                            body=bytes([n]), stanzas={"a" * 32: b"\x01s"})
+    assert rows.message_count(conn, request_id) == 7
+    every = rows.thread_of(conn, request_id, "a" * 32)
+    assert [m.body for m in every] == [bytes([n]) for n in range(7)]
+    page = rows.thread_of(conn, request_id, "a" * 32, offset=5, limit=3)
+    assert [m.body for m in page] == [bytes([5]), bytes([6])]

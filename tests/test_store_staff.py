@@ -3,8 +3,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from nacl.public import PrivateKey
 
 from onion_app.config import Config
+from onion_app.domain import handles
 from onion_app.store import Database, staff
 from onion_app.store.connection import Connection
 
@@ -16,11 +18,14 @@ def conn(initialised: Config) -> Iterator[Connection]:
     connection.close()
 
 
-def _application(handle: str, skills: tuple[str, ...] = ("legal",)) -> staff.Application:
-    return staff.Application(handle=handle, public_key=bytes(32), wrapped_key=None,
+def _application(handle: str, skills: tuple[str, ...] = ("legal",),
+                 public_key: bytes | None = None) -> staff.Application:
+    key = public_key if public_key is not None else bytes(PrivateKey.generate().public_key)
+    return staff.Application(handle=handle, public_key=key, wrapped_key=None,
                              passphrase_hash=b"h", skills=frozenset(skills),
                              languages=frozenset({"fa"}), availability="weekly", bio="b",
-                             references="r", mlkem_public_key=None)
+                             references="r", mlkem_public_key=None,
+                             handle_skeleton=handles.skeleton(handle))
 
 
 def test_create_and_find(conn: Connection) -> None:
@@ -30,7 +35,7 @@ def test_create_and_find(conn: Connection) -> None:
     assert row.status == "applied"
     assert row.skills == {"legal", "press"}
     assert staff.by_public_id(conn, row.public_id).id == volunteer_id
-    assert staff.handle_taken(conn, "lawyer")  # case does not make a new handle
+    assert handles.look_alike_taken(conn, "lawyer")  # case does not make a new handle
 
 
 def test_update_allows_only_known_columns(conn: Connection) -> None:
@@ -51,10 +56,39 @@ def test_listing_by_status(conn: Connection) -> None:
 
 
 def test_audit_lines_are_days(conn: Connection) -> None:
-    staff.audit(conn, "op", "approved", "volunteer x")
+    op = staff.create_volunteer(conn, _application("op"))
+    x = staff.create_volunteer(conn, _application("x"))
+    staff.audit(conn, op, "approved", volunteer=x)
     [line] = staff.audit_lines(conn, 10, 0)
     assert len(line.day) == 10
     assert (line.actor, line.action, line.object) == ("op", "approved", "volunteer x")
+
+
+def test_the_audit_log_names_volunteers_by_id_never_by_text(conn: Connection) -> None:
+    with pytest.raises(ValueError, match="by id"):
+        staff.audit(conn, "op", "approved")
+
+
+def test_a_deleted_volunteer_and_request_leave_the_log_naming_nobody(
+        conn: Connection) -> None:
+    from onion_app.store import requests as rows
+
+    op = staff.create_volunteer(conn, _application("op"))
+    gone = staff.create_volunteer(conn, _application("gone-handle"))
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    request_id = rows.create_request(
+        conn, requester_id=requester_id, public_id="R" * 22, urgency="normal", region="mena",
+        skills=["legal"], languages=["fa"], body=b"x", readers=[])
+    staff.audit(conn, gone, "claimed", request=request_id)
+    staff.audit(conn, op, "suspended", volunteer=gone)
+    staff.delete_volunteer(conn, gone)
+    rows.delete_request(conn, request_id)
+    lines = [(line.actor, line.action, line.object) for line in staff.audit_lines(conn, 10, 0)]
+    assert lines == [("op", "suspended", "a deleted volunteer"),
+                     ("a deleted volunteer", "claimed", "a deleted request")]
+    raw = " ".join(str(tuple(r)) for r in conn.execute("SELECT * FROM audit_log"))
+    assert "gone-handle" not in raw
+    assert "R" * 22 not in raw
 
 
 def test_referral_candidates_share_a_skill_and_are_not_readers(conn: Connection) -> None:

@@ -39,7 +39,8 @@ def _store(conn: Connection, stretching: Stretching,
         handle="lawyer", public_key=keys.public_key, wrapped_key=keys.wrapped_key,
         mlkem_public_key=keys.mlkem_public_key,
         passphrase_hash=keys.passphrase_hash, skills=frozenset({"legal"}),
-        languages=frozenset({"fa"}), availability="weekly", bio="", references=""))
+        languages=frozenset({"fa"}), availability="weekly", bio="", references="",
+        handle_skeleton="lawyer"))
     return staff.by_id(conn, volunteer_id)
 
 

@@ -22,7 +22,15 @@ from crypto.volunteer import wrap_private_key
 from tests import journey as requester
 from tests.haven_cli import cli_runner
 from tests.journey import csrf
-from tests.staff_journey import PASSPHRASE, apply, approve, enrol, install_clock
+from tests.staff_journey import (
+    PASSPHRASE,
+    answer_key_check,
+    apply,
+    approve,
+    challenge_of,
+    enrol,
+    install_clock,
+)
 
 KEY_PASSPHRASE = "the key file's own passphrase"
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,10 +58,23 @@ def offline(staff_app: Flask, tmp_path: Path) -> tuple[FlaskClient, Path]:
     response = apply(volunteer, "offline-lawyer", skills=("legal",), languages=("fa",),
                      offline_key=public_key)
     assert response.status_code == 200
+    response = answer_key_check(volunteer, open_challenge(
+        challenge_of(response.get_data(as_text=True)), key_file))
+    assert response.status_code == 200
     assert "offline mode" in response.get_data(as_text=True)
     approve(operator, "offline-lawyer")
     enrol(volunteer, clock, "offline-lawyer")
     return volunteer, key_file
+
+
+def open_challenge(challenge: str, key_file: Path) -> str:
+    """What ``python -m crypto open`` prints for the challenge: the applicant's answer."""
+    challenge_file = key_file.parent / "haven-challenge.json"
+    challenge_file.unlink(missing_ok=True)
+    challenge_file.write_text(challenge)
+    opened = crypto_cli("open", str(challenge_file), "-k", str(key_file))
+    assert opened.returncode == 0, opened.stderr
+    return opened.stdout
 
 
 def _seal_arguments(case_page: str) -> list[str]:
@@ -214,8 +235,12 @@ def test_an_offline_volunteer_with_an_old_key_upgrades_it(
     old_file.write_text(encode_wrapped_key(
         wrap_private_key(old, KEY_PASSPHRASE, params=TEST_KDF_PARAMS)) + "\n")
     volunteer = staff_app.test_client()
-    assert apply(volunteer, "old-key", skills=("legal",), languages=("fa",),
-                 offline_key=encode_public_key(old.public_key)).status_code == 200
+    page = apply(volunteer, "old-key", skills=("legal",), languages=("fa",),
+                 offline_key=encode_public_key(old.public_key))
+    assert page.status_code == 200
+    # The old key proves itself as any key does: its file opens the challenge.
+    assert answer_key_check(volunteer, open_challenge(
+        challenge_of(page.get_data(as_text=True)), old_file)).status_code == 200
     approve(operator, "old-key")
     enrol(volunteer, clock, "old-key")
     account = volunteer.get("/account").get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -13,16 +14,19 @@ from nacl.public import PublicKey
 from crypto.keytext import encode_public_key
 from onion_app.config import Config
 from onion_app.domain import sealing
+from onion_app.requester.forms import HELP_MAX, STORY_MAX, TITLE_MAX
 from onion_app.store import Database
 from tests import journey as requester
+from tests.database_pages import decrypted_pages
 from tests.haven_cli import cli_runner
-from tests.journey import csrf, dump_database
+from tests.journey import HEAVY, csrf, dump_database, heaviest_thread, thread_pages
 from tests.staff_journey import (
     PASSPHRASE,
     StepClock,
     Volunteer,
     apply,
     approve,
+    audit_log,
     button,
     enrol,
     install_clock,
@@ -72,8 +76,18 @@ def test_apply_waits_for_an_operator(site: Staff) -> None:
     assert response.status_code == 200
     assert "waits for an operator" in response.get_data(as_text=True)
     waiting = login(client, "berlin-lawyer")
-    assert waiting.status_code == 403
-    assert "waiting for an operator" in waiting.get_data(as_text=True)
+    assert waiting.status_code == 400
+    assert "still waiting for an operator" in waiting.get_data(as_text=True)
+
+
+def test_an_application_redirects_after_post(site: Staff) -> None:
+    client = site.app.test_client()
+    sent = apply(client, "berlin-lawyer", follow_redirects=False)
+    assert sent.status_code == 303
+    assert sent.location == "/apply/sent"
+    again = client.get("/apply/sent")  # a reload shows the page, sends nothing twice
+    assert "berlin-lawyer" in again.get_data(as_text=True)
+    assert site.app.test_client().get("/apply/sent").status_code == 302
 
 
 @pytest.mark.parametrize(("passphrase", "message"), [
@@ -92,12 +106,10 @@ def test_weak_passphrases_are_refused_with_reasons(site: Staff, passphrase: str,
     assert "I am berlin-lawyer, a lawyer in Berlin." in page  # the rest is kept
 
 
-def test_mismatched_confirmation_and_taken_handle(site: Staff) -> None:
+def test_mismatched_confirmation(site: Staff) -> None:
     client = site.app.test_client()
     assert "differ" in apply(client, "x-one", confirm="something else entirely"
                              ).get_data(as_text=True)
-    apply(client, "x-one")
-    assert "taken" in apply(client, "X-ONE").get_data(as_text=True)
 
 
 def test_bad_offline_key_is_explained(site: Staff) -> None:
@@ -206,10 +218,8 @@ def test_refer_release_resolve_flag(site: Staff, initialised: Config) -> None:
     button(second, f"/cases/{public_id}/flag", f"/cases/{public_id}", reason="spam")
     button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
     assert "Resolved" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
-    conn = Database(initialised).open()
-    log = [tuple(r) for r in conn.execute("SELECT actor, action, object FROM audit_log")]
-    conn.close()
-    assert ("lawyer", "referred", f"request {public_id} to lawyer2") in log
+    log = audit_log(initialised)
+    assert ("lawyer", "referred", f"request {public_id}, volunteer lawyer2") in log
     assert ("lawyer2", "flagged (spam)", f"request {public_id}") in log
 
 
@@ -422,3 +432,133 @@ def test_two_requests_from_one_codename_show_unlinkable_requester_keys(
         shown.append(requester_key)
     assert shown[0] != shown[1]
     assert account_key not in shown
+
+
+def test_a_long_case_comes_in_pages_of_bounded_weight(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer")
+    client, public_id = asked(site, story=HEAVY * STORY_MAX, title=HEAVY * TITLE_MAX,
+                              help=HEAVY * HELP_MAX)
+    heaviest_thread(client, public_id, 12)
+    pages = thread_pages(lawyer, f"/cases/{public_id}")
+    assert len(pages) == 2
+    assert "Messages 11 to 12 of 12" in pages[1]
+    assert "reply 00 " in pages[0]
+    assert "reply 11 " in pages[1]
+    assert "reply 11 " not in pages[0]
+
+
+def _change_passphrase(client: FlaskClient, current: str, new: str) -> Any:
+    return client.post("/account/passphrase", data={
+        "csrf_token": csrf(client, "/account"), "current": current, "passphrase": new,
+        "confirm": new})
+
+
+def _second_session(site: Staff, volunteer: Volunteer) -> FlaskClient:
+    thief = site.app.test_client()
+    assert sign_in(thief, site.clock, volunteer).status_code == 302
+    assert thief.get("/dashboard").status_code == 200
+    return thief
+
+
+def test_a_passphrase_change_ends_every_other_session(site: Staff) -> None:
+    lawyer, volunteer = vetted(site, "lawyer")
+    thief = _second_session(site, volunteer)
+    assert _change_passphrase(lawyer, PASSPHRASE, "copper meadow kettle orbit"
+                              ).status_code == 302
+    assert thief.get("/dashboard").status_code == 302
+    assert lawyer.get("/dashboard").status_code == 200
+
+
+def test_a_totp_reset_ends_every_other_session(site: Staff) -> None:
+    lawyer, volunteer = vetted(site, "lawyer")
+    assert volunteer.secret
+    thief = _second_session(site, volunteer)
+    reset = lawyer.post("/account/totp", data={
+        "csrf_token": csrf(lawyer, "/account"), "current": PASSPHRASE,
+        "code": site.clock.next_code(volunteer.secret)})
+    assert reset.location == "/enrol"
+    assert thief.get("/dashboard").status_code == 302
+    assert lawyer.get("/enrol").status_code == 200
+
+
+def test_passphrase_checks_in_a_session_share_the_login_throttle(site: Staff) -> None:
+    lawyer, volunteer = vetted(site, "lawyer")
+    assert volunteer.secret
+    for _ in range(10):
+        assert _change_passphrase(lawyer, "wrong guess at the passphrase",
+                                  "copper meadow kettle orbit").status_code in (400, 429)
+    held = _change_passphrase(lawyer, PASSPHRASE, "copper meadow kettle orbit")
+    assert held.status_code == 429
+    assert "Too many attempts" in held.get_data(as_text=True)
+    reset = lawyer.post("/account/totp", data={
+        "csrf_token": csrf(lawyer, "/account"), "current": PASSPHRASE,
+        "code": site.clock.next_code(volunteer.secret)})
+    assert reset.status_code == 429
+    # The hold is the login's own: signing in elsewhere waits too.
+    assert sign_in(site.app.test_client(), site.clock, volunteer).status_code == 429
+    assert login(site.app.test_client(), "lawyer", "copper meadow kettle orbit",
+                 site.clock.next_code(volunteer.secret)).status_code != 302
+
+
+def test_wrong_totp_reset_attempts_are_throttled(site: Staff) -> None:
+    lawyer, volunteer = vetted(site, "lawyer")
+    assert volunteer.secret
+    for _ in range(10):
+        lawyer.post("/account/totp", data={"csrf_token": csrf(lawyer, "/account"),
+                                           "current": "wrong guess at the passphrase",
+                                           "code": "000000"})
+    reset = lawyer.post("/account/totp", data={
+        "csrf_token": csrf(lawyer, "/account"), "current": PASSPHRASE,
+        "code": site.clock.next_code(volunteer.secret)})
+    assert reset.status_code == 429
+
+
+def test_a_deleted_volunteer_leaves_no_trace_in_any_page(site: Staff, initialised: Config,
+                                                         database: Database) -> None:
+    handle = "vanishing-lawyer"
+    lawyer, _ = vetted(site, handle, skills=("legal",), languages=("fa",))
+    requester_client, public_id = asked(site, story="STORY-MARKER-7f3a", title="TITLE-MARKER-7f3a")
+    button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
+    lawyer.post(f"/cases/{public_id}/reply", data={
+        "csrf_token": csrf(lawyer, f"/cases/{public_id}"), "text": "VOLUNTEER-MARKER-7f3a"})
+    requester.reply(requester_client, public_id, "REQUESTER-MARKER-7f3a")
+    button(lawyer, f"/cases/{public_id}/flag", f"/cases/{public_id}", reason="other")
+    with database.connect() as conn:
+        [volunteer_id] = [r[0] for r in conn.execute(
+            "SELECT id FROM volunteers WHERE handle = ?", (handle,))]
+        fingerprints = [r[0] for r in conn.execute(
+            "SELECT fingerprint FROM request_readers WHERE volunteer_id = ?", (volunteer_id,))]
+        stanzas = [bytes(r[0]) for r in conn.execute(
+            "SELECT stanza FROM request_readers WHERE volunteer_id = ?", (volunteer_id,))]
+        stanzas += [bytes(r[0]) for r in conn.execute(
+            "SELECT stanza FROM message_readers WHERE fingerprint = ?", (fingerprints[0],))]
+    assert len(stanzas) == 3  # the request's, and one for each of the two messages
+    assert handle.encode() in decrypted_pages(database)  # the dump does see it while it exists
+    button(lawyer, "/account/delete", "/account/delete")
+    pages = decrypted_pages(database)
+    assert handle.encode() not in pages
+    for stanza in stanzas:
+        assert stanza not in pages
+    for marker in ("STORY-MARKER-7f3a", "TITLE-MARKER-7f3a", "VOLUNTEER-MARKER-7f3a",
+                   "REQUESTER-MARKER-7f3a"):
+        assert marker.encode() not in pages
+    # The log still says what happened, naming nobody who is gone.
+    log = audit_log(initialised)
+    assert ("a deleted volunteer", "claimed", f"request {public_id}") in log
+    assert ("a deleted volunteer", "deleted own account", "") in log
+
+
+def test_a_deleted_request_leaves_the_log_linked_to_nobody(site: Staff, initialised: Config,
+                                                           database: Database) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    requester_client, public_id = asked(site)
+    button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
+    button(lawyer, f"/cases/{public_id}/flag", f"/cases/{public_id}", reason="spam")
+    assert public_id.encode() in decrypted_pages(database)
+    deleted = requester_client.post(f"/requests/{public_id}/delete", data={
+        "csrf_token": csrf(requester_client, f"/requests/{public_id}/delete")})
+    assert deleted.status_code == 302
+    assert public_id.encode() not in decrypted_pages(database)
+    log = audit_log(initialised)
+    assert ("lawyer", "claimed", "a deleted request") in log
+    assert ("lawyer", "flagged (spam)", "a deleted request") in log

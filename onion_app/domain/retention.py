@@ -8,20 +8,24 @@ from __future__ import annotations
 
 from onion_app.store import oversight, staff
 from onion_app.store.connection import Connection
+from onion_app.store.rows import Purged
 
 # Past this share of free pages a purge also runs VACUUM, so deleted rows do
 # not linger in free pages (secure_delete zeroes them; VACUUM also shrinks).
 VACUUM_FREE_FRACTION = 0.25
 
 
-def purge(conn: Connection, days: int) -> int:
+def purge(conn: Connection, days: int) -> Purged:
     """Deletes requests untouched for ``days`` days, audits it, and commits.
 
-    :returns: how many requests were deleted
+    The caller ends the sessions of the requesters it returns: a signed-in
+    requester can be purged, and a session must never outlive its account.
+
+    :returns: how many requests were deleted, and which requesters went
     """
     purged = oversight.purge_untouched(conn, days)
-    if purged:
-        staff.audit(conn, "system", f"purged {purged} untouched requests")
+    if purged.requests:
+        staff.audit(conn, "system", f"purged {purged.requests} untouched requests")
     conn.commit()
     if oversight.free_fraction(conn) > VACUUM_FREE_FRACTION:
         oversight.compact(conn)

@@ -134,6 +134,9 @@ def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
     needs = matching.Needs(new.skills, new.languages)
     chosen = matching.rank(needs, volunteers.candidates(conn, new.skills), match_limit)
     volunteer_keys = {fingerprint(PublicKey(c.public_key)): c.volunteer_id for c in chosen}
+    # The requester's stanza is the requester's, whoever else claims the key:
+    # under a volunteer's id it would go when that account is deleted.
+    volunteer_keys.pop(fingerprint(x25519_public(requester_key)), None)
     readers = [requester_key,
                *(stored_reader_key(c.public_key, c.mlkem_public_key) for c in chosen)]
     envelope = seal(new.text.encode(), readers, request_ad(public_id), max_size=REQUEST_MAX_SIZE)
@@ -181,16 +184,19 @@ def post_message(conn: Connection, request_id: int, text: str, *, from_requester
     return public_id
 
 
-def open_thread(conn: Connection, request_id: int,
-                private_key: ReaderPrivateKey) -> list[ThreadMessage]:
-    """Decrypts a request's messages for one reader, in order.
+def open_thread(conn: Connection, request_id: int, private_key: ReaderPrivateKey, *,
+                offset: int = 0, limit: int | None = None) -> list[ThreadMessage]:
+    """Decrypts a request's messages for one reader, in order: ``limit`` of
+    them from the ``offset``-th on (all when ``None``), so that a page
+    decrypts only what it shows.
 
     A message sealed before this reader joined and not yet shared with them
     is left out; one that does not open (a reply sealed offline by a broken
     tool, say) is shown as such, rather than failing the whole page.
     """
     found = []
-    for row in rows.thread_of(conn, request_id, _mine(private_key)):
+    for row in rows.thread_of(conn, request_id, _mine(private_key),
+                              offset=offset, limit=limit):
         if row.stanza is None:
             continue
         try:

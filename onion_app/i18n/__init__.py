@@ -6,8 +6,13 @@ Boundary: Flask-Babel and Babel live here and nowhere else; the rest of
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask
 from flask_babel import Babel
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from onion_app.i18n import chooser
 from onion_app.i18n.chooser import current, offered, safe_return_path
@@ -71,7 +76,40 @@ def init_app(app: Flask, role: str) -> None:
     # Multi-line {% trans %} blocks are extracted and looked up with their
     # whitespace collapsed, so re-wrapping a template does not lose a translation.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
-    app.jinja_env.filters.update(number=number, day=day, days_ago=days_ago, duration=duration,
-                                  digits=native_digits)
+    # Flask-Babel's own filters (numberformat, dateformat, ...) would write
+    # Latin digits and could be folded at compile time like ours below: Haven
+    # formats through its own filters only.
+    for name in _FLASK_BABEL_FILTERS:
+        app.jinja_env.filters.pop(name, None)
+    app.jinja_env.filters.update(
+        {name: per_request(func) for name, func in _FILTERS.items()})
     app.jinja_env.globals["isolate"] = isolate
     chooser.init_app(app, role)
+
+
+_FILTERS: dict[str, Callable[..., str]] = {
+    "number": number, "day": day, "days_ago": days_ago, "duration": duration,
+    "digits": native_digits,
+}
+_FLASK_BABEL_FILTERS = ("datetimeformat", "dateformat", "timeformat", "timedeltaformat",
+                        "numberformat", "decimalformat", "currencyformat", "percentformat",
+                        "scientificformat")
+
+
+def per_request(func: Callable[..., str]) -> Callable[..., str]:
+    """``func`` as a Jinja filter evaluated each time a page is rendered.
+
+    Jinja folds a filter applied to a literal (``120|number``) into a constant
+    when it compiles the template, once per process, in whatever language the
+    first visitor read; only a filter that takes the render context is never
+    folded (``pass_eval_context`` is not enough: Jinja folds those too).
+
+    :returns: a ``pass_context`` filter that ignores the context and calls ``func``
+    """
+    @pass_context
+    def filter_(_context: Context, value: Any, *args: Any, **kwargs: Any) -> str:
+        return func(value, *args, **kwargs)
+
+    filter_.__name__ = func.__name__
+    filter_.__doc__ = func.__doc__
+    return filter_

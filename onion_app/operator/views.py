@@ -65,8 +65,8 @@ def application(me: Session, public_id: str) -> Page:
     if form.validate_on_submit() and decision in ("approve", "reject"):
         status = "vetted" if decision == "approve" else "rejected"
         staff.update(conn, row.id, status=status, vetting_note=form.note.data or "")
-        staff.audit(conn, signed_in_volunteer(me).handle,
-                    "approved" if status == "vetted" else "rejected", f"volunteer {row.handle}")
+        staff.audit(conn, me.account_id, "approved" if status == "vetted" else "rejected",
+                    volunteer=row.id)
         conn.commit()
         done = (N_("%(handle)s is approved.") if status == "vetted"
                 else N_("%(handle)s is rejected."))
@@ -98,10 +98,10 @@ def volunteer_action(me: Session, public_id: str, action: str) -> Response:
         flash(_("You cannot do that to your own account; ask another operator."), "error")
         return redirect(url_for("operator.volunteers"))
     staff.update(conn, row.id, **changes)
-    staff.audit(conn, signed_in_volunteer(me).handle, line, f"volunteer {row.handle}")
+    staff.audit(conn, me.account_id, line, volunteer=row.id)
     conn.commit()
     if action == "suspend":
-        auth.store().end_account("volunteer", int(row.id))
+        auth.end_account("volunteer", int(row.id))
     flash(with_user_text(DONE[action], handle=row.handle), "ok")
     return redirect(url_for("operator.volunteers"))
 
@@ -128,8 +128,9 @@ def delete_request(me: Session, public_id: str) -> Response:
         flash(_("Only a flagged request can be deleted by an operator."), "error")
         return redirect(url_for("operator.requests"))
     rows.delete_request(conn, row.id)
-    staff.audit(conn, signed_in_volunteer(me).handle, "deleted flagged request",
-                f"request {public_id}")
+    # The request is gone, so the line names none: a deleted request must not
+    # stay in the log, linked to whoever flagged or deleted it.
+    staff.audit(conn, me.account_id, "deleted a flagged request")
     conn.commit()
     flash(_("The flagged request is deleted."), "ok")
     return redirect(url_for("operator.requests", flagged=1))

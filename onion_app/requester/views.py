@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from crypto.codename import generate_codename, normalize_codename
@@ -12,27 +22,58 @@ from crypto.requester import RequesterKeys
 from onion_app.domain import requester_keys, sealing
 from onion_app.domain.kdf_gate import Busy
 from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
-from onion_app.errors import AccountExists
+from onion_app.errors import AccountExists, StoreBusy
 from onion_app.i18n import gettext as _
 from onion_app.i18n import lazy_gettext as _l
 from onion_app.i18n import ngettext
-from onion_app.requester import blueprint
+from onion_app.requester import OPEN_ENDPOINTS, blueprint
 from onion_app.requester.forms import LoginForm, RequestForm, StartForm
 from onion_app.store import requests as rows
 from onion_app.store.rows import RequestRow
 from onion_app.web import auth
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
 from onion_app.web.limits import RateExceeded
+from onion_app.web.paging import thread_page
 from onion_app.web.sessions import Session
 from onion_app.web.state import current_config, get_db, state
 
 BUSY = _l("Many people are signing in right now. Nothing was lost: wait a minute, "
          "then type your codename again.")
 LOGIN_FAILED = _l("That codename did not open an account. Check each word and try again.")
+STORE_BUSY = _l("Haven is very busy right now. What you wrote is still here: send it again "
+                 "in a minute.")
 NOT_A_CODENAME = _l("That is not a valid codename. A codename is seven words from Haven's list.")
 
 Page = str | tuple[str, int] | Response
 
+
+
+@blueprint.before_request
+def account_still_there() -> Response | None:
+    """Ends a session whose account is gone, even if a newer account got its id.
+
+    The retention purge may delete a signed-in requester, and deletion may run
+    in another process (the ``purge`` command), so the session is checked
+    against the account's public key on every page rather than trusted.
+    """
+    me = auth.current()
+    if me is None:
+        return None
+    if rows.requester_is(get_db(), me.account_id, _ref_key(me.account_ref)):
+        return None
+    # Only this session: the id may now be a newcomer's, signed in elsewhere.
+    auth.end()
+    g.haven_session = None
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    return auth.signed_out()
+
+
+def _ref_key(account_ref: str) -> bytes:
+    try:
+        return bytes.fromhex(account_ref)
+    except ValueError:
+        return b""
 
 
 def _keys(me: Session) -> RequesterKeys:
@@ -84,7 +125,8 @@ def start() -> Page:
             requester_id = existing.id
         conn.commit()
         session.pop("pending", None)
-        auth.start("requester", requester_id, None, requester_keys=keys)
+        auth.start("requester", requester_id, None, requester_keys=keys,
+                   account_ref=bytes(keys.public_key).hex())
         flash(_("Your account is ready. Keep your codename on paper, somewhere safe."), "ok")
         return redirect(url_for("requester.new_request"))
     if not form.codename.errors:
@@ -128,7 +170,8 @@ def login() -> Page:
     sealing.upgrade_requester(conn, requester_id, keys)
     sealing.rematch(conn, requester_id, keys, current_config().match_limit)
     conn.commit()
-    auth.start("requester", requester_id, None, requester_keys=keys)
+    auth.start("requester", requester_id, None, requester_keys=keys,
+               account_ref=bytes(keys.public_key).hex())
     return redirect(url_for("requester.my_requests"))
 
 
@@ -162,7 +205,15 @@ def new_request(me: Session) -> Page:
     if not form.validate_on_submit():
         return _request_form(form, 400 if form.errors else 200)
     conn = get_db()
+    try:
+        # The cap is checked and the request stored under one write lock:
+        # twelve submissions at once must not all see four open requests.
+        rows.begin_write(conn)
+    except StoreBusy:
+        flash(str(STORE_BUSY), "error")
+        return _request_form(form, 429)
     if rows.count_open_requests(conn, me.account_id) >= config.open_requests_per_requester:
+        conn.rollback()
         cap = config.open_requests_per_requester
         flash(ngettext("You already have %(num)s open request. Close it if you no longer need "
                        "it, then send this again; what you wrote is still here.",
@@ -173,6 +224,7 @@ def new_request(me: Session) -> Page:
     try:
         state().submissions.take()
     except RateExceeded:
+        conn.rollback()
         flash(_("Haven is receiving very many requests right now. What you wrote is still "
                 "here: wait an hour and send it again."), "error")
         return _request_form(form, 429)
@@ -211,12 +263,17 @@ def _thread_page(me: Session, request_row: RequestRow, reply: ReplyForm,
     conn = get_db()
     key = _key_for(me, request_row)
     text = sealing.open_request(conn, request_row.id, request_row.public_id, key)
-    thread = sealing.open_thread(conn, request_row.id, key)
-    rows.mark_seen_by_requester(conn, request_row.id)
-    conn.commit()
+    page = thread_page(rows.message_count(conn, request_row.id))
+    thread = sealing.open_thread(conn, request_row.id, key, offset=page.offset,
+                                 limit=page.size)
+    if status == 200:
+        # Only a plain reading marks replies seen: a page that refuses a reply
+        # (the database busy, say) must not need the write lock to show it.
+        rows.mark_seen_by_requester(conn, request_row.id)
+        conn.commit()
     return render_template(
         "requester/request.html", request_row=request_row, text=text, thread=thread,
-        reply=reply, confirm=ConfirmForm(), skills=SKILLS, languages=LANGUAGES,
+        page=page, reply=reply, confirm=ConfirmForm(), skills=SKILLS, languages=LANGUAGES,
         regions=REGIONS, urgencies=URGENCIES,
     ), status
 
@@ -233,7 +290,14 @@ def reply(me: Session, public_id: str) -> Page:
         return _thread_page(me, request_row, form, 400)
     conn = get_db()
     cap = current_config().messages_per_requester_per_day
+    try:
+        # Checked and counted under one write lock (see new_request).
+        rows.begin_write(conn)
+    except StoreBusy:
+        refuse(form.text, STORE_BUSY)
+        return _thread_page(me, request_row, form, 429)
     if rows.requester_messages_today(conn, me.account_id) >= cap:
+        conn.rollback()
         refuse(form.text, ngettext(
             "You have sent %(num)s message today, the most Haven takes in a day. Your text is "
             "still here: send it tomorrow.",
@@ -265,7 +329,13 @@ def reopen_request(me: Session, public_id: str) -> Response:
     if ConfirmForm().validate_on_submit() and request_row.status != "open":
         conn = get_db()
         cap = current_config().open_requests_per_requester
+        try:
+            rows.begin_write(conn)
+        except StoreBusy:
+            flash(str(STORE_BUSY), "error")
+            return redirect(url_for("requester.view_request", public_id=public_id))
         if rows.count_open_requests(conn, me.account_id) >= cap:
+            conn.rollback()
             flash(ngettext("You already have %(num)s open request. Close it first.",
                            "You already have %(num)s open requests. Close one first.",
                            cap), "error")
@@ -298,7 +368,7 @@ def delete_account(me: Session) -> Page:
         conn = get_db()
         rows.delete_requester(conn, me.account_id)
         conn.commit()
-        auth.store().end_account("requester", me.account_id)
+        auth.end_account("requester", me.account_id)
         auth.end()
         flash(_("Everything of this codename is deleted. The codename opens nothing now."),
               "ok")

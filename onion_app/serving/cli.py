@@ -22,7 +22,7 @@ import click
 from onion_app.config import Config, ensure_instance
 from onion_app.domain import staff_keys
 from onion_app.errors import HavenError
-from onion_app.serving import serve
+from onion_app.serving import logs, serve
 from onion_app.serving.commands import HavenGroup, registry
 from onion_app.serving.commands.operator import purge_now
 from onion_app.serving.onions import ROLES, OnionServices, socket_path
@@ -253,7 +253,11 @@ def _serve_until_stopped(stop: threading.Event, reload_wanted: threading.Event,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``run.py`` and the ``haven`` console script."""
+    """Entry point of ``run.py`` and the ``haven`` console script.
+
+    :returns: the exit status
+    """
+    logs.configure()
     try:
         cli.main(args=argv, prog_name=".venv/bin/haven", standalone_mode=True)
     except SystemExit as exit_:

@@ -7,6 +7,7 @@ access log unless asked (Haven must keep none).
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
+from onion_app.serving import buffers
+from onion_app.serving.buffers import InMemorySlices
 from onion_app.web.state import state_of
 
 # Enough threads that a few slow Tor circuits cannot starve the rest; argon2id
@@ -40,14 +43,22 @@ class Served:
         for server in self.servers.values():
             server.task_dispatcher.shutdown(timeout=5)
             # Closing everything in the server's own map (listener, trigger,
-            # open channels) is what ends its loop.
-            for channel in list(server._map.values()):
-                channel.close()
+            # open channels) is what ends its loop. It happens in the loop's
+            # own thread, through the trigger: a socket closed from here while
+            # the loop waits on it in select() fails that loop with EBADF.
+            server.trigger.pull_trigger(functools.partial(_close_channels, server))
         for thread in self.threads:
             thread.join(timeout=5)
         for server in self.servers.values():
+            _close_channels(server)  # a loop that had already stopped
+        for server in self.servers.values():
             if server.adj.unix_socket:
                 Path(server.adj.unix_socket).unlink(missing_ok=True)
+
+
+def _close_channels(server: Any) -> None:
+    for channel in list(server._map.values()):
+        channel.close()
 
 
 def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None,
@@ -69,9 +80,10 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
         else:
             where = {"host": host, "port": (ports or {})[role]}
         servers[role] = create_server(
-            app, threads=THREADS, map={},
+            InMemorySlices(app), threads=THREADS, map={},
             ident="",  # no Server header
-            max_request_body_size=config.max_content_length,
+            # No request or page ever spooled to a temporary file: see buffers.py.
+            **buffers.adjustments(config.max_content_length),
             clear_untrusted_proxy_headers=True,
             expose_tracebacks=False,
             **where,

@@ -10,7 +10,7 @@ import datetime
 
 from onion_app.store import rows
 from onion_app.store.connection import Connection
-from onion_app.store.rows import Count, RequestMetadata, RequestRef
+from onion_app.store.rows import Count, Purged, RequestMetadata, RequestRef
 
 PAGE_SIZE = 50
 
@@ -85,18 +85,20 @@ def counts(conn: Connection) -> dict[str, list[Count]]:
     return {name: rows.many(Count, conn.execute(sql)) for name, sql in queries.items()}
 
 
-def purge_untouched(conn: Connection, days: int, today: datetime.date | None = None) -> int:
+def purge_untouched(conn: Connection, days: int, today: datetime.date | None = None) -> Purged:
     """Deletes requests (and with them their threads) untouched for ``days`` days.
 
-    :returns: how many requests were deleted
+    :returns: how many requests were deleted, and which requesters went with them
     """
     cutoff = ((today or datetime.date.today()) - datetime.timedelta(days=days)).isoformat()
     cursor = conn.execute("DELETE FROM requests WHERE updated_on < ?", (cutoff,))
+    purged = int(cursor.rowcount)
     # Requesters left with nothing keep nothing either: an empty account is
     # still a row saying someone once asked.
-    conn.execute("DELETE FROM requesters WHERE created_on < ?"
-                 " AND id NOT IN (SELECT requester_id FROM requests)", (cutoff,))
-    return int(cursor.rowcount)
+    gone = conn.execute("DELETE FROM requesters WHERE created_on < ?"
+                        " AND id NOT IN (SELECT requester_id FROM requests) RETURNING id",
+                        (cutoff,)).fetchall()
+    return Purged(purged, frozenset(int(row[0]) for row in gone))
 
 
 def compact(conn: Connection) -> None:

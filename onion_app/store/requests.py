@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sqlcipher3
 
-from onion_app.errors import AccountExists
+from onion_app.errors import AccountExists, StoreBusy
 from onion_app.store import rows
 from onion_app.store.connection import Connection
 from onion_app.store.rows import Requester, RequestRef, RequestRow, ThreadRow
@@ -62,12 +62,34 @@ _UPSERT_REQUEST_READER = """
     ON CONFLICT (request_id, fingerprint) DO UPDATE
        SET stanza = excluded.stanza, stanza_format = excluded.stanza_format
      WHERE excluded.stanza_format > request_readers.stanza_format"""
+# A message stanza is tied to its volunteer (as the request's readers say), so
+# that it goes when the volunteer does; a replaced stanza keeps its volunteer.
 _UPSERT_MESSAGE_READER = """
-    INSERT INTO message_readers (message_id, fingerprint, stanza, stanza_format)
-    VALUES (?, ?, ?, ?)
+    INSERT INTO message_readers (message_id, fingerprint, stanza, stanza_format, volunteer_id)
+    VALUES (?, ?, ?, ?, (SELECT rr.volunteer_id FROM request_readers rr
+                          JOIN messages m ON m.request_id = rr.request_id
+                         WHERE m.id = ? AND rr.fingerprint = ?))
     ON CONFLICT (message_id, fingerprint) DO UPDATE
        SET stanza = excluded.stanza, stanza_format = excluded.stanza_format
      WHERE excluded.stanza_format > message_readers.stanza_format"""
+
+
+def begin_write(conn: Connection) -> None:
+    """Starts a write transaction now, before the reads a cap check makes.
+
+    SQLite lets one writer in at a time (others wait, up to the busy
+    timeout), so a count read after this and the row written before the
+    commit are one step: concurrent submissions cannot all pass one check.
+    Inside a transaction that already writes, the lock is held already.
+
+    :raises StoreBusy: if another writer kept the database past the busy timeout
+    """
+    if conn.in_transaction:
+        return
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlcipher3.OperationalError:
+        raise StoreBusy("the database stayed busy; nothing was written") from None
 
 
 # Requesters ---------------------------------------------------------------
@@ -94,6 +116,12 @@ def create_requester(conn: Connection, lookup_id: bytes, public_key: bytes) -> i
         conn.rollback()
         raise AccountExists("a requester with this codename exists") from None
     return int(cursor.lastrowid)
+
+
+def requester_is(conn: Connection, requester_id: int, public_key: bytes) -> bool:
+    """Whether account ``requester_id`` exists and is the one with this key."""
+    return conn.execute("SELECT 1 FROM requesters WHERE id = ? AND public_key = ?",
+                        (requester_id, public_key)).fetchone() is not None
 
 
 def requester_public_key(conn: Connection, requester_id: int) -> bytes:
@@ -312,18 +340,36 @@ def create_message(conn: Connection, *, request_id: int, public_id: str, from_re
     conn.execute("INSERT INTO message_bodies (message_id, body) VALUES (?, ?)", (message_id, body))
     add_message_readers(conn, message_id, stanzas)
     conn.execute("UPDATE requests SET updated_on = ? WHERE id = ?", (today(), request_id))
+    if from_requester:
+        _count_sent(conn, request_id)
     return message_id
 
 
+def _count_sent(conn: Connection, request_id: int) -> None:
+    """Adds one to the requester's messages sent today, in the message's own
+    transaction; other days' counts go (a counter, not a history)."""
+    day = today()
+    conn.execute("DELETE FROM requester_sent WHERE day <> ?", (day,))
+    conn.execute(
+        """INSERT INTO requester_sent (requester_id, day, messages)
+           SELECT requester_id, ?, 1 FROM requests WHERE id = ?
+           ON CONFLICT (requester_id, day) DO UPDATE SET messages = messages + 1""",
+        (day, request_id))
+
+
 def add_message_readers(conn: Connection, message_id: int, stanzas: Mapping[str, bytes]) -> None:
-    """Stores stanzas of a message; a present reader's stanza is replaced only
-    by one of a newer format."""
+    """Stores stanzas of a message, each tied to its volunteer (as the request's
+    readers say) so that it goes when the volunteer does; a present reader's
+    stanza is replaced only by one of a newer format."""
     conn.executemany(_UPSERT_MESSAGE_READER, [
-        (message_id, fp, stanza, stanza_format(stanza)) for fp, stanza in stanzas.items()])
+        (message_id, fp, stanza, stanza_format(stanza), message_id, fp)
+        for fp, stanza in stanzas.items()])
 
 
-def thread_of(conn: Connection, request_id: int, fingerprint: str) -> list[ThreadRow]:
-    """A request's messages in order, each with this reader's stanza and its body."""
+def thread_of(conn: Connection, request_id: int, fingerprint: str, *, offset: int = 0,
+              limit: int | None = None) -> list[ThreadRow]:
+    """A request's messages in order, each with this reader's stanza and its
+    body; ``limit`` of them from the ``offset``-th on (all when ``None``)."""
     return rows.many(ThreadRow, conn.execute(
         """SELECT m.id, m.public_id, m.from_requester, m.created_on, v.handle AS author,
                   mr.stanza, mb.body
@@ -332,9 +378,17 @@ def thread_of(conn: Connection, request_id: int, fingerprint: str) -> list[Threa
              LEFT JOIN message_readers mr ON mr.message_id = m.id AND mr.fingerprint = ?
              LEFT JOIN volunteers v ON v.id = m.author_volunteer_id
             WHERE m.request_id = ?
-            ORDER BY m.id""",
-        (fingerprint, request_id),
+            ORDER BY m.id
+            LIMIT ? OFFSET ?""",
+        (fingerprint, request_id, -1 if limit is None else limit, offset),
     ))
+
+
+def message_count(conn: Connection, request_id: int) -> int:
+    """How many messages a request's thread holds."""
+    row = conn.execute("SELECT COUNT(*) FROM messages WHERE request_id = ?",
+                       (request_id,)).fetchone()
+    return int(row[0])
 
 
 def message_ids(conn: Connection, request_id: int) -> list[tuple[int, str]]:
@@ -364,9 +418,8 @@ def mark_seen_by_requester(conn: Connection, request_id: int) -> None:
 
 
 def requester_messages_today(conn: Connection, requester_id: int) -> int:
-    row = conn.execute(
-        """SELECT count(*) FROM messages m JOIN requests r ON r.id = m.request_id
-            WHERE r.requester_id = ? AND m.from_requester = 1 AND m.created_on = ?""",
-        (requester_id, today()),
-    ).fetchone()
-    return int(row[0])
+    """Messages this requester sent today, deleted ones included: deleting a
+    request must not give back the day's allowance."""
+    row = conn.execute("SELECT messages FROM requester_sent WHERE requester_id = ? AND day = ?",
+                       (requester_id, today())).fetchone()
+    return 0 if row is None else int(row[0])

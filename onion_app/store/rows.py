@@ -24,6 +24,15 @@ class Requester:
 
 
 @dataclasses.dataclass(frozen=True)
+class Purged:
+    """What one retention purge deleted: a count of requests, and the
+    requester accounts left empty and deleted (whose sessions must end)."""
+
+    requests: int
+    requesters: frozenset[int]
+
+
+@dataclasses.dataclass(frozen=True)
 class RequestRow:
     """A request's metadata as a list or a case page shows it (no ciphertext)."""
 

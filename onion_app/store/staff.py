@@ -6,10 +6,14 @@ caller commits.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlcipher3
+
+from onion_app.errors import HandleTaken, KeyTaken
 from onion_app.store import rows
 from onion_app.store.connection import Connection
 from onion_app.store.requests import new_public_id, today
@@ -32,6 +36,9 @@ class Application:
     # Required, not defaulted: a caller that forgot it would quietly store a
     # hybrid volunteer as X25519-only, and everything sealed to them would be.
     mlkem_public_key: bytes | None
+    # The handle's TR39 skeleton (domain.handles.skeleton), stored under a
+    # UNIQUE index so two look-alike applications cannot both get in.
+    handle_skeleton: str
 
 
 _VOLUNTEER = """
@@ -46,15 +53,28 @@ _VOLUNTEER = """
 
 def create_volunteer(conn: Connection, application: Application, *, status: str = "applied",
                      is_operator: bool = False) -> int:
+    """Stores a new account. :returns: its id
+
+    :raises HandleTaken: if the handle or its skeleton is some account's
+    :raises KeyTaken: if the public key is a volunteer's or a requester's
+    """
     day = today()
-    cursor = conn.execute(
-        "INSERT INTO volunteers (public_id, handle, public_key, wrapped_key, passphrase_hash,"
-        " status, is_operator, availability, bio, references_text, created_on, last_active_on,"
-        " mlkem_public_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (new_public_id(), application.handle, application.public_key, application.wrapped_key,
-         application.passphrase_hash, status, int(is_operator), application.availability,
-         application.bio, application.references, day, day, application.mlkem_public_key),
-    )
+    try:
+        cursor = conn.execute(
+            "INSERT INTO volunteers (public_id, handle, handle_skeleton, public_key, wrapped_key,"
+            " passphrase_hash, status, is_operator, availability, bio, references_text,"
+            " created_on, last_active_on, mlkem_public_key)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (new_public_id(), application.handle, application.handle_skeleton,
+             application.public_key, application.wrapped_key, application.passphrase_hash,
+             status, int(is_operator), application.availability, application.bio,
+             application.references, day, day, application.mlkem_public_key),
+        )
+    except sqlcipher3.IntegrityError as exc:
+        # The trigger of migration 0006 names the key; UNIQUE failures name a column.
+        if "public key" in str(exc):
+            raise KeyTaken("that public key belongs to another account") from None
+        raise HandleTaken("that handle, or one that looks like it, is taken") from None
     volunteer_id = int(cursor.lastrowid)
     set_skills(conn, volunteer_id, application.skills, application.languages)
     return volunteer_id
@@ -70,9 +90,30 @@ def set_skills(conn: Connection, volunteer_id: int, skills: Iterable[str],
                      [(volunteer_id, lang) for lang in sorted(set(languages))])
 
 
-def handle_taken(conn: Connection, handle: str) -> bool:
-    return conn.execute("SELECT 1 FROM volunteers WHERE handle = ? COLLATE NOCASE",
-                        (handle,)).fetchone() is not None
+def skeleton_taken(conn: Connection, skeleton: str) -> bool:
+    return conn.execute("SELECT 1 FROM volunteers WHERE handle_skeleton = ?",
+                        (skeleton,)).fetchone() is not None
+
+
+def handles_without_skeleton(conn: Connection) -> list[str]:
+    """Handles of accounts made before skeletons were stored (migration 0006)."""
+    return [str(row[0]) for row in conn.execute(
+        "SELECT handle FROM volunteers WHERE handle_skeleton IS NULL")]
+
+
+def key_in_use(conn: Connection, public_key: bytes, fingerprint: str) -> bool:
+    """Whether a volunteer or a requester holds this key.
+
+    Requesters' keys are looked up both in ``requesters`` and by fingerprint in
+    the reader rows that belong to no volunteer, which also covers keys that
+    exist only per request.
+    """
+    return bool(conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM volunteers WHERE public_key = ?)"
+        " OR EXISTS (SELECT 1 FROM requesters WHERE public_key = ?)"
+        " OR EXISTS (SELECT 1 FROM request_readers"
+        "             WHERE fingerprint = ? AND volunteer_id IS NULL)",
+        (public_key, public_key, fingerprint)).fetchone()[0])
 
 
 def by_handle(conn: Connection, handle: str) -> Volunteer | None:
@@ -116,7 +157,9 @@ def update(conn: Connection, volunteer_id: int, **fields: Any) -> None:
 
 
 def delete_volunteer(conn: Connection, volunteer_id: int) -> None:
-    """Deletes a volunteer: their stanzas go (cascade), their claims reopen."""
+    """Deletes a volunteer: their request and message stanzas go, and their
+    audit token, so the log no longer names them (all by cascade); their
+    claims reopen."""
     conn.execute("UPDATE requests SET claimed_by = NULL WHERE claimed_by = ?", (volunteer_id,))
     conn.execute("DELETE FROM volunteers WHERE id = ?", (volunteer_id,))
 
@@ -147,13 +190,81 @@ def flag(conn: Connection, request_id: int, volunteer_id: int, reason: str) -> N
                  " VALUES (?, ?, ?, ?)", (request_id, volunteer_id, reason, today()))
 
 
-def audit(conn: Connection, actor: str, action: str, target: str = "") -> None:
-    """Appends one line to the audit log: who, what, which object, the day."""
-    conn.execute("INSERT INTO audit_log (day, actor, action, object) VALUES (?, ?, ?, ?)",
-                 (today(), actor, action, target))
+# Who may appear in the audit log by name rather than by a volunteer's token.
+MACHINE_ACTORS = frozenset({"system", "cli"})
+
+
+def audit(conn: Connection, actor: int | str, action: str, detail: str = "", *,
+          volunteer: int | None = None, request: int | None = None) -> None:
+    """Appends one line to the audit log: who, what, to which volunteer or
+    request, the day.
+
+    Volunteers and requests are named by their audit token (made on first
+    use), which goes with them: once deleted, the line names nobody.
+
+    :param actor: a volunteer's id, or ``"system"`` or ``"cli"``
+    :param detail: never a person or a request (a device name, a count)
+    :raises ValueError: if ``actor`` is any other text (a handle, say)
+    """
+    if isinstance(actor, str) and actor not in MACHINE_ACTORS:
+        raise ValueError("a volunteer is named in the audit log by id, never by text")
+    who = actor if isinstance(actor, str) else _token(conn, "volunteer_id", actor)
+    conn.execute(
+        "INSERT INTO audit_log (day, actor, action, volunteer, request, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (today(), who, action,
+         None if volunteer is None else _token(conn, "volunteer_id", volunteer),
+         None if request is None else _token(conn, "request_id", request), detail))
+
+
+def _token(conn: Connection, column: str, row_id: int) -> str:
+    """The audit token of one volunteer or request, made if it has none yet."""
+    where = {"volunteer_id": "volunteer_id = ?", "request_id": "request_id = ?"}[column]
+    found = conn.execute(f"SELECT token FROM audit_subjects WHERE {where}",  # noqa: S608  (fixed names)
+                         (row_id,)).fetchone()
+    if found is not None:
+        return str(found[0])
+    token = secrets.token_hex(16)
+    conn.execute(f"INSERT INTO audit_subjects (token, {column}) VALUES (?, ?)",  # noqa: S608
+                 (token, row_id))
+    return token
 
 
 def audit_lines(conn: Connection, limit: int, offset: int) -> list[AuditLine]:
-    return rows.many(AuditLine, conn.execute(
-        "SELECT day, actor, action, object FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?",
-        (limit, offset)))
+    """The log, newest first, with tokens turned back into handles and request
+    ids where their volunteer or request still exists (in English, as the
+    log is kept: "a deleted volunteer" where one is gone)."""
+    found = conn.execute(
+        """SELECT l.day, l.action, l.detail,
+                  CASE WHEN l.actor IN ('system', 'cli') THEN l.actor END AS machine,
+                  av.handle AS actor_handle,
+                  l.volunteer IS NOT NULL AS names_volunteer, ov.handle AS volunteer_handle,
+                  l.request IS NOT NULL AS names_request, r.public_id AS request_public_id
+             FROM audit_log l
+             LEFT JOIN audit_subjects sa ON sa.token = l.actor
+             LEFT JOIN volunteers av ON av.id = sa.volunteer_id
+             LEFT JOIN audit_subjects sv ON sv.token = l.volunteer
+             LEFT JOIN volunteers ov ON ov.id = sv.volunteer_id
+             LEFT JOIN audit_subjects sr ON sr.token = l.request
+             LEFT JOIN requests r ON r.id = sr.request_id
+            ORDER BY l.id DESC LIMIT ? OFFSET ?""",
+        (limit, offset)).fetchall()
+    return [_line(row) for row in found]
+
+
+def _line(row: Any) -> AuditLine:
+    actor = row["machine"] or row["actor_handle"] or DELETED_VOLUNTEER
+    parts = []
+    if row["names_request"]:
+        public_id = row["request_public_id"]
+        parts.append(f"request {public_id}" if public_id else DELETED_REQUEST)
+    if row["names_volunteer"]:
+        handle = row["volunteer_handle"]
+        parts.append(f"volunteer {handle}" if handle else DELETED_VOLUNTEER)
+    if row["detail"]:
+        parts.append(str(row["detail"]))
+    return AuditLine(str(row["day"]), str(actor), str(row["action"]), ", ".join(parts))
+
+
+DELETED_VOLUNTEER = "a deleted volunteer"
+DELETED_REQUEST = "a deleted request"

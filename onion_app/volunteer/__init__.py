@@ -10,7 +10,8 @@ blueprint = Blueprint("volunteer", __name__)
 
 #: What an anonymous visitor of the staff onion may reach (the operator's
 #: pages are all behind a session too).
-OPEN_ENDPOINTS = frozenset({"volunteer.landing", "volunteer.apply", "volunteer.login",
+OPEN_ENDPOINTS = frozenset({"volunteer.landing", "volunteer.apply", "volunteer.key_check",
+                            "volunteer.key_challenge", "volunteer.applied", "volunteer.login",
                             "volunteer.enrol", "volunteer.enrol_qr", "volunteer.logout",
                             "language.choose"})
 

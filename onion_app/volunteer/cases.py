@@ -19,7 +19,7 @@ from onion_app.volunteer import blueprint, offline
 from onion_app.volunteer.forms import FlagForm, ReferForm, UploadForm
 from onion_app.web import auth
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
-from onion_app.web.paging import page_number
+from onion_app.web.paging import page_number, thread_page
 from onion_app.web.sessions import Session
 from onion_app.web.staff_auth import signed_in_volunteer
 from onion_app.web.state import current_config, get_db
@@ -83,15 +83,18 @@ def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int,
                upload: UploadForm | None = None) -> tuple[str, int]:
     conn = get_db()
     text = thread = None
+    page = thread_page(rows.message_count(conn, row.id))
     if me.private_key is not None:
         text = sealing.open_request(conn, row.id, row.public_id, me.private_key)
-        thread = sealing.open_thread(conn, row.id, me.private_key)
+        thread = sealing.open_thread(conn, row.id, me.private_key, offset=page.offset,
+                                     limit=page.size)
     caseload.mark_seen(conn, me.account_id, row.id)
     conn.commit()
     refer = ReferForm()
     refer.volunteer.choices = _referral_choices(row)
     return render_template(
-        "volunteer/case.html", row=row, text=text, thread=thread, reply=reply, refer=refer,
+        "volunteer/case.html", row=row, text=text, thread=thread, page=page, reply=reply,
+        refer=refer,
         flag=FlagForm(), button=ConfirmForm(), upload=upload or UploadForm(),
         me=signed_in_volunteer(me), offline=me.private_key is None,
         reply_slot=offline.reply_slot(conn, row),
@@ -142,7 +145,7 @@ def claim(me: Session, public_id: str) -> Response:
     row = _action(me, public_id)
     conn = get_db()
     if caseload.claim(conn, row.id, me.account_id):
-        staff.audit(conn, signed_in_volunteer(me).handle, "claimed", f"request {public_id}")
+        staff.audit(conn, me.account_id, "claimed", request=row.id)
         flash(_("You are helping with this request. The requester now sees your handle."),
               "ok")
     else:
@@ -157,7 +160,7 @@ def release(me: Session, public_id: str) -> Response:
     row = _action(me, public_id)
     conn = get_db()
     if caseload.release(conn, row.id, me.account_id):
-        staff.audit(conn, signed_in_volunteer(me).handle, "released", f"request {public_id}")
+        staff.audit(conn, me.account_id, "released", request=row.id)
         flash(_("You released this request; another volunteer can claim it."), "ok")
     conn.commit()
     return redirect(url_for("volunteer.case", public_id=public_id))
@@ -172,7 +175,7 @@ def resolve(me: Session, public_id: str) -> Response:
         return redirect(url_for("volunteer.case", public_id=public_id))
     conn = get_db()
     caseload.resolve(conn, row.id)
-    staff.audit(conn, signed_in_volunteer(me).handle, "resolved", f"request {public_id}")
+    staff.audit(conn, me.account_id, "resolved", request=row.id)
     conn.commit()
     flash(_("Marked resolved."), "ok")
     return redirect(url_for("volunteer.case", public_id=public_id))
@@ -187,8 +190,7 @@ def flag(me: Session, public_id: str) -> Response:
         abort(400)
     conn = get_db()
     staff.flag(conn, row.id, me.account_id, form.reason.data or "other")
-    staff.audit(conn, signed_in_volunteer(me).handle, f"flagged ({form.reason.data})",
-                f"request {public_id}")
+    staff.audit(conn, me.account_id, f"flagged ({form.reason.data})", request=row.id)
     conn.commit()
     flash(_("Flagged for the operators. They see the flag, never the request."), "ok")
     return redirect(url_for("volunteer.dashboard"))
@@ -214,8 +216,7 @@ def refer(me: Session, public_id: str) -> Page:
                            int(target.id))
     except DecryptionError:
         abort(404)
-    staff.audit(conn, signed_in_volunteer(me).handle, "referred",
-                f"request {public_id} to {target.handle}")
+    staff.audit(conn, me.account_id, "referred", request=row.id, volunteer=int(target.id))
     conn.commit()
     flash(with_user_text("%(handle)s can now read this request and its messages.",
                          handle=target.handle), "ok")
@@ -234,8 +235,7 @@ def upload_reply(me: Session, public_id: str) -> Page:
     if problem:
         form.bundle.errors = [problem]
         return _case_page(me, row, ReplyForm(), 400, upload=form)
-    staff.audit(conn, signed_in_volunteer(me).handle, "uploaded a sealed reply",
-                f"request {public_id}")
+    staff.audit(conn, me.account_id, "uploaded a sealed reply", request=row.id)
     conn.commit()
     flash(_("Your sealed reply is posted."), "ok")
     return redirect(url_for("volunteer.case", public_id=public_id))

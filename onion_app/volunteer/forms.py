@@ -4,27 +4,45 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import Field, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from onion_app.domain import handles
+from onion_app.domain.handles import HANDLE_MAX, HANDLE_MIN
 from onion_app.domain.taxonomy import AVAILABILITY, LANGUAGES, SKILLS
 from onion_app.i18n import lazy_gettext as _l
 from onion_app.i18n import lazy_text
 from onion_app.web.forms import FREE_TEXT, AtLeastOne, Checkboxes, choices_of
 
-HANDLE_MAX = 40
 BIO_MAX = 2_000
 
 NO_AUTOFILL = {"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false",
                "dir": "auto"}
 
 
+def _normalised(value: object) -> object:
+    """Handles are compared and stored in NFKC: full-width or ligature forms
+    become the plain letters they stand for."""
+    return handles.normalise(value) if isinstance(value, str) else value
+
+
+def _well_formed(form: FlaskForm, field: Field) -> None:
+    if field.data and not handles.well_formed(field.data):
+        raise ValidationError(_l("Use letters, digits, dots, dashes or underscores."))
+
+
+def _one_script(form: FlaskForm, field: Field) -> None:
+    if field.data and not handles.single_script(field.data):
+        raise ValidationError(_l("Use the letters of one alphabet only: a handle that mixes "
+                                 "them can look like someone else's."))
+
+
 class ApplyForm(FlaskForm):  # type: ignore[misc]
-    handle = StringField(_l("A handle"), validators=[
+    handle = StringField(_l("A handle"), filters=[_normalised], validators=[
         DataRequired(_l("Choose a handle.")),
-        Length(min=3, max=HANDLE_MAX, message=lazy_text(
-            "A handle is %(min)s to %(max)s characters.", min=3, max=HANDLE_MAX)),
-        Regexp(r"^[\w.-]+$", message=_l("Use letters, digits, dots, dashes or underscores.")),
+        Length(min=HANDLE_MIN, max=HANDLE_MAX, message=lazy_text(
+            "A handle is %(min)s to %(max)s characters.", min=HANDLE_MIN, max=HANDLE_MAX)),
+        _well_formed, _one_script,
     ], render_kw=NO_AUTOFILL)
     passphrase = PasswordField(_l("A passphrase"), render_kw={"autocomplete": "new-password"})
     confirm = PasswordField(_l("The passphrase again"),
@@ -51,7 +69,7 @@ class ApplyForm(FlaskForm):  # type: ignore[misc]
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
-    handle = StringField(_l("Handle"), validators=[
+    handle = StringField(_l("Handle"), filters=[_normalised], validators=[
         DataRequired(_l("Type your handle.")),
         Length(max=HANDLE_MAX, message=_l("That is longer than any handle.")),
     ], render_kw=NO_AUTOFILL)
@@ -76,6 +94,13 @@ class FlagForm(FlaskForm):  # type: ignore[misc]
     reason = RadioField(_l("Why?"), choices=choices_of({
         "spam": _l("Spam"), "abuse": _l("Abuse"), "other": _l("Something else wrong")}),
         default="spam")
+
+
+class KeyCheckForm(FlaskForm):  # type: ignore[misc]
+    answer = StringField(_l("What the command printed"), validators=[
+        DataRequired(_l("Paste what the command printed.")),
+        Length(max=200, message=_l("That is longer than the answer can be."))],
+        render_kw=NO_AUTOFILL)
 
 
 class UploadForm(FlaskForm):  # type: ignore[misc]

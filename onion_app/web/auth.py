@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 from crypto.hybrid import ReaderPrivateKey
 from crypto.requester import RequesterKeys
 from onion_app.i18n import gettext as _
-from onion_app.web.sessions import Session, SessionStore
+from onion_app.web.sessions import Session, SessionStore, account_kind
 from onion_app.web.state import state
 
 P = ParamSpec("P")
@@ -52,11 +52,17 @@ def _deny_by_default() -> Response | None:
     if endpoint is None or endpoint == "static" or endpoint in here.open_endpoints:
         return None
     if g.haven_session is None:
-        if request.method == "POST":
-            return _keep_what_was_typed(here.login_endpoint)
-        flash(_("Please sign in to continue."), "info")
-        return redirect(url_for(here.login_endpoint))
+        return signed_out()
     return None
+
+
+def signed_out() -> Response:
+    """The answer to a page that needs a session this request does not have."""
+    here = state()
+    if request.method == "POST":
+        return _keep_what_was_typed(here.login_endpoint)
+    flash(_("Please sign in to continue."), "info")
+    return redirect(url_for(here.login_endpoint))
 
 
 # Only prose a person wrote is shown back; anything else (a passphrase, a
@@ -99,14 +105,29 @@ def current() -> Session | None:
 
 
 def start(kind: str, account_id: int, private_key: ReaderPrivateKey | None,
-          pending_totp: str | None = None, *,
+          pending_totp: str | None = None, *, account_ref: str,
           requester_keys: RequesterKeys | None = None) -> None:
-    """Logs in: a fresh session id, so an id seen before login is worthless after."""
+    """Logs in: a fresh session id, so an id seen before login is worthless after.
+
+    ``account_ref`` is what no other account will ever have (see
+    :attr:`Session.account_ref`); each page checks the account still has it.
+    """
     old = session.get("sid")
     store().end(old)
     session.clear()
     session["sid"] = store().create(kind, account_id, private_key, pending_totp,
-                                    requester_keys=requester_keys)
+                                    requester_keys=requester_keys, account_ref=account_ref)
+
+
+def end_account(kind: str, account_id: int) -> None:
+    """Ends every session of an account in every app of this process."""
+    state().runtime.sessions.end_accounts(kind, (account_id,))
+
+
+def end_other_sessions(me: Session) -> None:
+    """Ends every session of ``me``'s account but this request's own: after a
+    passphrase change or a TOTP reset, a thief's session must not live on."""
+    store().end_account(account_kind(me.kind), me.account_id, keep=session.get("sid"))
 
 
 def end() -> None:

@@ -7,12 +7,14 @@ not exist on the public onion: not hidden, absent.
 
 from __future__ import annotations
 
+import io
 import secrets
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from flask import Flask, abort, request
+from flask import Flask, Request, abort, request
+from flask.logging import default_handler
 from flask_wtf.csrf import CSRFProtect
 
 from onion_app import i18n, resources
@@ -25,6 +27,20 @@ from onion_app.web.sessions import SessionStore
 from onion_app.web.state import AppState, Runtime, attach
 
 
+class HavenRequest(Request):
+    """A request whose uploaded files stay in memory.
+
+    Werkzeug spools a file part to a temporary file on disk once it passes
+    500 KB; the body is already bounded by ``MAX_CONTENT_LENGTH``, and
+    nothing a visitor sends may reach the disk unsealed.
+    """
+
+    def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
+                         filename: str | None = None,
+                         content_length: int | None = None) -> IO[bytes]:
+        return io.BytesIO()
+
+
 class HavenFlask(Flask):
     """Flask, logging failures without anything a visitor sent.
 
@@ -32,6 +48,8 @@ class HavenFlask(Flask):
     message can quote the data that broke it; Haven logs the endpoint, the
     exception's type and where in the code it happened, nothing else.
     """
+
+    request_class = HavenRequest
 
     def log_exception(self, exc_info: Any) -> None:
         _kind, error, trace = exc_info
@@ -78,6 +96,9 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
         SEND_FILE_MAX_AGE_DEFAULT=86400,
         TEMPLATES_AUTO_RELOAD=False,
     )
+    # Flask's own handler stamps each line with the time; the app's records go
+    # to the process's handler instead (onion_app.serving.logs), which does not.
+    app.logger.removeHandler(default_handler)
     attach(app, _state_for(role, config, runtime or Runtime.for_config(config)))
     app.before_request(_files_only_where_expected)
     CSRFProtect(app)

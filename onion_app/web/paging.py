@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import request
 
 # Far past any real list; keeps OFFSET inside SQLite's integers.
@@ -15,3 +17,44 @@ def page_number() -> int:
         return min(max(int(request.args.get("page", "1")), 1), MAX_PAGE)
     except ValueError:
         return 1
+
+
+# Messages on one page of a thread. A reply is at most 10,000 characters, at
+# most 50 KB once escaped (a quote mark is "&#34;"), and a request 25,120,
+# so the heaviest page stays near 700 KB: under waitress's watermark
+# (serving/buffers.py), however long a thread grows.
+THREAD_PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """Which messages one page of a thread shows, counting from 1."""
+
+    number: int
+    pages: int
+    total: int
+    size: int = THREAD_PAGE_SIZE
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+    @property
+    def first(self) -> int:
+        return min(self.offset + 1, self.total)
+
+    @property
+    def last(self) -> int:
+        return min(self.offset + self.size, self.total)
+
+
+def thread_page(total: int) -> ThreadPage:
+    """The page of a ``total``-message thread the ``page`` argument asks for.
+
+    :returns: that page; the last, which holds the newest messages, when the
+        argument is missing, not a number, or past the end
+    """
+    pages = max((total + THREAD_PAGE_SIZE - 1) // THREAD_PAGE_SIZE, 1)
+    asked = request.args.get("page", "")
+    number = min(page_number(), pages) if asked.isdigit() else pages
+    return ThreadPage(number=number, pages=pages, total=total)

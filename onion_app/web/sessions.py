@@ -16,11 +16,22 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from crypto.hybrid import ReaderPrivateKey
 from crypto.requester import RequesterKeys
+
+# A volunteer who has passed the passphrase but not yet confirmed TOTP: the
+# account is a volunteer's, the session opens nothing but enrolment.
+ENROLLING = "enrolling"
+_ACCOUNT_KIND = {ENROLLING: "volunteer"}
+
+
+def account_kind(kind: str) -> str:
+    """Whose account a session of ``kind`` belongs to ("requester" or "volunteer")."""
+    return _ACCOUNT_KIND.get(kind, kind)
 
 
 @dataclass
@@ -41,6 +52,10 @@ class Session:
     pending_totp: str | None = field(default=None, repr=False)
     # A requester holds what derives each request's key, not one key for all.
     requester_keys: RequesterKeys | None = field(default=None, repr=False)
+    # What ties the session to one account for good, checked on every page:
+    # row ids can come back for a newcomer after a deletion or a purge, this
+    # cannot (a volunteer's random public id, a requester's public key).
+    account_ref: str = ""
 
 
 class SessionStore:
@@ -56,14 +71,14 @@ class SessionStore:
 
     def create(self, kind: str, account_id: int, private_key: ReaderPrivateKey | None,
                pending_totp: str | None = None, *,
-               requester_keys: RequesterKeys | None = None) -> str:
+               requester_keys: RequesterKeys | None = None, account_ref: str = "") -> str:
         """Starts a session and returns its id (for the cookie only)."""
         now = self._clock()
         session_id = secrets.token_urlsafe(32)
         with self._lock:
             self._prune(now)
             self._sessions[session_id] = Session(kind, account_id, private_key, now, now,
-                                                 pending_totp, requester_keys)
+                                                 pending_totp, requester_keys, account_ref)
         return session_id
 
     def get(self, session_id: str | None) -> Session | None:
@@ -87,11 +102,19 @@ class SessionStore:
             with self._lock:
                 self._sessions.pop(session_id, None)
 
-    def end_account(self, kind: str, account_id: int) -> None:
-        """Forgets every session of one account (after deletion or suspension)."""
+    def end_account(self, kind: str, account_id: int, *, keep: str | None = None) -> None:
+        """Forgets every session of one account (after deletion or suspension),
+        enrolment included; with ``keep``, every one but that session (after a
+        passphrase change, say)."""
+        self.end_accounts(kind, (account_id,), keep=keep)
+
+    def end_accounts(self, kind: str, account_ids: Iterable[int], *,
+                     keep: str | None = None) -> None:
+        """Like :meth:`end_account`, for many accounts of one kind at once."""
+        ids = frozenset(account_ids)
         with self._lock:
             for key in [k for k, s in self._sessions.items()
-                        if s.kind == kind and s.account_id == account_id]:
+                        if account_kind(s.kind) == kind and s.account_id in ids and k != keep]:
                 del self._sessions[key]
 
     def clear(self) -> None:
@@ -109,3 +132,28 @@ class SessionStore:
     def _prune(self, now: float) -> None:
         for key in [k for k, s in self._sessions.items() if self._expired(s, now)]:
             del self._sessions[key]
+
+
+class SessionRegistry:
+    """Every session store of one process, so that work outside a request
+    (the retention purge) and one app acting on an account the other app
+    serves can end that account's sessions wherever they are."""
+
+    def __init__(self) -> None:
+        # Weak: a store lives as long as its app, and tests make many apps.
+        self._stores: weakref.WeakSet[SessionStore] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def register(self, store: SessionStore) -> None:
+        with self._lock:
+            self._stores.add(store)
+
+    def end_accounts(self, kind: str, account_ids: Iterable[int]) -> None:
+        """Ends every session, in every app of this process, of these accounts."""
+        ids = frozenset(account_ids)
+        if not ids:
+            return
+        with self._lock:
+            stores = list(self._stores)
+        for store in stores:
+            store.end_accounts(kind, ids)

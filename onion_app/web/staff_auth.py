@@ -32,8 +32,12 @@ def init_app(app: Flask) -> None:
         if me is None:
             return None
         row = staff.by_id(get_db(), me.account_id)
-        if row is None or row.status != "vetted":
-            auth.store().end_account("volunteer", me.account_id)
+        # The public id, not the row id, says it is still the same account: a
+        # row id can come back for a newcomer, whose sessions must not end.
+        same = row is not None and row.public_id == me.account_ref
+        if row is None or not same or row.status != "vetted":
+            if same:
+                auth.store().end_account("volunteer", me.account_id)
             auth.end()
             g.haven_session = None
             return redirect(url_for("volunteer.login"))

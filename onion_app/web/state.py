@@ -15,11 +15,12 @@ from flask import Flask, current_app, g
 
 from onion_app.config import Config
 from onion_app.domain.kdf_gate import KdfGate
+from onion_app.domain.key_proof import PendingProofs
 from onion_app.domain.totp import CodeChecker
 from onion_app.domain.volunteer_keys import Stretching
 from onion_app.store import Connection, Database
 from onion_app.web.limits import RateWindow
-from onion_app.web.sessions import SessionStore
+from onion_app.web.sessions import SessionRegistry, SessionStore
 from onion_app.web.throttle import LoginThrottle
 
 _KEY = "haven"
@@ -31,6 +32,9 @@ class Runtime:
 
     database: Database
     kdf_gate: KdfGate
+    # Every app's sessions, for whoever ends an account outside that app's
+    # requests: the retention purge, or deletion and suspension.
+    sessions: SessionRegistry = field(default_factory=SessionRegistry)
 
     @classmethod
     def for_config(cls, config: Config) -> Runtime:
@@ -65,6 +69,8 @@ class AppState:
     # The staff app's login throttle and spent TOTP codes.
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     codes: CodeChecker = field(default_factory=CodeChecker)
+    # Offline applications waiting for the proof that the key is the applicant's.
+    key_proofs: PendingProofs = field(default_factory=PendingProofs)
 
     @property
     def database(self) -> Database:
@@ -82,6 +88,7 @@ class AppState:
 def attach(app: Flask, app_state: AppState) -> None:
     """Gives ``app`` its state, and the teardown that closes a request's connection."""
     app.extensions[_KEY] = app_state
+    app_state.runtime.sessions.register(app_state.sessions)
     app.teardown_appcontext(_close_db)
 
 

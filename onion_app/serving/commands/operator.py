@@ -24,7 +24,7 @@ def create_operator(handle: str) -> None:
     """Create an operator account HANDLE (the passphrase is asked at the prompt)."""
     here = runtime()
     with here.database.connect() as conn:
-        operators.check_new_operator(conn, handle)
+        handle = operators.check_new_operator(conn, handle)
         passphrase: str = click.prompt("Passphrase (at least 12 characters)", hide_input=True,
                                        confirmation_prompt=True)
         operators.create_operator(conn, handle, passphrase, here.stretching)
@@ -33,9 +33,15 @@ def create_operator(handle: str) -> None:
 
 
 def purge_now(here: Runtime) -> int:
-    """Purges requests untouched for the retention period. :returns: how many"""
+    """Purges requests untouched for the retention period, and ends the
+    sessions (in this process) of the requesters purged with them.
+
+    :returns: how many requests were purged
+    """
     with here.database.connect() as conn:
-        return retention.purge(conn, here.database.config.retention_days)
+        purged = retention.purge(conn, here.database.config.retention_days)
+    here.sessions.end_accounts("requester", purged.requesters)
+    return purged.requests
 
 
 @click.command("purge")
