@@ -8,6 +8,8 @@ from nacl.public import PrivateKey
 
 from crypto.bundle import load_bundle
 from crypto.envelope import open_envelope
+from crypto.errors import DecryptionError
+from crypto.hybrid import gain_mlkem
 from crypto.keys import fingerprint
 from onion_app.domain import key_proof
 from onion_app.store.staff import Application
@@ -38,6 +40,19 @@ def test_the_challenge_opens_only_with_the_private_key() -> None:
     opened = open_envelope(item.envelope.body, stanza, mine, item.associated_data)
     assert opened.decode().strip() == code
     assert fingerprint(other.public_key) not in item.envelope.stanzas
+    assert stanza[0] == 1  # a haven-pk1 key: an X25519 stanza
+
+
+def test_a_hybrid_key_gets_a_hybrid_challenge_that_needs_both_halves() -> None:
+    mine = gain_mlkem(PrivateKey.generate())
+    code = key_proof.new_code()
+    [item] = load_bundle(key_proof.challenge_for(mine.public_key, code)).items
+    stanza = item.envelope.stanzas[fingerprint(mine.x25519.public_key)]
+    assert stanza[0] == 2  # a haven-pk2 key: a hybrid stanza
+    opened = open_envelope(item.envelope.body, stanza, mine, item.associated_data)
+    assert opened.decode().strip() == code
+    with pytest.raises(DecryptionError):
+        open_envelope(item.envelope.body, stanza, mine.x25519, item.associated_data)
 
 
 def test_codes_are_long_and_answers_forgive_layout_only() -> None:
