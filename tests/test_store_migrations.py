@@ -112,10 +112,21 @@ def test_hybrid_migration_marks_existing_stanzas_format_1(
                  " VALUES (1, 'old', 1, 'normal', 'unsaid', '2026-01-01', '2026-01-01', x'03', 1)")
     conn.execute("INSERT INTO request_readers (request_id, fingerprint, stanza)"
                  " VALUES (1, 'f', x'01aa')")
+    # A volunteer reader's message stanza, as 0007 ties it to the volunteer.
+    conn.execute("INSERT INTO volunteers (id, public_id, handle, public_key, created_on,"
+                 " last_active_on) VALUES (4, 'p4', 'reader', x'04', '', '')")
+    conn.execute("INSERT INTO request_readers (request_id, fingerprint, volunteer_id, stanza)"
+                 " VALUES (1, 'f4', 4, x'01bb')")
+    conn.execute("INSERT INTO messages (id, public_id, request_id, from_requester, created_on)"
+                 " VALUES (1, 'm1', 1, 1, '2026-01-01')")
+    conn.execute("INSERT INTO message_readers (message_id, fingerprint, stanza, volunteer_id)"
+                 " VALUES (1, 'f4', x'01cc', 4)")
     conn.commit()
     monkeypatch.setattr(migrations, "available", lambda: everything)
     assert 8 in [m.version for m in migrations.apply_pending(conn)]
-    assert conn.execute("SELECT stanza_format FROM request_readers").fetchone()[0] == 1
+    assert {r[0] for r in conn.execute("SELECT stanza_format FROM request_readers")} == {1}
+    assert tuple(conn.execute(
+        "SELECT volunteer_id, stanza_format FROM message_readers").fetchone()) == (4, 1)
     assert tuple(conn.execute(
         "SELECT requester_key_version, requester_mlkem_key FROM requests").fetchone()) == (1, None)
     # Version 2 without its ML-KEM key (or with a key of the wrong size) is refused,

@@ -110,6 +110,21 @@ def test_a_stanza_is_replaced_only_by_a_newer_format(conn: Connection) -> None:
     assert rows.v1_fingerprints(conn, request_id) == {"a" * 32}
 
 
+def test_a_replaced_message_stanza_keeps_its_volunteer(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"W" * 32, b"P" * 32)
+    volunteer_id, _ = add_volunteer(conn, "keeper", ["legal"], ["fa"])
+    request_id = _request(conn, requester_id, [rows.Reader("a" * 32, None, b"\x01r"),
+                                                rows.Reader("v" * 32, volunteer_id, b"\x01v")])
+    message_id = rows.create_message(
+        conn, request_id=request_id, public_id=rows.new_public_id(), from_requester=True,
+        author_volunteer_id=None, body=b"m", stanzas={"a" * 32: b"\x01a", "v" * 32: b"\x01b"})
+    rows.add_message_readers(conn, message_id, {"v" * 32: b"\x02hybrid"})
+    found = dict(conn.execute("SELECT fingerprint, volunteer_id FROM message_readers"))
+    assert found == {"a" * 32: None, "v" * 32: volunteer_id}
+    assert conn.execute("SELECT stanza_format FROM message_readers WHERE fingerprint = ?",
+                        ("v" * 32,)).fetchone()[0] == 2
+
+
 @pytest.mark.parametrize("stanza", [b"\x03three", b"stanza", b"\x00"])
 def test_the_format_column_must_match_the_stanza(conn: Connection, stanza: bytes) -> None:
     request_id = _request(conn, rows.create_requester(conn, b"F" * 32, b"P" * 32))
