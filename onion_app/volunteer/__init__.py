@@ -15,4 +15,10 @@ OPEN_ENDPOINTS = frozenset({"volunteer.landing", "volunteer.apply", "volunteer.k
                             "volunteer.enrol", "volunteer.enrol_qr", "volunteer.logout",
                             "language.choose"})
 
-from onion_app.volunteer import cases, offline, views  # noqa: E402, F401  (registers the routes)
+from onion_app.volunteer import (  # noqa: E402, F401  (registers the routes)
+    account,
+    applying,
+    cases,
+    offline,
+    views,
+)
