@@ -114,26 +114,23 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
 
 
 def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
+    # The role package says which of its pages are open; imported here so the
+    # public app never imports the staff packages (and the other way round).
     if role == "public":
         from onion_app.requester import OPEN_ENDPOINTS
 
-        return AppState(
-            role=role, config=config, runtime=runtime,
-            sessions=SessionStore(config.requester_idle_minutes * 60,
-                                  config.requester_lifetime_minutes * 60),
-            idle_minutes=config.requester_idle_minutes,
-            lifetime_minutes=config.requester_lifetime_minutes,
-            open_endpoints=OPEN_ENDPOINTS, login_endpoint="requester.login",
-            submissions=RateWindow(config.submissions_per_hour))
-    from onion_app.volunteer import OPEN_ENDPOINTS as STAFF_OPEN
+        idle, lifetime = config.requester_idle_minutes, config.requester_lifetime_minutes
+        login = "requester.login"
+    else:
+        from onion_app.volunteer import OPEN_ENDPOINTS
 
+        idle, lifetime = config.volunteer_idle_minutes, config.volunteer_lifetime_minutes
+        login = "volunteer.login"
     return AppState(
         role=role, config=config, runtime=runtime,
-        sessions=SessionStore(config.volunteer_idle_minutes * 60,
-                              config.volunteer_lifetime_minutes * 60),
-        idle_minutes=config.volunteer_idle_minutes,
-        lifetime_minutes=config.volunteer_lifetime_minutes,
-        open_endpoints=STAFF_OPEN, login_endpoint="volunteer.login",
+        sessions=SessionStore(idle * 60, lifetime * 60),
+        idle_minutes=idle, lifetime_minutes=lifetime,
+        open_endpoints=OPEN_ENDPOINTS, login_endpoint=login,
         submissions=RateWindow(config.submissions_per_hour))
 
 
