@@ -201,7 +201,7 @@ def open_thread(conn: Connection, request_id: int, private_key: ReaderPrivateKey
             continue
         try:
             text: str | None = open_envelope(
-                bytes(row.body), bytes(row.stanza), private_key,
+                row.body, row.stanza, private_key,
                 message_ad(row.public_id), max_size=MESSAGE_MAX_SIZE).decode()
         except (DecryptionError, UnicodeDecodeError):
             text = None

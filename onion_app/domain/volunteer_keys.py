@@ -129,7 +129,7 @@ def check_passphrase(conn: Connection, handle: str, passphrase: str,
     :raises Busy: if the process is at its bound on key derivations
     """
     row = staff.by_handle(conn, handle)
-    verifier = (bytes(row.passphrase_hash) if row is not None
+    verifier = (row.passphrase_hash if row is not None
                 else _dummy_verifier(stretching.params))
     ok = stretching.run(lambda: verify_passphrase(verifier, passphrase))
     return row if ok and row is not None else None
@@ -160,7 +160,7 @@ def gain_mlkem_key(conn: Connection, row: Volunteer, key: PrivateKey, passphrase
     hybrid = gain_mlkem(key)
     params = stretching.params
     wrapped = stretching.run(lambda: wrap(hybrid, passphrase, params=params))
-    staff.update(conn, int(row.id), wrapped_key=wrapped,
+    staff.update(conn, row.id, wrapped_key=wrapped,
                  mlkem_public_key=hybrid.public_key.mlkem)
     return hybrid
 

@@ -101,7 +101,7 @@ def volunteer_action(me: Session, public_id: str, action: str) -> Response:
     staff.audit(conn, me.account_id, line, volunteer=row.id)
     conn.commit()
     if action == "suspend":
-        auth.end_account("volunteer", int(row.id))
+        auth.end_account("volunteer", row.id)
     flash(with_user_text(DONE[action], handle=row.handle), "ok")
     return redirect(url_for("operator.volunteers"))
 

@@ -96,7 +96,8 @@ def _export(conn: Connection, target: Path, key: DatabaseKey) -> None:
     """Copies every table of ``conn`` into a new file encrypted under ``key``."""
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
-    conn.execute("ATTACH DATABASE ? AS export KEY ?", (str(partial), _key_literal(key)))
+    # ATTACH ... KEY takes the same text PRAGMA key does, as a bound value.
+    conn.execute("ATTACH DATABASE ? AS export KEY ?", (str(partial), key.pragma_value()))
     try:
         conn.execute("SELECT sqlcipher_export('export')")
         conn.commit()
@@ -115,11 +116,6 @@ def _export(conn: Connection, target: Path, key: DatabaseKey) -> None:
     for suffix in ("-wal", "-shm"):
         Path(f"{partial}{suffix}").unlink(missing_ok=True)
     os.replace(partial, target)
-
-
-def _key_literal(key: DatabaseKey) -> str:
-    # ATTACH ... KEY takes the same text PRAGMA key does, as a bound value.
-    return key.pragma_value()
 
 
 def _remove_key_file(path: Path) -> None:

@@ -124,12 +124,6 @@ def requester_is(conn: Connection, requester_id: int, public_key: bytes) -> bool
                         (requester_id, public_key)).fetchone() is not None
 
 
-def requester_public_key(conn: Connection, requester_id: int) -> bytes:
-    row = conn.execute("SELECT public_key FROM requesters WHERE id = ?",
-                       (requester_id,)).fetchone()
-    return bytes(row["public_key"])
-
-
 def delete_requester(conn: Connection, requester_id: int) -> None:
     """Deletes the account; requests, threads and stanzas go with it (cascade)."""
     conn.execute("DELETE FROM requesters WHERE id = ?", (requester_id,))

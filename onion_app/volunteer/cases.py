@@ -46,10 +46,10 @@ def dashboard(me: Session) -> str:
     listing, total = caseload.dashboard(conn, me.account_id, filters)
     titles: dict[int, str] = {}
     if me.private_key is not None:
-        sealed = caseload.sealed_for(conn, me.account_id, [int(r.id) for r in listing])
+        sealed = caseload.sealed_for(conn, me.account_id, [r.id for r in listing])
         for row in listing:
-            body, stanza = sealed[int(row.id)]
-            titles[int(row.id)] = sealing.RequestText.decode(open_envelope(
+            body, stanza = sealed[row.id]
+            titles[row.id] = sealing.RequestText.decode(open_envelope(
                 body, stanza, me.private_key, sealing.request_ad(row.public_id),
                 max_size=sealing.REQUEST_MAX_SIZE)).title
     pages = max((total + caseload.PAGE_SIZE - 1) // caseload.PAGE_SIZE, 1)
@@ -213,10 +213,10 @@ def refer(me: Session, public_id: str) -> Page:
     try:
         sealing.share_with(conn, row.id, public_id, key,
                            sealing.stored_reader_key(target.public_key, target.mlkem_public_key),
-                           int(target.id))
+                           target.id)
     except DecryptionError:
         abort(404)
-    staff.audit(conn, me.account_id, "referred", request=row.id, volunteer=int(target.id))
+    staff.audit(conn, me.account_id, "referred", request=row.id, volunteer=target.id)
     conn.commit()
     flash(with_user_text("%(handle)s can now read this request and its messages.",
                          handle=target.handle), "ok")

@@ -74,8 +74,8 @@ def export_bundle(me: Session, public_id: str) -> Response:
     for message in rows.thread_of(conn, row.id, mine):
         if message.stanza is not None:
             items.append(BundleItem(sealing.message_ad(message.public_id),
-                                    Envelope(bytes(message.body),
-                                             {mine: bytes(message.stanza)})))
+                                    Envelope(message.body,
+                                             {mine: message.stanza})))
     response = Response(dump_bundle(Bundle("request", tuple(items))),
                         mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="haven-{public_id}.json"'

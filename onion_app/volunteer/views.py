@@ -58,11 +58,11 @@ def login() -> Page:
             return _login_failed(form, handle)
         if not row.totp_confirmed:
             key = volunteer_keys.unlock(row, form.passphrase.data or "", state().stretching)
-            auth.start(ENROLLING, int(row.id), key, pending_totp=totp.new_secret(),
+            auth.start(ENROLLING, row.id, key, pending_totp=totp.new_secret(),
                        account_ref=row.public_id)
             return redirect(url_for("volunteer.enrol"))
         checker = state().codes
-        if not checker.check(int(row.id), row.totp_secret, form.code.data or ""):
+        if not checker.check(row.id, row.totp_secret, form.code.data or ""):
             return _login_failed(form, handle)
         key = volunteer_keys.unlock(row, form.passphrase.data or "", state().stretching)
         if isinstance(key, PrivateKey):
@@ -81,9 +81,9 @@ def login() -> Page:
     if row.wrapped_key is None and row.mlkem_public_key is None:
         flash(_("Your public key has no ML-KEM half, so what is sealed to you could be read "
                 "by a future quantum computer. Upgrade it on your account page."), "info")
-    staff.update(conn, int(row.id), last_active_on=today())
+    staff.update(conn, row.id, last_active_on=today())
     conn.commit()
-    auth.start("volunteer", int(row.id), key, account_ref=row.public_id)
+    auth.start("volunteer", row.id, key, account_ref=row.public_id)
     return redirect(url_for("volunteer.dashboard"))
 
 
