@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -137,3 +138,54 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("init", "upgrade", "backup", "rekey", "--local"):
         assert command in result.stdout
+
+
+def _schema(instance: Path) -> tuple[int, list[str]]:
+    from onion_app.config import Config
+    from onion_app.store import Database
+
+    conn = Database(Config.from_env({"HAVEN_INSTANCE": str(instance)})).open()
+    try:
+        version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        names = [row[0] for row in conn.execute("SELECT name FROM sqlite_master ORDER BY name")]
+    finally:
+        conn.close()
+    return int(version), names
+
+
+def test_a_newer_haven_started_beside_a_running_one_leaves_its_database_alone(
+    tmp_path: Path, server: tuple[subprocess.Popen[str], dict[str, str]],
+) -> None:
+    """A copy of this tree with one migration more: it must be refused before
+    it migrates the file the running Haven serves."""
+    instance = tmp_path / "instance"
+    before = _schema(instance)
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    shutil.copytree(ROOT / "onion_app", newer / "onion_app",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for shared in ("crypto", "tor_config", "templates", "translations"):
+        (newer / shared).symlink_to(ROOT / shared)
+    shutil.copy(ROOT / "run.py", newer / "run.py")
+    migrations = newer / "onion_app" / "store" / "migrations"
+    version = max(int(p.name[:4]) for p in migrations.glob("*.sql")) + 1
+    (migrations / f"{version:04d}_from_a_newer_haven.sql").write_text(
+        "CREATE TABLE from_a_newer_haven (id INTEGER PRIMARY KEY);\n", "utf-8")
+    second = subprocess.run(
+        [sys.executable, str(newer / "run.py"), "--local"], env=_env(instance),
+        capture_output=True, text=True, timeout=60, check=False, cwd=newer)
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "Haven is already running for" in second.stderr
+    after = _schema(instance)
+    assert after == before
+    assert "from_a_newer_haven" not in after[1]
+    # The copy does migrate once nothing runs: the refusal, not a broken copy,
+    # is what kept the file unchanged.
+    process, _ = server
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=20)
+    upgraded = subprocess.run(
+        [sys.executable, str(newer / "run.py"), "upgrade"], env=_env(instance),
+        capture_output=True, text=True, timeout=60, check=False, cwd=newer)
+    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+    assert _schema(instance)[0] == version

@@ -262,3 +262,21 @@ def test_rotating_while_stopped_removes_the_old_address_from_an_attached_tor(
             assert old not in listed
     finally:
         stop_process(operator_tor)
+
+
+def test_tor_killed_during_the_bootstrap_wait_heals(instance: Path) -> None:
+    """Tor with DisableNetwork never finishes bootstrapping: the wait lasts its
+    whole bound, and tor is killed inside it."""
+    with running_haven(instance, ready="tor: 0%", **OFFLINE, HAVEN_BOOTSTRAP_WAIT="25") as haven:
+        [pid] = _tor_pids(instance)
+        os.kill(pid, signal.SIGKILL)
+        haven.wait_for_line("tor stopped while starting", timeout=30)
+        haven.wait_for_line(f"(service restored): staff at {haven.addresses['staff']}",
+                            timeout=60)
+        haven.wait_for_line(f"(service restored): public at {haven.addresses['public']}",
+                            timeout=10)
+        haven.wait_for_line("serving; press Ctrl-C to stop", timeout=60)
+        assert haven.process.poll() is None
+        assert "ControlError" not in haven.output()
+        assert _tor_pids(instance) not in ([], [pid])
+    assert haven.process.returncode == 0

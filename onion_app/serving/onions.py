@@ -22,7 +22,7 @@ from onion_app.errors import HavenError
 from onion_app.store import Database, onion_keys, staff
 from tor_config.bootstrap import BootstrapProgress, bootstrap_progress
 from tor_config.control import AttachedTor, parse_control_address
-from tor_config.errors import TorConfigError
+from tor_config.errors import ControlError, TorConfigError
 from tor_config.onion import OnionService, ServiceSpec, cut_connections, remove_service
 from tor_config.pow import PowSettings
 from tor_config.process import LaunchedTor, stop_orphan
@@ -147,20 +147,38 @@ class OnionServices:
                            stop: threading.Event) -> BootstrapProgress | None:
         """Shows bootstrap progress until done, ``timeout`` or ``stop``.
 
-        :returns: the last reading, or None if tor is being recovered
+        :returns: the last reading, or None if tor never answered (lost at once)
         """
         deadline = time.monotonic() + timeout
         last: BootstrapProgress | None = None
+        lost = False
         while True:
-            controller = self.watchdog.controller
-            if controller is None:
+            current = self._bootstrap_reading()
+            if current is None:
+                # Tor died (or its control connection did) while starting:
+                # the watchdog relaunches it and re-adds both services with
+                # their stored keys, as it does later; waiting goes on.
+                if not lost:
+                    self.say("tor stopped while starting; Haven is bringing it back "
+                             "with the same addresses")
+                lost = True
+            else:
+                if current != last:
+                    self.say(f"tor: {current}")
+                last, lost = current, False
+            if (current is not None and current.done) or time.monotonic() >= deadline \
+                    or stop.wait(0.5):
                 return last
-            current = bootstrap_progress(controller)
-            if current != last:
-                self.say(f"tor: {current}")
-            last = current
-            if current.done or time.monotonic() >= deadline or stop.wait(0.5):
-                return last
+
+    def _bootstrap_reading(self) -> BootstrapProgress | None:
+        """Tor's bootstrap phase now, or None while tor is lost or being recovered."""
+        controller = self.watchdog.controller
+        if controller is None:
+            return None
+        try:
+            return bootstrap_progress(controller)
+        except ControlError:
+            return None
 
     def reload(self) -> None:
         """Applies what the CLI changed in the database: client keys, rotations."""

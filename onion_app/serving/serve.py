@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
-from onion_app.serving import buffers
+from onion_app.serving import buffers, server_errors
 from onion_app.serving.buffers import InMemorySlices
 from onion_app.web.state import state_of
 
@@ -88,6 +88,8 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
             expose_tracebacks=False,
             **where,
         )
+        # waitress's own 400/413/431 pages become Haven's (server_errors.py).
+        server_errors.answer_errors_with_the_app(servers[role])
     served = Served(servers)
     for role, server in servers.items():
         thread = threading.Thread(target=server.run, name=f"haven-{role}", daemon=True)

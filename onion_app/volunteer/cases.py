@@ -18,6 +18,7 @@ from onion_app.store.rows import RequestRow
 from onion_app.volunteer import blueprint, offline
 from onion_app.volunteer.forms import FlagForm, ReferForm, UploadForm
 from onion_app.web import auth
+from onion_app.web.content_types import accepts_files
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
 from onion_app.web.paging import page_number, thread_page
 from onion_app.web.sessions import Session
@@ -224,6 +225,7 @@ def refer(me: Session, public_id: str) -> Page:
 
 
 @blueprint.post("/cases/<public_id>/upload")
+@accepts_files
 @auth.login_required
 def upload_reply(me: Session, public_id: str) -> Page:
     row = _case(me, public_id)

@@ -6,11 +6,15 @@ logged without the request's content and answered with a plain 500.
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from onion_app.i18n import lazy_gettext as _l
+
+#: The WSGI environ key under which the server hands the app a request it
+#: refused itself (onion_app.serving.server_errors), with the status to answer.
+SERVER_ERROR = "haven.server_error"
 
 MESSAGES: dict[int, tuple[object, object]] = {
     400: (_l("Something in that request was not right"),
@@ -22,8 +26,14 @@ MESSAGES: dict[int, tuple[object, object]] = {
     413: (_l("Too much text"),
           _l("What you sent is larger than Haven accepts. Go back, shorten it, and send it "
              "again.")),
+    415: (_l("Haven cannot read this"),
+          _l("Haven only accepts what its own forms send. Go back and use the form on the "
+             "page.")),
     429: (_l("Too many at once"),
           _l("Haven is busy or you have reached a limit. Wait a little and try again.")),
+    431: (_l("Your browser sent too much"),
+          _l("Your browser sent more than Haven accepts with a page. Close this tab, open "
+             "Haven again in a new one, and try again.")),
     500: (_l("Something went wrong"),
           _l("Haven could not finish this. Nothing you sent was shown to anyone. Try again "
              "later.")),
@@ -54,8 +64,17 @@ def handle_unexpected(error: InternalServerError) -> tuple[str, int]:
     return _page(500, *MESSAGES[500])
 
 
+def answer_server_error() -> None:
+    """A request the server refused before the app (too large, malformed):
+    answered here, first of all hooks, with the page for its status."""
+    code = request.environ.get(SERVER_ERROR)
+    if isinstance(code, int):
+        abort(code)
+
+
 def register(app: Flask) -> None:
     """Registers the handlers on an app."""
+    app.before_request_funcs.setdefault(None, []).insert(0, answer_server_error)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(InternalServerError, handle_unexpected)

@@ -13,14 +13,14 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
-from flask import Flask, Request, abort, request
+from flask import Flask, Request, request
 from flask.logging import default_handler
 from flask_wtf.csrf import CSRFProtect
 
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
-from onion_app.web import auth, error_pages, staff_auth
+from onion_app.web import auth, content_types, error_pages, staff_auth
 from onion_app.web.limits import RateWindow
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
@@ -100,7 +100,7 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     # to the process's handler instead (onion_app.serving.logs), which does not.
     app.logger.removeHandler(default_handler)
     attach(app, _state_for(role, config, runtime or Runtime.for_config(config)))
-    app.before_request(_files_only_where_expected)
+    app.before_request(content_types.refuse_other_bodies)
     CSRFProtect(app)
     i18n.init_app(app, role)
     error_pages.register(app)
@@ -132,16 +132,6 @@ def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
         idle_minutes=idle, lifetime_minutes=lifetime,
         open_endpoints=OPEN_ENDPOINTS, login_endpoint=login,
         submissions=RateWindow(config.submissions_per_hour))
-
-
-# Flask-WTF folds uploaded files into form data, so a file sent where text
-# is expected would reach a text validator; only these views take files.
-FILE_ENDPOINTS = frozenset({"volunteer.upload_reply"})
-
-
-def _files_only_where_expected() -> None:
-    if request.files and request.endpoint not in FILE_ENDPOINTS:
-        abort(400)
 
 
 def _register_blueprints(app: Flask, role: str) -> None:
