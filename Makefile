@@ -55,8 +55,9 @@ $(AXE): package.json package-lock.json | deb-node
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/crypto_bench.py
+	$(BIN)/python bench/fuzz.py
 
 # Installs the missing Debian packages when we are root; otherwise says how.
 define ensure_debs

@@ -5,7 +5,7 @@ Redirect-after-post throughout, so a reload never sends an application twice.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from werkzeug.wrappers import Response
 
 from crypto.errors import InvalidPublicKey
@@ -140,7 +140,7 @@ def key_check() -> Page:
 def key_challenge() -> Response:
     pending = state().key_proofs.get(session.get(KEY_CHECK))
     if pending is None:
-        return Response(status=404)
+        abort(404)
     response = Response(pending.challenge, mimetype="application/json")
     response.headers["Content-Disposition"] = 'attachment; filename="haven-challenge.json"'
     return response

@@ -5,7 +5,7 @@ Applying is in :mod:`.applying`, the account page in :mod:`.account`.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
@@ -150,10 +150,10 @@ def enrol_qr() -> Response:
     pending = _enrolling()
     secret = pending.pending_totp if pending is not None else None
     if pending is None or not secret:
-        return Response(status=404)
+        abort(404)
     row = staff.by_id(get_db(), pending.account_id)
     if row is None or row.public_id != pending.account_ref:
-        return Response(status=404)
+        abort(404)
     return Response(totp.qr_png(secret, row.handle), mimetype="image/png")
 
 
