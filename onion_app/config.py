@@ -259,11 +259,17 @@ def ensure_instance(config: Config) -> Path:
     """Creates the instance folder, readable by this user alone.
 
     :returns: the instance folder
-    :raises ConfigError: if it exists but is not a folder
+    :raises ConfigError: if it exists but is not a folder, or cannot be made
     """
     path = config.instance_path
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{path} exists and is not a folder")
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.stat().st_mode & 0o777 != 0o700:
+            path.chmod(0o700)
+    except OSError as error:
+        # A read-only or full file system: one sentence, not a traceback.
+        raise ConfigError(f"cannot use the instance folder {path}: "
+                          f"{error.strerror or error}") from None
     return path

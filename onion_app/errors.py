@@ -47,6 +47,22 @@ class StoreBusy(StoreError):
     """Another writer held the database longer than Haven waits; nothing was written."""
 
 
+class StoreUnwritable(StoreError):
+    """The database cannot be written now; nothing was written. The message says why."""
+
+
+class DiskFull(StoreUnwritable):
+    """The disk that holds the database is full."""
+
+
+class ReadOnlyStore(StoreUnwritable):
+    """The database, its folder or its file system is read-only."""
+
+
+class StoreIOError(StoreUnwritable):
+    """The disk reported an error reading or writing the database."""
+
+
 class AccountExists(StoreError):
     """An account with this lookup id or handle exists already."""
 

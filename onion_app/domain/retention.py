@@ -10,13 +10,14 @@ from onion_app.store import oversight, staff
 from onion_app.store.connection import Connection
 from onion_app.store.rows import Purged
 
-# Past this share of free pages a purge also runs VACUUM, so deleted rows do
-# not linger in free pages (secure_delete zeroes them; VACUUM also shrinks).
+# Past this share of free pages a purge also gives pages back to the file
+# system, in short steps (secure_delete has zeroed them already).
 VACUUM_FREE_FRACTION = 0.25
 
 
 def purge(conn: Connection, days: int) -> Purged:
-    """Deletes requests untouched for ``days`` days, audits it, and commits.
+    """Deletes requests untouched for ``days`` days, in short transactions,
+    then audits it.
 
     The caller ends the sessions of the requesters it returns: a signed-in
     requester can be purged, and a session must never outlive its account.

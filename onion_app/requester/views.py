@@ -29,6 +29,7 @@ from onion_app.i18n import ngettext
 from onion_app.requester import OPEN_ENDPOINTS, blueprint
 from onion_app.requester.forms import LoginForm, RequestForm, StartForm
 from onion_app.store import requests as rows
+from onion_app.store.connection import write_if_free
 from onion_app.store.rows import RequestRow
 from onion_app.web import auth
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
@@ -269,8 +270,8 @@ def _thread_page(me: Session, request_row: RequestRow, reply: ReplyForm,
     if status == 200:
         # Only a plain reading marks replies seen: a page that refuses a reply
         # (the database busy, say) must not need the write lock to show it.
-        rows.mark_seen_by_requester(conn, request_row.id)
-        conn.commit()
+        # Best effort too: reading must not wait for, or fail on, the lock.
+        write_if_free(conn, lambda c: rows.mark_seen_by_requester(c, request_row.id))
     return render_template(
         "requester/request.html", request_row=request_row, text=text, thread=thread,
         page=page, reply=reply, confirm=ConfirmForm(), skills=SKILLS, languages=LANGUAGES,

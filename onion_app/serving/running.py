@@ -8,6 +8,7 @@ Two servers on one instance would fight over its sockets and its tor.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 from pathlib import Path
@@ -33,24 +34,40 @@ class InstanceLock:
 
     def acquire(self) -> None:
         """:raises AlreadyRunning: if another Haven holds the instance"""
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise HavenError(_cannot_write(self._path, error)) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise AlreadyRunning(f"Haven is already running for {self._path.parent}; "
                                  "stop it first (.venv/bin/haven status shows its pid)") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+        except OSError as error:
+            os.close(fd)
+            raise HavenError(_cannot_write(self._path, error)) from None
         self._fd = fd
 
     def release(self) -> None:
         if self._fd is None:
             return
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # gone already, or a read-only folder
             self._path.unlink()
         os.close(self._fd)
         self._fd = None
+
+
+def _cannot_write(path: Path, error: OSError) -> str:
+    if error.errno == errno.EROFS:
+        return (f"the instance folder {path.parent} is on a read-only file system; "
+                "Haven needs to write there")
+    if error.errno == errno.ENOSPC:
+        return f"the disk that holds {path.parent} is full; free some space and start again"
+    return f"cannot write {path}: {error.strerror or error}"
 
 
 def running_pid(config: Config) -> int | None:

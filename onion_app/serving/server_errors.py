@@ -69,9 +69,9 @@ class HavenErrorTask(WSGITask):
     """Answers one of waitress's errors through the app, then closes the
     connection (what comes after a refused request cannot be trusted)."""
 
-    def execute(self) -> None:
+    def start(self) -> None:
+        super().start()
         self.set_close_on_finish()
-        super().execute()
 
     def get_environment(self) -> dict[str, Any]:
         if self.environ is not None:

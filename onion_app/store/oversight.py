@@ -7,6 +7,7 @@ here reads a body, a stanza, a title or a message.
 from __future__ import annotations
 
 import datetime
+import time
 
 from onion_app.store import rows
 from onion_app.store.connection import Connection
@@ -85,25 +86,64 @@ def counts(conn: Connection) -> dict[str, list[Count]]:
     return {name: rows.many(Count, conn.execute(sql)) for name, sql in queries.items()}
 
 
+# Long maintenance must never hold the write lock for seconds: a visitor's
+# write waits at most the busy timeout for it. Purges delete, and compaction
+# gives pages back, in small steps, each its own short transaction, with a
+# pause between for a waiting writer to take the lock.
+PURGE_BATCH = 100
+COMPACT_STEP_PAGES = 256
+_PAUSE_SECONDS = 0.005
+_INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
+
+
 def purge_untouched(conn: Connection, days: int, today: datetime.date | None = None) -> Purged:
-    """Deletes requests (and with them their threads) untouched for ``days`` days.
+    """Deletes requests (and with them their threads) untouched for ``days`` days,
+    in batches that each commit.
 
     :returns: how many requests were deleted, and which requesters went with them
     """
     cutoff = ((today or datetime.date.today()) - datetime.timedelta(days=days)).isoformat()
-    cursor = conn.execute("DELETE FROM requests WHERE updated_on < ?", (cutoff,))
-    purged = int(cursor.rowcount)
+    purged = 0
+    while True:
+        cursor = conn.execute(
+            "DELETE FROM requests WHERE id IN"
+            " (SELECT id FROM requests WHERE updated_on < ? LIMIT ?)", (cutoff, PURGE_BATCH))
+        conn.commit()
+        purged += int(cursor.rowcount)
+        if cursor.rowcount < PURGE_BATCH:
+            break
+        time.sleep(_PAUSE_SECONDS)
     # Requesters left with nothing keep nothing either: an empty account is
     # still a row saying someone once asked.
-    gone = conn.execute("DELETE FROM requesters WHERE created_on < ?"
-                        " AND id NOT IN (SELECT requester_id FROM requests) RETURNING id",
-                        (cutoff,)).fetchall()
-    return Purged(purged, frozenset(int(row[0]) for row in gone))
+    gone: set[int] = set()
+    while True:
+        batch = conn.execute(
+            "DELETE FROM requesters WHERE id IN (SELECT id FROM requesters WHERE created_on < ?"
+            " AND id NOT IN (SELECT requester_id FROM requests) LIMIT ?) RETURNING id",
+            (cutoff, PURGE_BATCH)).fetchall()
+        conn.commit()
+        gone.update(int(row[0]) for row in batch)
+        if len(batch) < PURGE_BATCH:
+            break
+        time.sleep(_PAUSE_SECONDS)
+    return Purged(purged, frozenset(gone))
 
 
 def compact(conn: Connection) -> None:
-    """Rewrites the file without its free pages (VACUUM); commit first."""
-    conn.execute("VACUUM")
+    """Gives free pages back to the file system, a few at a time; commit first.
+
+    Databases made since incremental vacuum was turned on at creation shrink
+    in short steps. An older file is left as it is: a VACUUM would hold the
+    write lock for as long as it rewrites the file, and its free pages are
+    zeroed already (secure_delete) and reused by later writes.
+    """
+    if int(conn.execute("PRAGMA auto_vacuum").fetchone()[0]) != _INCREMENTAL:
+        return
+    while int(conn.execute("PRAGMA freelist_count").fetchone()[0]) > 0:
+        conn.execute(f"PRAGMA incremental_vacuum({COMPACT_STEP_PAGES})").fetchall()
+        if conn.in_transaction:
+            conn.commit()
+        time.sleep(_PAUSE_SECONDS)
 
 
 def free_fraction(conn: Connection) -> float:

@@ -16,7 +16,7 @@ import sqlcipher3
 
 from onion_app.errors import AccountExists, StoreBusy
 from onion_app.store import rows
-from onion_app.store.connection import Connection
+from onion_app.store.connection import Connection, is_busy
 from onion_app.store.rows import Requester, RequestRef, RequestRow, ThreadRow
 
 
@@ -88,7 +88,9 @@ def begin_write(conn: Connection) -> None:
         return
     try:
         conn.execute("BEGIN IMMEDIATE")
-    except sqlcipher3.OperationalError:
+    except sqlcipher3.OperationalError as error:
+        if not is_busy(error):
+            raise  # a full disk or a read-only file: the error pages say which
         raise StoreBusy("the database stayed busy; nothing was written") from None
 
 

@@ -14,6 +14,7 @@ from onion_app.i18n import gettext as _
 from onion_app.i18n import with_user_text
 from onion_app.store import caseload, staff
 from onion_app.store import requests as rows
+from onion_app.store.connection import write_if_free
 from onion_app.store.rows import RequestRow
 from onion_app.volunteer import blueprint, offline
 from onion_app.volunteer.forms import FlagForm, ReferForm, UploadForm
@@ -89,8 +90,8 @@ def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int,
         text = sealing.open_request(conn, row.id, row.public_id, me.private_key)
         thread = sealing.open_thread(conn, row.id, me.private_key, offset=page.offset,
                                      limit=page.size)
-    caseload.mark_seen(conn, me.account_id, row.id)
-    conn.commit()
+    # Best effort: reading a case must not wait for, or fail on, the write lock.
+    write_if_free(conn, lambda c: caseload.mark_seen(c, me.account_id, row.id))
     refer = ReferForm()
     refer.volunteer.choices = _referral_choices(row)
     return render_template(

@@ -9,11 +9,13 @@ status 1, in :class:`HavenGroup`, and nowhere else.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
 
 from onion_app.errors import HavenError
+from onion_app.store.connection import DatabaseFailure, problem_of
 from onion_app.web.state import Runtime
 
 
@@ -25,6 +27,11 @@ class HavenGroup(click.Group):
             return super().invoke(ctx)
         except HavenError as error:
             raise click.ClickException(str(error)) from None
+        except DatabaseFailure as error:
+            # A full disk, a read-only folder or a held lock met mid-command.
+            here = ctx.find_object(Runtime)
+            where = here.config.db_path if here is not None else Path("haven.db")
+            raise click.ClickException(str(problem_of(error, where))) from None
 
 
 def runtime() -> Runtime:
