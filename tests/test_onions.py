@@ -280,3 +280,23 @@ def test_tor_killed_during_the_bootstrap_wait_heals(instance: Path) -> None:
         assert "ControlError" not in haven.output()
         assert _tor_pids(instance) not in ([], [pid])
     assert haven.process.returncode == 0
+
+
+def test_a_held_database_lock_does_not_stop_the_watchdog(instance: Path) -> None:
+    """The watchdog writes each tor event to the audit log; a write lock held
+    by another connection makes those writes fail, and tor must heal anyway."""
+    with running_haven(instance, **OFFLINE) as haven:
+        holder = Database(_config(instance)).open()
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("UPDATE settings SET value = value")
+        try:
+            [pid] = _tor_pids(instance)
+            os.kill(pid, signal.SIGKILL)
+            haven.wait_for_line("the tor event is not in the audit log", timeout=60)
+            haven.wait_for_line(f"(service restored): staff at {haven.addresses['staff']}",
+                                timeout=90)
+        finally:
+            holder.rollback()
+            holder.close()
+        assert haven.process.poll() is None
+        assert "watchdog crashed" not in haven.output()

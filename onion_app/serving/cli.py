@@ -28,6 +28,7 @@ from onion_app.serving.commands.operator import purge_now
 from onion_app.serving.onions import ROLES, OnionServices, socket_path
 from onion_app.serving.running import InstanceLock
 from onion_app.store import onion_keys
+from onion_app.store.connection import DatabaseFailure, problem_of
 from onion_app.store.keys import display
 from onion_app.web.factory import create_app
 from onion_app.web.state import Runtime
@@ -211,6 +212,11 @@ def _purge_daily(here: Runtime, stop: threading.Event) -> None:
             purge_now(here)
         except HavenError as error:
             click.echo(f"retention purge failed: {error}", err=True)
+        except DatabaseFailure as error:
+            # A full disk or a held lock: said plainly, and tried again tomorrow
+            # rather than ending the thread.
+            problem = problem_of(error, here.config.db_path)
+            click.echo(f"retention purge failed: {problem}", err=True)
         stop.wait(24 * 3600)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from onion_app.config import Config
 from onion_app.errors import HavenError
 from onion_app.store import Database, onion_keys, staff
+from onion_app.store.connection import DatabaseFailure, problem_of
 from tor_config.bootstrap import BootstrapProgress, bootstrap_progress
 from tor_config.control import AttachedTor, parse_control_address
 from tor_config.errors import ControlError, TorConfigError
@@ -245,7 +246,12 @@ class OnionServices:
 
     def _on_event(self, event: WatchdogEvent) -> None:
         self.say(f"tor watchdog ({event.kind.replace('_', ' ')}): {event.detail}")
-        audit_event(self.database, f"tor: {event.kind}", event.detail)
+        try:
+            audit_event(self.database, f"tor: {event.kind}", event.detail)
+        except (HavenError, DatabaseFailure) as error:
+            # A full disk or a held lock must not stop the watchdog healing tor.
+            problem = problem_of(error, self.config.db_path)
+            self.say(f"warning: the tor event is not in the audit log: {problem or error}")
 
     def _warn(self, message: str) -> None:
         self.say(f"warning: {message}")
