@@ -24,6 +24,11 @@ ROLES = ("public", "staff")
 DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
 
 
+# Operator texts are shown on requester pages that must stay under 10 KB.
+ABOUT_MAX = 600
+EMERGENCY_MAX = 240
+
+
 @dataclass(frozen=True)
 class Config:
     """What a Haven process needs to know, validated once at start."""
@@ -69,6 +74,11 @@ class Config:
     pow_queue_burst: int = 2500
     # How long `python run.py` shows bootstrap progress before serving on.
     bootstrap_wait_seconds: int = 60
+    # Operator-written text for the requester's pages (plain text, shown as
+    # written): who runs this Haven and where its address is published, and
+    # where to turn in an emergency. Empty means Haven's own default words.
+    about: str = ""
+    emergency: str = ""
     # The tests turn this off only for the test client, never for a server.
     csrf_enabled: bool = True
     testing: bool = False
@@ -123,6 +133,8 @@ class Config:
             pow_queue_rate=_int(env, "HAVEN_POW_QUEUE_RATE", 250),
             pow_queue_burst=_int(env, "HAVEN_POW_QUEUE_BURST", 2500),
             bootstrap_wait_seconds=_int(env, "HAVEN_BOOTSTRAP_WAIT", 60),
+            about=env.get("HAVEN_ABOUT", "").strip(),
+            emergency=env.get("HAVEN_EMERGENCY", "").strip(),
         )
         config.validate()
         return config
@@ -169,6 +181,10 @@ class Config:
                 KdfParams(opslimit=opslimit, memlimit=memlimit_kib * 1024)
             except InvalidInput as error:
                 raise ConfigError(f"{name}_OPSLIMIT/_MEMLIMIT_KIB: {error}") from None
+        for name, text, most in (("HAVEN_ABOUT", self.about, ABOUT_MAX),
+                                 ("HAVEN_EMERGENCY", self.emergency, EMERGENCY_MAX)):
+            if len(text) > most:
+                raise ConfigError(f"{name} must be at most {most} characters")
         if self.db_passphrase is not None and len(self.db_passphrase) < 12:
             raise ConfigError("HAVEN_DB_PASSPHRASE must be at least 12 characters")
         if self.secret_key is not None and len(self.secret_key) < 32:

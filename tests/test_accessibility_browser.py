@@ -122,7 +122,7 @@ def requester_journey(page: Page, base: str, lang: str, on_page: OnPage) -> None
     _choose_language(page, lang)
     on_page("landing")
     page.locator("p.ways a.button").first.click()
-    codename = page.locator("p.codename").inner_text().strip()
+    codename = " ".join(page.locator("ol.codename li").all_inner_texts())
     on_page("codename")
     page.locator("input[name=codename]").fill("wrong words")
     page.locator("main form button[type=submit]").click()
@@ -213,7 +213,7 @@ def staff_journey(page: Page, staff: str, public: str, lang: str, handle: str,
     _sign_in_first_time(page, staff, handle, VOLUNTEER_PASSPHRASE, on_page)
     asker = page.context.browser.new_context(java_script_enabled=False).new_page()  # type: ignore[union-attr]
     asker.goto(public + "/start")
-    codename = asker.locator("p.codename").inner_text().strip()
+    codename = " ".join(asker.locator("ol.codename li").all_inner_texts())
     asker.locator("input[name=codename]").fill(codename)
     asker.locator("main form button[type=submit]").click()
     asker.locator("input[value=legal]").check()

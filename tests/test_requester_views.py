@@ -74,14 +74,23 @@ def test_start_shows_a_codename_and_wants_it_typed_back(client: FlaskClient) -> 
     assert len(shown.group(1).split()) == 7
     token = CSRF.search(page)
     assert token
-    wrong = " ".join([*shown.group(1).split()[:6], "zzzz"])
+    words = shown.group(1).split()
+    # Words are numbered on the page, in the order they are typed.
+    assert "".join(f"<li>{w}</li>" for w in words) in page
+    wrong = " ".join([*words[:2], "zzzz", *words[3:6], "qqqq"])
     response = client.post("/start", data={"csrf_token": token.group(1),
                                            "shown": shown.group(1), "codename": wrong})
     assert response.status_code == 400
     again = response.get_data(as_text=True)
-    assert "does not match the codename shown" in again
+    assert "Words 3, 7 do not match" in again
     assert CODENAME.search(again).group(1) == shown.group(1)  # type: ignore[union-attr]
-    assert wrong not in again  # what was typed is a secret: not sent back
+    # What was typed stays in the box (the page shows the codename anyway).
+    assert f'value="{wrong}"' in again
+    short = client.post("/start", data={"csrf_token": token.group(1),
+                                        "shown": shown.group(1),
+                                        "codename": " ".join(words[:3] + words[4:])})
+    assert "You typed 6 words; a codename has seven. Check from word 4 on." in short.get_data(
+        as_text=True)
     # Spacing and case do not matter when typing it back.
     sloppy = "  " + shown.group(1).upper().replace(" ", "   ") + " "
     done = client.post("/start", data={"csrf_token": token.group(1),
@@ -211,7 +220,7 @@ def test_over_long_fields_come_back_with_what_was_typed(client: FlaskClient, fie
     page = response.get_data(as_text=True)
     assert message in page
     assert typed in page
-    assert re.search(r'<input checked[^>]*value="legal"', page)
+    assert 'value="legal" checked' in page
 
 
 def test_missing_choices_are_explained(client: FlaskClient) -> None:

@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFProtect
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
-from onion_app.web import auth, error_pages, staff_auth
+from onion_app.web import auth, error_pages, favicon, staff_auth
 from onion_app.web.limits import RateWindow
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
@@ -99,12 +99,17 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     # Flask's own handler stamps each line with the time; the app's records go
     # to the process's handler instead (onion_app.serving.logs), which does not.
     app.logger.removeHandler(default_handler)
+    # Block tags leave no blank lines behind: every page must stay under 10 KB
+    # on a slow circuit, and indentation of template logic is not content.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     attach(app, _state_for(role, config, runtime or Runtime.for_config(config)))
     app.before_request(_files_only_where_expected)
     CSRFProtect(app)
     i18n.init_app(app, role)
     error_pages.register(app)
     _register_blueprints(app, role)
+    favicon.register(app)
     auth.init_app(app)
     if role == "staff":
         staff_auth.init_app(app)
@@ -130,7 +135,7 @@ def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
         role=role, config=config, runtime=runtime,
         sessions=SessionStore(idle * 60, lifetime * 60),
         idle_minutes=idle, lifetime_minutes=lifetime,
-        open_endpoints=OPEN_ENDPOINTS, login_endpoint=login,
+        open_endpoints=OPEN_ENDPOINTS | {favicon.ENDPOINT}, login_endpoint=login,
         submissions=RateWindow(config.submissions_per_hour))
 
 
