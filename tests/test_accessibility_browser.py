@@ -124,10 +124,10 @@ def requester_journey(page: Page, base: str, lang: str, on_page: OnPage) -> None
     page.locator("p.ways a.button").first.click()
     codename = " ".join(page.locator("ol.codename li").all_inner_texts())
     on_page("codename")
-    page.locator("input[name=codename]").fill("wrong words")
+    page.locator("[name=codename]").fill("wrong words")
     page.locator("main form button[type=submit]").click()
     on_page("codename-refused")
-    page.locator("input[name=codename]").fill(codename)
+    page.locator("[name=codename]").fill(codename)
     page.locator("main form button[type=submit]").click()
     assert urlsplit(page.url).path == "/requests/new"
     on_page("new-request")
@@ -154,7 +154,7 @@ def requester_journey(page: Page, base: str, lang: str, on_page: OnPage) -> None
     on_page("delete-account")
     page.locator("nav.site button").click()  # sign out
     page.goto(base + "/login")
-    page.locator("input[name=codename]").fill("seven words that open nothing at all")
+    page.locator("[name=codename]").fill("seven words that open nothing at all")
     page.locator("main form button[type=submit]").click()
     on_page("login-refused")
     page.goto(base + "/no/such/page")
@@ -214,7 +214,7 @@ def staff_journey(page: Page, staff: str, public: str, lang: str, handle: str,
     asker = page.context.browser.new_context(java_script_enabled=False).new_page()  # type: ignore[union-attr]
     asker.goto(public + "/start")
     codename = " ".join(asker.locator("ol.codename li").all_inner_texts())
-    asker.locator("input[name=codename]").fill(codename)
+    asker.locator("[name=codename]").fill(codename)
     asker.locator("main form button[type=submit]").click()
     asker.locator("input[value=legal]").check()
     asker.locator("input[value=fa]").check()

@@ -292,7 +292,7 @@ def test_a_latin_codename_stays_left_to_right_on_a_persian_page(public_app: Flas
     client.get("/language/fa")
     page = client.get("/start").get_data(as_text=True)
     assert re.search(r'<ol class="codename" lang="en" dir="ltr">(<li>[a-z-]+</li>){7}</ol>', page)
-    assert re.search(r'<input [^>]*dir="ltr"[^>]*name="codename"|name="codename"[^>]*dir="ltr"',
+    assert re.search(r'<textarea [^>]*dir="ltr"[^>]*name="codename"|name="codename"[^>]*dir="ltr"',
                      page)
 
 

@@ -33,8 +33,10 @@ CODENAME_ATTRS = {"autocomplete": "off", "autocapitalize": "off", "spellcheck": 
 
 class StartForm(FlaskForm):  # type: ignore[misc]
     shown = HiddenField()
-    codename = StringField(_l("Type your codename here"), render_kw=CODENAME_ATTRS,
-                           validators=[DataRequired(_l("Type the codename shown above."))])
+    # A box of a few lines, so all seven words typed stay in view on a phone.
+    codename = TextAreaField(_l("Type your codename here"),
+                             render_kw={**CODENAME_ATTRS, "rows": "3", "class": "codename"},
+                             validators=[DataRequired(_l("Type the codename shown above."))])
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
