@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from onion_app.requester.codename import Mismatch, compare, compare_digests, word_digests
+from onion_app.requester.codename import (
+    Mismatch,
+    compare,
+    compare_digests,
+    unknown_words,
+    word_digests,
+)
 
 SHOWN = "abacus t-shirt zoom yo-yo candle ferry willow"
 
@@ -44,3 +50,8 @@ def test_digests_hold_no_word() -> None:
 def test_count_differs_only_when_the_number_of_words_does() -> None:
     assert Mismatch((2,), 6, 7).count_differs
     assert not Mismatch((2,), 7, 7).count_differs
+
+
+def test_words_not_on_the_list_are_named() -> None:
+    assert unknown_words(SHOWN) == ()
+    assert unknown_words("Abacus tshirt zoomm yoyo candel") == (3, 5)

@@ -52,6 +52,19 @@ def test_sign_in_masks_the_codename_unless_asked(client: FlaskClient) -> None:
     assert 'type="text"' in text
 
 
+def test_sign_in_names_a_word_that_is_not_on_the_list(client: FlaskClient) -> None:
+    codename = new_account(client)
+    client.post("/logout", data={"csrf_token": csrf(client, "/requests")})
+    words = codename.split()
+    typo = " ".join([*words[:2], words[2] + "qx", *words[3:]])
+    refused = client.post("/login", data={"csrf_token": csrf(client, "/login"),
+                                          "codename": typo})
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "Word 3 is not one of Haven&#39;s words." in text
+    assert words[2] + "qx" not in text
+
+
 def test_the_codename_is_numbered_and_explained(client: FlaskClient) -> None:
     page = client.get("/start").get_data(as_text=True)
     assert '<ol class="codename" lang="en" dir="ltr">' in page

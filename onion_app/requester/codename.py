@@ -8,13 +8,17 @@ forgives them, so nothing this module calls a match is refused later.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["Mismatch", "compare", "compare_digests", "word_digests", "words_of"]
+from crypto.codename import wordlist
+
+__all__ = ["Mismatch", "compare", "compare_digests", "unknown_words", "word_digests",
+           "words_of"]
 
 # One key per process for the practice digests: they live in a session in
 # memory, and a restart ends every session anyway.
@@ -64,6 +68,20 @@ def _compare(typed: list[str], expected: list[str]) -> Mismatch | None:
     first = next((i + 1 for i, (a, b) in enumerate(zip(typed, expected, strict=False))
                   if a != b), min(len(typed), len(expected)) + 1)
     return Mismatch((first,), len(typed), len(expected))
+
+
+@functools.cache
+def _known() -> frozenset[str]:
+    return frozenset(word.replace("-", "") for word in wordlist())
+
+
+def unknown_words(typed: str) -> tuple[int, ...]:
+    """The 1-based positions of typed words that are not on Haven's list.
+
+    The list is public, so saying which typed word is not on it gives away
+    nothing; at sign-in it is the one clue Haven can give about a typo.
+    """
+    return tuple(i + 1 for i, word in enumerate(words_of(typed)) if word not in _known())
 
 
 def word_digests(codename: str) -> tuple[bytes, ...]:

@@ -174,6 +174,13 @@ def mismatch_text(mismatch: codename_check.Mismatch) -> str:
                     len(mismatch.words), words=listed)
 
 
+def _not_on_the_list(positions: tuple[int, ...]) -> str:
+    listed = _(", ").join(number(n) for n in positions)
+    return ngettext("Word %(words)s is not one of Haven's words. Check it on your paper.",
+                    "Words %(words)s are not Haven's words. Check them on your paper.",
+                    len(positions), words=listed)
+
+
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Page:
     form = LoginForm()
@@ -183,7 +190,8 @@ def login() -> Page:
     try:
         normalize_codename(typed)
     except InvalidCodename:
-        refuse(form.codename, NOT_A_CODENAME)
+        unknown = codename_check.unknown_words(typed)
+        refuse(form.codename, _not_on_the_list(unknown) if unknown else NOT_A_CODENAME)
         return _login_page(form, 400)
     conn = get_db()
     try:
