@@ -127,7 +127,7 @@ def start() -> Page:
     # What was typed stays in the box: the page shows the codename itself anyway.
     mismatch = codename_check.compare(form.codename.data or "", shown)
     if mismatch is not None:
-        refuse(form.codename, mismatch_text(mismatch))
+        refuse(form.codename, _mismatch_text(mismatch))
         return _start_page(form, shown, 400)
     try:
         keys = requester_keys.derive(get_db(), current_config(), shown, state().kdf_gate)
@@ -160,7 +160,7 @@ def _start_page(form: StartForm, codename: str, status: int = 200) -> tuple[str,
                            words=codename.split()), status
 
 
-def mismatch_text(mismatch: codename_check.Mismatch) -> str:
+def _mismatch_text(mismatch: codename_check.Mismatch) -> str:
     """Which words of a typed codename to look at again, by number."""
     if mismatch.count_differs:
         return ngettext("You typed %(num)s word; a codename has seven. "
@@ -232,7 +232,7 @@ def practice(me: Session) -> Page:
                                show=show), 400 if form.errors else 200
     mismatch = codename_check.compare_digests(form.codename.data or "", me.practice)
     if mismatch is not None:
-        refuse(form.codename, mismatch_text(mismatch))
+        refuse(form.codename, _mismatch_text(mismatch))
         return render_template("requester/practice.html", form=form, show=show), 400
     me.practice = ()
     flash(_("Right: your paper copy works. Keep it hidden."), "ok")
