@@ -205,3 +205,28 @@ def test_a_warning_shows_unless_a_noscript_stylesheet_hides_it(client: FlaskClie
     assert sheet.status_code == 200
     assert ".js-on{display:none}" in sheet.get_data(as_text=True)
     sheet.close()  # a file response: its handle is closed when read
+
+
+def test_a_switch_to_a_language_not_offered_is_an_ordinary_send(
+        client: FlaskClient, initialised: Config) -> None:
+    new_account(client)
+    response = client.post("/requests/new", data={
+        "csrf_token": csrf(client, "/requests/new"), "hl": "tlh", "title": "kept"})
+    assert response.status_code == 400  # validated as a send: nothing chosen
+    assert '<html lang="en"' in response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers or "language" not in response.headers["Set-Cookie"]
+
+
+def test_changing_language_while_replying_keeps_the_reply(client: FlaskClient) -> None:
+    new_account(client)
+    response = client.post("/requests/new", data={
+        "csrf_token": csrf(client, "/requests/new"), "skills": ["legal"], "languages": ["en"],
+        "urgency": "normal", "region": "unsaid", "title": "T", "story": "S"})
+    thread = response.location
+    page = client.post(f"{thread}/reply", data={"csrf_token": csrf(client, thread),
+                                                "text": "REPLY-HALF-WRITTEN", "hl": "ru"})
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert '<html lang="ru"' in text
+    assert "REPLY-HALF-WRITTEN</textarea>" in text
+    assert 'class="message mine"' not in client.get(thread).get_data(as_text=True)  # not sent
