@@ -230,3 +230,6 @@ def test_changing_language_while_replying_keeps_the_reply(client: FlaskClient) -
     assert '<html lang="ru"' in text
     assert "REPLY-HALF-WRITTEN</textarea>" in text
     assert 'class="message mine"' not in client.get(thread).get_data(as_text=True)  # not sent
+    client.post(f"{thread}/reply", data={"csrf_token": csrf(client, thread),
+                                         "text": "REPLY-HALF-WRITTEN"})
+    assert 'class="message mine"' in client.get(thread).get_data(as_text=True)  # sent now
