@@ -278,9 +278,12 @@ def test_site_wide_submission_cap(public_app: Flask) -> None:
 
 
 def test_login_messages(client: FlaskClient) -> None:
-    malformed = login(client, "not a codename at all")
+    malformed = login(client, "abacus abdomen abdominal")  # list words, too few
     assert malformed.status_code == 400
     assert "not a valid codename" in malformed.get_data(as_text=True)
+    misspelt = login(client, "not a codename at all")
+    assert misspelt.status_code == 400
+    assert "are not Haven&#39;s words" in misspelt.get_data(as_text=True)
     unknown = login(client, "abacus abdomen abdominal abide abiding ability ablaze")
     assert unknown.status_code == 400
     text = unknown.get_data(as_text=True)
