@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFProtect
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
-from onion_app.web import auth, error_pages, staff_auth
+from onion_app.web import auth, error_pages, page_cache, staff_auth
 from onion_app.web.limits import RateWindow
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
@@ -108,6 +108,8 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     auth.init_app(app)
     if role == "staff":
         staff_auth.init_app(app)
+    # Last: a page served from the cache ends the request's hooks early.
+    page_cache.init_app(app, CACHED_PAGES[role])
     app.jinja_env.globals["haven_role"] = role
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app
@@ -132,6 +134,14 @@ def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
         idle_minutes=idle, lifetime_minutes=lifetime,
         open_endpoints=OPEN_ENDPOINTS, login_endpoint=login,
         submissions=RateWindow(config.submissions_per_hour))
+
+
+# The anonymous pages every visitor starts from, served from a per-language
+# cache to anyone not signed in (onion_app/web/page_cache.py).
+CACHED_PAGES = {
+    "public": frozenset({"requester.landing", "requester.login"}),
+    "staff": frozenset({"volunteer.landing", "volunteer.login"}),
+}
 
 
 # Flask-WTF folds uploaded files into form data, so a file sent where text
