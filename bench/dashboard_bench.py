@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import havenbench as hb  # noqa: E402
+import havenbench as hb
 
 IN_BENCH_SUITE = True
 GOAL_MS = 20.0
@@ -53,7 +53,6 @@ def _seal_batch(batch: list[tuple[int, str, list[int]]]) -> list[tuple[str, byte
     import secrets
 
     from crypto.envelope import seal
-    from crypto.hybrid import x25519_public
     from crypto.keys import fingerprint
     from crypto.requester import REQUEST_KEY_VERSION, derive_request_key
     from onion_app.domain import sealing
@@ -76,7 +75,8 @@ class Builder:
     """Grows the data set stage by stage, sealing in a pool of worker processes."""
 
     def __init__(self, config: Any, volunteers: int) -> None:
-        from onion_app.store import Database, volunteers as volunteer_rows
+        from onion_app.store import Database
+        from onion_app.store import volunteers as volunteer_rows
 
         self.database = Database(config)
         self.rng = hb.random.Random(7)

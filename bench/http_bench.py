@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import havenbench as hb  # noqa: E402
+import havenbench as hb
 
 IN_BENCH_SUITE = True
 
@@ -104,7 +104,7 @@ def load_wrk(url: str, cookie: str | None, seconds: float, connections: int) -> 
     command = ["wrk", "-t2", f"-c{connections}", f"-d{max(int(seconds), 1)}s", "--latency"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True,
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True,  # noqa: S603  (wrk, fixed arguments)
                          timeout=seconds + 30).stdout
     found = re.search(r"Requests/sec:\s*([\d.]+)", out)
     if found is None or "Non-2xx" in out or "Socket errors" in out:
@@ -156,7 +156,7 @@ def main() -> int:
     load = load_wrk if shutil.which("wrk") else load_python
     print(f"load generator: {'wrk -t2' if load is load_wrk else 'Python threads'}, "
           f"{args.connections} connections, {args.seconds:g} s per run, {args.rounds} rounds")
-    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE,
+    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE,  # noqa: S603  (this script)
                               stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None

@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import havenbench as hb  # noqa: E402
+import havenbench as hb
 
 IN_BENCH_SUITE = True
 LIMIT = 10 * 1024

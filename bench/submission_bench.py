@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import havenbench as hb  # noqa: E402
+import havenbench as hb
 
 IN_BENCH_SUITE = True
 GOAL_MS = 5.0

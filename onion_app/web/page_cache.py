@@ -29,7 +29,7 @@ from onion_app.i18n import chooser
 
 TTL_SECONDS = 10.0
 # Cannot occur in Haven's HTML: it is not valid in a page (a NUL character).
-_TOKEN_MARK = "\x00haven-csrf\x00"
+_TOKEN_MARK = "\x00haven-csrf\x00"  # noqa: S105  (a placeholder, not a secret)
 _STATE = "haven.page_cache"
 # The only session key an anonymous page may find: the visitor's own CSRF
 # secret, which the placeholder stands for.
