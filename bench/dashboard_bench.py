@@ -118,13 +118,17 @@ class Builder:
         if batch:
             yield batch
 
-    def grow_to(self, total: int) -> float:
+    def grow_to(self, total: int, deadline: float) -> float:
+        """Adds requests up to ``total``, or as many as fit before ``deadline``
+        (``time.monotonic()``); :returns: the seconds it took"""
         from crypto.hybrid import HybridPublicKey, x25519_public
         from onion_app.store import requests as rows
 
         start = time.perf_counter()
         needs: dict[str, tuple[Any, ...]] = {}
         for sealed in self.pool.imap(_seal_batch, self._batches(total - self.made, needs)):
+            if time.monotonic() > deadline:
+                break
             for public_id, body, requester_key, readers in sealed:
                 skills, languages, urgency = needs.pop(public_id)
                 rows.create_request(
@@ -137,12 +141,13 @@ class Builder:
                     requester_mlkem_key=(requester_key.mlkem
                                          if isinstance(requester_key, HybridPublicKey)
                                          else None))
+            self.made += len(sealed)
             self.conn.commit()
-        self.made = total
         return time.perf_counter() - start
 
     def close(self) -> None:
-        self.pool.close()
+        # terminate, not close: a build stopped at the budget leaves batches queued.
+        self.pool.terminate()
         self.pool.join()
         self.conn.close()
 
@@ -180,30 +185,43 @@ def main() -> int:
     parser.add_argument("--stages", default="1000,10000,100000")
     parser.add_argument("--volunteers", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--budget", type=float, default=BUILD_GOAL_S * 1.2,
+                        help="seconds of building after which it measures what it has")
     args = parser.parse_args()
+    deadline = time.monotonic() + args.budget
     stages = [int(stage) for stage in args.stages.split(",")]
     pages: dict[int, float] = {}
     building = 0.0
+    measured: list[int] = []
     with hb.instance() as config:
         builder = Builder(config, args.volunteers)
         try:
             for stage in stages:
-                took = builder.grow_to(stage)
+                took = builder.grow_to(stage, deadline)
                 building += took
                 size = config.db_path.stat().st_size / 2**20
-                print(f"{stage:>7,} requests, {args.volunteers:,} volunteers: built in "
+                print(f"{builder.made:>7,} requests, {args.volunteers:,} volunteers: built in "
                       f"{building:6.1f} s so far ({took:.1f} s this stage), "
                       f"database {size:,.0f} MiB", flush=True)
-                pages[stage] = measure(config, builder, args.runs)[1]
+                if builder.made < stage:
+                    print(f"  stopped short of {stage:,}: the build budget of "
+                          f"{args.budget:.0f} s is spent", flush=True)
+                pages[builder.made] = measure(config, builder, args.runs)[1]
+                measured.append(builder.made)
+                if builder.made < stage:
+                    break
         finally:
             builder.close()
     worst = max(pages.values())
-    growth = pages[stages[-1]] / pages[stages[0]]
+    growth = pages[measured[-1]] / pages[measured[0]]
     hb.row("whole /dashboard p50, busiest volunteer, 1,000 volunteers",
-           " / ".join(f"{pages[s]:.1f} ms at {s:,}" for s in stages) + f" (x{growth:.1f})",
-           f"<= {GOAL_MS:g} ms, flat", worst <= GOAL_MS and growth < 1.5)
-    hb.row(f"building {stages[-1]:,} sealed requests", f"{building:.0f} s",
-           f"<= {BUILD_GOAL_S:g} s", building <= BUILD_GOAL_S)
+           " / ".join(f"{pages[s]:.1f} ms at {s:,}" for s in measured) + f" (x{growth:.1f})",
+           f"<= {GOAL_MS:g} ms, flat", worst <= GOAL_MS and growth < 1.5
+           and measured[-1] == stages[-1])
+    hb.row(f"building {stages[-1]:,} sealed requests",
+           f"{building:.0f} s" + ("" if measured[-1] == stages[-1]
+                                  else f" for {measured[-1]:,} (stopped at the budget)"),
+           f"<= {BUILD_GOAL_S:g} s", building <= BUILD_GOAL_S and measured[-1] == stages[-1])
     return 0
 
 

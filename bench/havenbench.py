@@ -162,3 +162,9 @@ def machine() -> str:
     except OSError:
         pass
     return (f"{os.cpu_count()} x {model}, Python {sys.version.split()[0]}")
+
+
+def load() -> str:
+    """The machine's load averages: on a shared machine, what the figures ran beside."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min)"

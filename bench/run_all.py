@@ -35,11 +35,11 @@ def suite(only: list[str]) -> list[Path]:
 
 def main() -> int:
     sys.path.insert(0, str(HERE))
-    from havenbench import machine
+    from havenbench import load, machine
 
     benches = suite(sys.argv[1:])
     print(f"Haven bench suite, {time.strftime('%Y-%m-%d')}, {machine()}")
-    print(f"benches: {', '.join(path.stem for path in benches)}", flush=True)
+    print(f"benches: {', '.join(path.stem for path in benches)}; {load()}", flush=True)
     rows: list[str] = []
     failed: list[str] = []
     start = time.monotonic()
@@ -61,7 +61,7 @@ def main() -> int:
         if code != 0:
             failed.append(path.stem)
         print(f"({path.stem}: {time.monotonic() - began:.0f} s, exit {code})", flush=True)
-    print(f"\n== summary ({time.monotonic() - start:.0f} s) ==")
+    print(f"\n== summary ({time.monotonic() - start:.0f} s; {load()}) ==")
     print("| figure | measured | goal | |")
     print("|---|---|---|---|")
     for line in rows:
