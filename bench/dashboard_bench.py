@@ -176,7 +176,8 @@ def measure(config: Any, builder: Builder, runs: int) -> tuple[float, float]:
     deep = hb.timed(lambda: hb.ok(client.get(f"/dashboard?page={last}"), "/dashboard"), runs)
     print(f"  busiest volunteer reads {reads:,}: query p50 {hb.p50(query):6.2f} ms, "
           f"skill filter {hb.p50(skill):6.2f} ms; whole page p50 {hb.p50(page):6.2f} ms "
-          f"(p90 {hb.p90(page):6.2f}), last page {hb.p50(deep):6.2f} ms", flush=True)
+          f"(p90 {hb.p90(page):6.2f}), last page {hb.p50(deep):6.2f} ms; "
+          f"bare Flask page {hb.bare_page_ms():.2f} ms", flush=True)
     return hb.p50(query), hb.p50(page)
 
 

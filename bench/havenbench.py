@@ -131,6 +131,25 @@ def timed(work: Callable[[], object], runs: int, warmup: int = 3) -> list[float]
     return times
 
 
+_BARE: list[Any] = []
+
+
+def bare_page_ms(runs: int = 200) -> float:
+    """The same-run baseline of the in-process timings: p50 of a bare Flask
+    app answering 3 KB of fixed HTML through its test client, on this machine,
+    now. Printed beside each in-process figure, since the machine is shared:
+    a figure that moves with it is noise, one that moves against it is not."""
+    from flask import Flask
+
+    if not _BARE:
+        app = Flask("bare")
+        body = b"<!doctype html><p>" + b"x" * 3000
+        app.add_url_rule("/", "page", lambda: (body, 200, {"Content-Type": "text/html"}))
+        _BARE.append(app.test_client())
+    client = _BARE[0]
+    return p50(timed(lambda: client.get("/"), runs, warmup=10))
+
+
 def p50(times: list[float]) -> float:
     return statistics.median(times)
 

@@ -117,7 +117,8 @@ def requester_list(runs: int) -> float:
         times = hb.timed(lambda: hb.ok(client.get("/requests"), "/requests"), runs)
         size = len(client.get("/requests").get_data())
     print(f"a requester's /requests with 250 requests: p50 {hb.p50(times):6.2f} ms, "
-          f"p90 {hb.p90(times):6.2f} ms, {size:,} B of HTML")
+          f"p90 {hb.p90(times):6.2f} ms, {size:,} B of HTML; "
+          f"bare Flask page {hb.bare_page_ms():.2f} ms")
     return hb.p50(times)
 
 

@@ -53,7 +53,8 @@ def measure(size: int, runs: int) -> float:
                 " AND request_id = (SELECT max(id) FROM requests)").fetchone()[0]
     print(f"{size:>6,} volunteers (made in {built:5.1f} s): submission p50 "
           f"{hb.p50(times):6.2f} ms   p90 {hb.p90(times):6.2f} ms   "
-          f"sealed to {readers} volunteers", flush=True)
+          f"sealed to {readers} volunteers; bare Flask page {hb.bare_page_ms():.2f} ms",
+          flush=True)
     return hb.p50(times)
 
 

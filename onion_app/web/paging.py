@@ -50,7 +50,7 @@ class ThreadPage:
 
 # Requests on one page of a requester's list: each title shown is decrypted
 # for the page, so a page costs the same with 3 requests or 300.
-LIST_PAGE_SIZE = 20
+LIST_PAGE_SIZE = 10
 
 
 def list_page(total: int, size: int = LIST_PAGE_SIZE) -> ThreadPage:
