@@ -91,3 +91,16 @@ def test_a_kept_page_expires(public_app: Flask) -> None:
     key = next(iter(cache._pages))
     cache.ttl = 0.0
     assert cache.get(key) is None
+
+
+def test_a_kept_page_has_the_headers_of_a_rendered_one(public_app: Flask) -> None:
+    rendered = public_app.test_client().get("/login")
+    kept = public_app.test_client().get("/login")
+    assert len(page_cache_of(public_app)) == 1
+
+    def headers(response: object) -> dict[str, str]:
+        return {k: v for k, v in response.headers.items()  # type: ignore[attr-defined]
+                if k not in ("Set-Cookie", "Content-Length")}
+
+    assert headers(kept) == headers(rendered)
+    assert "Set-Cookie" in kept.headers  # the visitor's own session, holding their token

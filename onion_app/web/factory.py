@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from flask import Flask, Request, abort, request
 from flask.logging import default_handler
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from onion_app import i18n, resources
@@ -41,6 +42,17 @@ class HavenRequest(Request):
         return io.BytesIO()
 
 
+class SigningOnce(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its signer made once per app, not twice
+    per request: the key it signs with is fixed when the app is made."""
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        found = app.extensions.get("haven.session_signer")
+        if found is None:
+            found = app.extensions["haven.session_signer"] = super().get_signing_serializer(app)
+        return found
+
+
 class HavenFlask(Flask):
     """Flask, logging failures without anything a visitor sent.
 
@@ -50,6 +62,7 @@ class HavenFlask(Flask):
     """
 
     request_class = HavenRequest
+    session_interface = SigningOnce()
 
     def log_exception(self, exc_info: Any) -> None:
         _kind, error, trace = exc_info
@@ -150,6 +163,10 @@ FILE_ENDPOINTS = frozenset({"volunteer.upload_reply"})
 
 
 def _files_only_where_expected() -> None:
+    # Files come only in multipart bodies; looking at request.files would
+    # parse every other body (and read the form of every GET) for nothing.
+    if request.mimetype != "multipart/form-data":
+        return
     if request.files and request.endpoint not in FILE_ENDPOINTS:
         abort(400)
 
