@@ -150,6 +150,23 @@ def bare_page_ms(runs: int = 200) -> float:
     return p50(timed(lambda: client.get("/"), runs, warmup=10))
 
 
+def commit_ms(folder: Path, runs: int = 30) -> float:
+    """The same-run baseline of the disk: p50 of one small committed insert
+    into a plain SQLite file in WAL mode beside the bench's database (one
+    fsync, as each of Haven's commits). On a shared disk this is what moves."""
+    import sqlite3
+
+    conn = sqlite3.connect(folder / "fsync-baseline.db", isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE IF NOT EXISTS t (x)")
+    try:
+        return p50(timed(lambda: conn.execute("INSERT INTO t VALUES (1)"), runs))
+    finally:
+        conn.close()
+        for suffix in ("", "-wal", "-shm"):
+            (folder / f"fsync-baseline.db{suffix}").unlink(missing_ok=True)
+
+
 def p50(times: list[float]) -> float:
     return statistics.median(times)
 
