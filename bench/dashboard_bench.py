@@ -186,7 +186,7 @@ def main() -> int:
     parser.add_argument("--stages", default="1000,10000,100000")
     parser.add_argument("--volunteers", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--budget", type=float, default=BUILD_GOAL_S * 1.2,
+    parser.add_argument("--budget", type=float, default=BUILD_GOAL_S,
                         help="seconds of building after which it measures what it has")
     args = parser.parse_args()
     deadline = time.monotonic() + args.budget

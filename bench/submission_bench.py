@@ -64,7 +64,7 @@ def measure(size: int, runs: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000,10000")
-    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=25)
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     found = {size: measure(size, args.runs) for size in sizes}
