@@ -45,9 +45,9 @@ def test_each_visitor_gets_their_own_working_token(public_app: Flask) -> None:
         assert second_token not in page
     # The token works for its own visitor (the form is checked: a codename
     # error) and not for the other (refused before the form is read).
-    own = second.post("/login", data={"csrf_token": second_token, "codename": "not one"})
+    own = second.post("/login", data={"csrf_token": second_token, "codename": "abacus abdomen"})
     assert "not a valid codename" in own.get_data(as_text=True)
-    other = first.post("/login", data={"csrf_token": second_token, "codename": "not one"})
+    other = first.post("/login", data={"csrf_token": second_token, "codename": "abacus abdomen"})
     assert "not a valid codename" not in other.get_data(as_text=True)
 
 
