@@ -24,6 +24,11 @@ ROLES = ("public", "staff")
 DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
 
 
+# Operator texts are shown on requester pages that must stay under 10 KB.
+ABOUT_MAX = 600
+EMERGENCY_MAX = 240
+
+
 @dataclass(frozen=True)
 class Config:
     """What a Haven process needs to know, validated once at start."""
@@ -52,6 +57,10 @@ class Config:
     # About 0.3 s once per process: a seized file costs that per guess.
     db_kdf_opslimit: int = 3
     db_kdf_memlimit_kib: int = 256 * 1024
+    # SQLite's page cache of each server thread's connection, in KiB. Pages
+    # hold metadata and sealed blobs, never clear content, and stay in this
+    # process's memory (SQLCipher wipes them when freed).
+    db_cache_kib: int = 8 * 1024
     requester_idle_minutes: int = 30
     requester_lifetime_minutes: int = 120
     volunteer_idle_minutes: int = 30
@@ -69,6 +78,11 @@ class Config:
     pow_queue_burst: int = 2500
     # How long `python run.py` shows bootstrap progress before serving on.
     bootstrap_wait_seconds: int = 60
+    # Operator-written text for the requester's pages (plain text, shown as
+    # written): who runs this Haven and where its address is published, and
+    # where to turn in an emergency. Empty means Haven's own default words.
+    about: str = ""
+    emergency: str = ""
     # The tests turn this off only for the test client, never for a server.
     csrf_enabled: bool = True
     testing: bool = False
@@ -117,12 +131,15 @@ class Config:
             kdf_concurrency=_int(env, "HAVEN_KDF_CONCURRENCY", 2),
             db_kdf_opslimit=_int(env, "HAVEN_DB_KDF_OPSLIMIT", 3),
             db_kdf_memlimit_kib=_int(env, "HAVEN_DB_KDF_MEMLIMIT_KIB", 256 * 1024),
+            db_cache_kib=_int(env, "HAVEN_DB_CACHE_KIB", 8 * 1024),
             retention_days=_int(env, "HAVEN_RETENTION_DAYS", 90),
             tor_control=env.get("HAVEN_TOR_CONTROL") or None,
             tor_options=_tor_options(env.get("HAVEN_TOR_OPTIONS", "")),
             pow_queue_rate=_int(env, "HAVEN_POW_QUEUE_RATE", 250),
             pow_queue_burst=_int(env, "HAVEN_POW_QUEUE_BURST", 2500),
             bootstrap_wait_seconds=_int(env, "HAVEN_BOOTSTRAP_WAIT", 60),
+            about=env.get("HAVEN_ABOUT", "").strip(),
+            emergency=env.get("HAVEN_EMERGENCY", "").strip(),
         )
         config.validate()
         return config
@@ -158,6 +175,7 @@ class Config:
             ("HAVEN_KDF_MEMLIMIT_KIB", self.kdf_memlimit_kib, 8),
             ("HAVEN_DB_KDF_OPSLIMIT", self.db_kdf_opslimit, 1),
             ("HAVEN_DB_KDF_MEMLIMIT_KIB", self.db_kdf_memlimit_kib, 8),
+            ("HAVEN_DB_CACHE_KIB", self.db_cache_kib, 64),
         ):
             if value < low:
                 raise ConfigError(f"{name} must be at least {low}")
@@ -169,6 +187,10 @@ class Config:
                 KdfParams(opslimit=opslimit, memlimit=memlimit_kib * 1024)
             except InvalidInput as error:
                 raise ConfigError(f"{name}_OPSLIMIT/_MEMLIMIT_KIB: {error}") from None
+        for name, text, most in (("HAVEN_ABOUT", self.about, ABOUT_MAX),
+                                 ("HAVEN_EMERGENCY", self.emergency, EMERGENCY_MAX)):
+            if len(text) > most:
+                raise ConfigError(f"{name} must be at most {most} characters")
         if self.db_passphrase is not None and len(self.db_passphrase) < 12:
             raise ConfigError("HAVEN_DB_PASSPHRASE must be at least 12 characters")
         if self.secret_key is not None and len(self.secret_key) < 32:

@@ -12,7 +12,7 @@ from onion_app.store.connection import Connection
 from onion_app.web.forms import REPLY_MAX
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-CODENAME = re.compile(r'<p class="codename"[^>]*><bdi>([^<]+)</bdi></p>')
+CODENAME = re.compile(r'name="shown" type="hidden" value="([^"]+)"')
 REQUEST_URL = re.compile(r"^/requests/([A-Za-z0-9_-]{22})$")
 
 

@@ -142,8 +142,8 @@ def staff_pages(staff_app: Flask, world: StaffWorld, code: str) -> list[Page]:
 
 # Pages without an identifier in their address, fetched by a signed-in person:
 # a page added later is walked without anyone remembering to list it here.
-_NOT_PAGES = {"static", "language.choose", "volunteer.enrol_qr", "volunteer.export_bundle",
-              "volunteer.key_challenge"}
+_NOT_PAGES = {"static", "favicon", "language.choose", "volunteer.enrol_qr",
+              "volunteer.export_bundle", "volunteer.key_challenge"}
 
 
 def _every_plain_page(app: Flask, client: FlaskClient) -> list[Page]:

@@ -18,7 +18,7 @@ def test_a_session_of_another_kind_does_not_count(public_app: Flask) -> None:
 def test_only_listed_endpoints_are_open(public_app: Flask) -> None:
     open_endpoints = state_of(public_app).open_endpoints
     assert open_endpoints == {"requester.landing", "requester.start", "requester.login",
-                              "requester.logout", "language.choose"}
+                              "requester.logout", "language.choose", "favicon"}
     client = public_app.test_client()
     for rule in public_app.url_map.iter_rules():
         if rule.endpoint in open_endpoints or rule.endpoint == "static":

@@ -26,7 +26,7 @@ from tor_config.control import connect, parse_control_address
 pytestmark = pytest.mark.tor
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PRIVATE_KEY = re.compile(r"^Your private key:\s+([A-Z2-7]{52})$", re.M)
-CODENAME = re.compile(r'<p class="codename"[^>]*><bdi>([^<]+)</bdi></p>')
+CODENAME = re.compile(r'name="shown" type="hidden" value="([^"]+)"')
 
 
 @pytest.fixture

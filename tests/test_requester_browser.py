@@ -26,7 +26,7 @@ def test_requester_journey_without_javascript(initialised: Config, tmp_path: Pat
         page.goto(base + "/")
         browser.shot("landing")
         page.get_by_role("link", name="Ask for help").first.click()
-        codename = page.locator("p.codename").inner_text().strip()
+        codename = " ".join(page.locator("ol.codename li").all_inner_texts())
         assert len(codename.split()) == 7
         browser.shot("codename")
         page.get_by_label("Type your codename here").fill(codename)
@@ -35,7 +35,7 @@ def test_requester_journey_without_javascript(initialised: Config, tmp_path: Pat
         browser.shot("new-request")
 
         page.get_by_label("Legal help and asylum").check()
-        page.get_by_label("فارسی").check()
+        page.get_by_label("Persian").check()
         page.get_by_label("Urgent").check()
         page.get_by_label("A short title").fill("Passport taken")
         page.get_by_label("What is happening?").fill(STORY)

@@ -74,14 +74,23 @@ def test_start_shows_a_codename_and_wants_it_typed_back(client: FlaskClient) -> 
     assert len(shown.group(1).split()) == 7
     token = CSRF.search(page)
     assert token
-    wrong = " ".join([*shown.group(1).split()[:6], "zzzz"])
+    words = shown.group(1).split()
+    # Words are numbered on the page, in the order they are typed.
+    assert "".join(f"<li>{w}</li>" for w in words) in page
+    wrong = " ".join([*words[:2], "zzzz", *words[3:6], "qqqq"])
     response = client.post("/start", data={"csrf_token": token.group(1),
                                            "shown": shown.group(1), "codename": wrong})
     assert response.status_code == 400
     again = response.get_data(as_text=True)
-    assert "does not match the codename shown" in again
+    assert "Words 3, 7 do not match" in again
     assert CODENAME.search(again).group(1) == shown.group(1)  # type: ignore[union-attr]
-    assert wrong not in again  # what was typed is a secret: not sent back
+    # What was typed stays in the box (the page shows the codename anyway).
+    assert f"{wrong}</textarea>" in again
+    short = client.post("/start", data={"csrf_token": token.group(1),
+                                        "shown": shown.group(1),
+                                        "codename": " ".join(words[:3] + words[4:])})
+    assert "You typed 6 words; a codename has seven. Check from word 4 on." in short.get_data(
+        as_text=True)
     # Spacing and case do not matter when typing it back.
     sloppy = "  " + shown.group(1).upper().replace(" ", "   ") + " "
     done = client.post("/start", data={"csrf_token": token.group(1),
@@ -211,7 +220,7 @@ def test_over_long_fields_come_back_with_what_was_typed(client: FlaskClient, fie
     page = response.get_data(as_text=True)
     assert message in page
     assert typed in page
-    assert re.search(r'<input checked[^>]*value="legal"', page)
+    assert 'value=legal checked' in page
 
 
 def test_missing_choices_are_explained(client: FlaskClient) -> None:
@@ -222,7 +231,7 @@ def test_missing_choices_are_explained(client: FlaskClient) -> None:
     assert "Choose at least one kind of help." in page
     assert "Choose at least one language." in page
     assert "still here" in page
-    assert 'aria-describedby="skills-hint skills-error"' in page  # the hint, then why
+    assert 'aria-describedby="languages-hint languages-error"' in page  # the hint, then why
 
 
 def test_honeypot_filled_is_refused_and_nothing_lost(client: FlaskClient) -> None:
@@ -269,9 +278,12 @@ def test_site_wide_submission_cap(public_app: Flask) -> None:
 
 
 def test_login_messages(client: FlaskClient) -> None:
-    malformed = login(client, "not a codename at all")
+    malformed = login(client, "abacus abdomen abdominal")  # list words, too few
     assert malformed.status_code == 400
     assert "not a valid codename" in malformed.get_data(as_text=True)
+    misspelt = login(client, "not a codename at all")
+    assert misspelt.status_code == 400
+    assert "are not Haven&#39;s words" in misspelt.get_data(as_text=True)
     unknown = login(client, "abacus abdomen abdominal abide abiding ability ablaze")
     assert unknown.status_code == 400
     text = unknown.get_data(as_text=True)
@@ -642,3 +654,25 @@ def test_a_database_held_by_another_writer_keeps_what_was_typed(
         page = response.get_data(as_text=True)
         assert "Haven is very busy right now" in page
         assert typed in page
+
+
+def test_the_list_of_requests_is_paged(initialised: Config, runtime: Runtime) -> None:
+    from onion_app import create_app
+    from onion_app.web.paging import LIST_PAGE_SIZE
+
+    config = initialised.with_changes(open_requests_per_requester=LIST_PAGE_SIZE + 5)
+    client = create_app("public", config, runtime).test_client()
+    new_account(client)
+    for number in range(LIST_PAGE_SIZE + 3):
+        submitted_id(client, title=f"Title number {number}.")
+    first = client.get("/requests").get_data(as_text=True)
+    assert first.count("Title number") == LIST_PAGE_SIZE
+    assert f"Title number {LIST_PAGE_SIZE + 2}." in first  # newest first
+    assert "Title number 0." not in first
+    assert "/requests?page=2" in first
+    second = client.get("/requests?page=2").get_data(as_text=True)
+    assert second.count("Title number") == 3
+    assert "Title number 0." in second
+    assert "/requests?page=1" in second
+    # Past the end: the last page, not an empty one.
+    assert client.get("/requests?page=9").get_data(as_text=True).count("Title number") == 3

@@ -66,6 +66,7 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/operator/tor", {"volunteer": 404, "unmatched": 404, "operator": 200}),
     ("POST", "/logout", dict.fromkeys(ROLES, 302)),
     ("GET", "/language/es", dict.fromkeys(ROLES, 302)),
+    ("GET", "/favicon.ico", dict.fromkeys(ROLES, 200)),
 ]
 # The steps of an application send back to its start, never to a login.
 APPLYING = {"/apply/key", "/apply/sent"}

@@ -15,8 +15,15 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from onion_app.i18n import chooser
-from onion_app.i18n.chooser import current, offered, safe_return_path
-from onion_app.i18n.formatting import day, days_ago, duration, native_digits, number
+from onion_app.i18n.chooser import current, offered, safe_return_path, switching
+from onion_app.i18n.formatting import (
+    day,
+    days_ago,
+    duration,
+    language_names,
+    native_digits,
+    number,
+)
 from onion_app.i18n.languages import (
     DOMAINS,
     ENGLISH,
@@ -54,12 +61,14 @@ __all__ = [
     "gettext",
     "init_app",
     "isolate",
+    "language_names",
     "lazy_gettext",
     "lazy_text",
     "ngettext",
     "number",
     "offered",
     "safe_return_path",
+    "switching",
     "with_user_text",
 ]
 

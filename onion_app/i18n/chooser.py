@@ -12,6 +12,11 @@ survives login and logout untouched. Like the session cookie it is HttpOnly,
 SameSite=Strict and has no expiry, so Tor Browser forgets it with the rest of
 the visit; it holds only the language code and is never logged (Haven keeps no
 access log, and :class:`onion_app.web.factory.HavenFlask` logs no request data).
+
+On a page with a form, a link would reload the page empty: there the row is
+made of buttons that belong to the form (``form=`` attribute) and send it with
+:data:`SWITCH_FIELD`. The view sees :func:`switching`, shows the same form
+again with what was typed, in the new language, and does nothing else.
 """
 
 from __future__ import annotations
@@ -30,12 +35,15 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from onion_app.i18n.languages import ENGLISH, PUBLIC_LANGUAGES, STAFF_LANGUAGES, Language
 
 _RETURN_MAX = 2048
 _STATE = "haven.languages"
+#: The name of the language buttons on form pages.
+SWITCH_FIELD = "hl"  # short: it is written nine times on every form page
 
 blueprint = Blueprint("language", __name__)
 
@@ -55,6 +63,7 @@ def init_app(app: Flask, role: str) -> None:
     app.extensions[_STATE] = Offered({lang.code: lang for lang in table},
                                      f"haven_{role}_language")
     app.context_processor(_page_language)
+    app.after_request(_keep_switched_language)
     app.register_blueprint(blueprint)
 
 
@@ -74,7 +83,41 @@ def current() -> Language:
     return offered().get(chosen, ENGLISH) if chosen else ENGLISH
 
 
+def switching() -> bool:
+    """Whether this request is a form sent by one of its language buttons.
+
+    The view then shows the form again, filled in, and acts on nothing.
+    """
+    return _switched_code() is not None
+
+
+def _switched_code() -> str | None:
+    if request.method != "POST":
+        return None
+    try:
+        code = request.form.get(SWITCH_FIELD)
+    except HTTPException:
+        # A body too large or malformed: its error page speaks the cookie's language.
+        return None
+    return code if code in offered() else None
+
+
+def _keep_switched_language(response: Response) -> Response:
+    code = _switched_code() if has_request_context() else None
+    if code is not None:
+        _set_cookie(response, code)
+    return response
+
+
+def _set_cookie(response: Response, code: str) -> None:
+    response.set_cookie(_offered_state().cookie, code, httponly=True, samesite="Strict",
+                        path="/")
+
+
 def _chosen_code() -> str | None:
+    switched = _switched_code()
+    if switched is not None:
+        return switched
     table = offered()
     cookie = request.cookies.get(_offered_state().cookie)
     if cookie in table:
@@ -93,8 +136,7 @@ def choose(code: str) -> Response:
     if code not in offered():
         abort(404)
     response = redirect(safe_return_path(request.args.get("next")))
-    response.set_cookie(_offered_state().cookie, code, httponly=True,
-                        samesite="Strict", path="/")
+    _set_cookie(response, code)
     return response
 
 

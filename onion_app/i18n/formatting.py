@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import functools
 import math
+import unicodedata
 
 import flask_babel
 from babel import Locale
@@ -70,3 +71,43 @@ def days_ago(value: str, today: str) -> str:
                                  locale=_locale())
     return native_digits(formatted)
 
+
+
+# Alphabetical order as a reader of each language expects it, where code-point
+# order differs: Persian letters added to the Arabic script (pe, che, zhe,
+# gaf) sort among their neighbours, the Ukrainian and Turkish letters beyond
+# the Russian or Latin core after their base letters. Other languages sort by
+# their letters with accents set aside; Chinese names by code point (a real
+# collation would need ICU).
+_ALPHABETS = {
+    "fa": "آاأبپتثجچحخدذرزژسشصضطظعغفقکكگلمنوهیي",
+    "ar": "آأإابتثجحخدذرزسشصضطظعغفقكلمنهويى",
+    "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    "uk": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя",
+    "tr": "abcçdefgğhıijklmnoöprsştuüvyz",  # noqa: RUF001  (the dotless i is a letter)
+}
+
+
+def _sort_key(language: str, name: str) -> tuple[int, ...]:
+    alphabet = _ALPHABETS.get(language)
+    if language == "tr":  # dotted and dotless i are two letters in Turkish
+        name = name.replace("I", "\u0131").replace("\u0130", "i")
+    folded = unicodedata.normalize("NFC", name.lower())
+    if alphabet is None:
+        folded = "".join(ch for ch in unicodedata.normalize("NFKD", folded)
+                         if not unicodedata.combining(ch))
+        alphabet = ""
+    return tuple(alphabet.index(ch) if ch in alphabet else 1000 + ord(ch) for ch in folded)
+
+
+def language_names(names: dict[str, str]) -> list[tuple[str, str]]:
+    """Languages by code, named and ordered in the reader's language.
+
+    :param names: each language's own name (its autonym), used where the
+        reader's language has no name for it
+    :returns: ``(code, name)`` pairs in the reader's alphabetical order
+    """
+    locale = _locale()
+    known = Locale.parse(locale).languages
+    named = [(code, known.get(code.replace("-", "_"), autonym)) for code, autonym in names.items()]
+    return sorted(named, key=lambda pair: _sort_key(locale.split("_")[0], pair[1]))

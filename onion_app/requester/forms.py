@@ -7,16 +7,18 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
+    PasswordField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.3
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
+from onion_app.i18n import language_names, lazy_text
 from onion_app.i18n import lazy_gettext as _l
-from onion_app.i18n import lazy_text
 from onion_app.web.forms import FREE_TEXT, AtLeastOne, Checkboxes, choices_of
 
 TITLE_MAX = 120
@@ -25,20 +27,28 @@ HELP_MAX = 5_000
 
 # Codenames are typed, not remembered by the browser: no autofill, no
 # spellcheck sending words anywhere, no capitalisation on phones.
-CODENAME_ATTRS = {"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false",
+CODENAME_ATTRS = {"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false",
                   "autocorrect": "off", "dir": "ltr"}  # the words are Latin on any page
-
 
 
 class StartForm(FlaskForm):  # type: ignore[misc]
     shown = HiddenField()
-    codename = StringField(_l("Type your codename here"), render_kw=CODENAME_ATTRS,
-                           validators=[DataRequired(_l("Type the codename shown above."))])
+    # A box of a few lines, so all seven words typed stay in view on a phone.
+    codename = TextAreaField(_l("Type your codename here"),
+                             render_kw={**CODENAME_ATTRS, "rows": "3", "class": "codename"},
+                             validators=[DataRequired(_l("Type the codename shown above."))])
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
-    codename = StringField(_l("Your codename"), render_kw=CODENAME_ATTRS,
-                           validators=[DataRequired(_l("Type your codename."))])
+    # Masked against a shoulder in a shared room; the page offers to show it.
+    # A PasswordField never writes what was typed back into the page.
+    codename = PasswordField(_l("Your codename"), render_kw=CODENAME_ATTRS,
+                             validators=[DataRequired(_l("Type your codename."))])
+
+
+class PracticeForm(FlaskForm):  # type: ignore[misc]
+    codename = PasswordField(_l("Your codename"), render_kw=CODENAME_ATTRS,
+                             validators=[DataRequired(_l("Type your codename."))])
 
 
 class RequestForm(FlaskForm):  # type: ignore[misc]
@@ -66,6 +76,12 @@ class RequestForm(FlaskForm):  # type: ignore[misc]
     # Hidden from people by the stylesheet; bots fill every field they see.
     website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off",
                                                                "tabindex": "-1"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Named and ordered in the reader's language, per request.
+        self.languages.choices = [SelectChoice(code, name)
+                                  for code, name in language_names(LANGUAGES)]
 
     def validate_website(self, field: Any) -> None:
         if field.data:

@@ -23,18 +23,20 @@ from onion_app.domain import requester_keys, sealing
 from onion_app.domain.kdf_gate import Busy
 from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
 from onion_app.errors import AccountExists, StoreBusy
+from onion_app.i18n import current as current_language
 from onion_app.i18n import gettext as _
 from onion_app.i18n import lazy_gettext as _l
-from onion_app.i18n import ngettext
+from onion_app.i18n import ngettext, number, switching
 from onion_app.requester import OPEN_ENDPOINTS, blueprint
-from onion_app.requester.forms import LoginForm, RequestForm, StartForm
+from onion_app.requester import codename as codename_check
+from onion_app.requester.forms import LoginForm, PracticeForm, RequestForm, StartForm
 from onion_app.store import requests as rows
 from onion_app.store.connection import write_if_free
 from onion_app.store.rows import RequestRow
 from onion_app.web import auth
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
 from onion_app.web.limits import RateExceeded
-from onion_app.web.paging import thread_page
+from onion_app.web.paging import list_page, thread_page
 from onion_app.web.sessions import Session
 from onion_app.web.state import current_config, get_db, state
 
@@ -91,7 +93,19 @@ def _key_for(me: Session, request_row: RequestRow) -> ReaderPrivateKey:
 
 @blueprint.get("/")
 def landing() -> str:
+    # The address to check is the one in the visitor's own address bar: a
+    # page repeating the Host header would show whatever a client sent (and
+    # the landing page is cached for every visitor).
     return render_template("requester/landing.html", skills=SKILLS)
+
+
+@blueprint.app_context_processor
+def operator_words() -> dict[str, object]:
+    """The operator's own words for the requester's pages, and the practice reminder."""
+    config = current_config()
+    me = auth.current()
+    return {"about_text": config.about, "emergency_text": config.emergency,
+            "practise": bool(me is not None and me.practice)}
 
 
 @blueprint.route("/start", methods=["GET", "POST"])
@@ -102,70 +116,95 @@ def start() -> Page:
         codename = generate_codename()
         session["pending"] = requester_keys.pending_tag(secret, codename)
         form.shown.data = codename
-        return render_template("requester/start.html", form=form, codename=codename)
+        return _start_page(form, codename)
     shown = form.shown.data or ""
     if session.get("pending") != requester_keys.pending_tag(secret, shown):
         # Not the codename this session was shown (expired session, or made up).
         flash(_("That page expired. Here is a new codename."), "error")
         return redirect(url_for("requester.start"))
-    if form.validate() and _same_codename(form.codename.data, shown):
-        try:
-            keys = requester_keys.derive(get_db(), current_config(), shown, state().kdf_gate)
-        except Busy:
-            refuse(form.codename, BUSY)
-            return render_template("requester/start.html", form=form, codename=shown), 429
-        conn = get_db()
-        try:
-            requester_id = rows.create_requester(conn, keys.lookup_id, bytes(keys.public_key))
-        except AccountExists:
-            # The same form sent twice (a double click on a slow circuit): the
-            # account exists and whoever sent this holds its codename.
-            existing = rows.find_requester(conn, keys.lookup_id)
-            if existing is None:
-                raise
-            requester_id = existing.id
-        conn.commit()
-        session.pop("pending", None)
-        auth.start("requester", requester_id, None, requester_keys=keys,
-                   account_ref=bytes(keys.public_key).hex())
-        flash(_("Your account is ready. Keep your codename on paper, somewhere safe."), "ok")
-        return redirect(url_for("requester.new_request"))
-    if not form.codename.errors:
-        refuse(form.codename,
-               _("That does not match the codename shown. Check each word and type it again."))
-    form.codename.data = ""
-    return render_template("requester/start.html", form=form, codename=shown), 400
-
-
-def _same_codename(typed: str | None, shown: str) -> bool:
+    if switching():
+        return _start_page(form, shown)
+    if not form.validate():
+        return _start_page(form, shown, 400)
+    # What was typed stays in the box: the page shows the codename itself anyway.
+    mismatch = codename_check.compare(form.codename.data or "", shown)
+    if mismatch is not None:
+        refuse(form.codename, _mismatch_text(mismatch))
+        return _start_page(form, shown, 400)
     try:
-        return normalize_codename(typed or "") == normalize_codename(shown)
-    except InvalidCodename:
-        return False
+        keys = requester_keys.derive(get_db(), current_config(), shown, state().kdf_gate)
+    except Busy:
+        refuse(form.codename, BUSY)
+        return _start_page(form, shown, 429)
+    conn = get_db()
+    try:
+        requester_id = rows.create_requester(conn, keys.lookup_id, bytes(keys.public_key))
+    except AccountExists:
+        # The same form sent twice (a double click on a slow circuit): the
+        # account exists and whoever sent this holds its codename.
+        existing = rows.find_requester(conn, keys.lookup_id)
+        if existing is None:
+            raise
+        requester_id = existing.id
+    conn.commit()
+    session.pop("pending", None)
+    auth.start("requester", requester_id, None, requester_keys=keys,
+               account_ref=bytes(keys.public_key).hex())
+    started = auth.store().get(session.get("sid"))
+    if started is not None:
+        started.practice = codename_check.word_digests(shown)
+    flash(_("Your account is ready. Keep your codename on paper, somewhere safe."), "ok")
+    return redirect(url_for("requester.new_request"))
+
+
+def _start_page(form: StartForm, codename: str, status: int = 200) -> tuple[str, int]:
+    return render_template("requester/start.html", form=form,
+                           words=codename.split()), status
+
+
+def _mismatch_text(mismatch: codename_check.Mismatch) -> str:
+    """Which words of a typed codename to look at again, by number."""
+    if mismatch.count_differs:
+        return ngettext("You typed %(num)s word; a codename has seven. "
+                        "Check from word %(first)s on.",
+                        "You typed %(num)s words; a codename has seven. "
+                        "Check from word %(first)s on.",
+                        mismatch.typed, first=number(mismatch.words[0]))
+    listed = _(", ").join(number(n) for n in mismatch.words)
+    return ngettext("Word %(words)s does not match. Check it on your paper.",
+                    "Words %(words)s do not match. Check them on your paper.",
+                    len(mismatch.words), words=listed)
+
+
+def _not_on_the_list(positions: tuple[int, ...]) -> str:
+    listed = _(", ").join(number(n) for n in positions)
+    return ngettext("Word %(words)s is not one of Haven's words. Check it on your paper.",
+                    "Words %(words)s are not Haven's words. Check them on your paper.",
+                    len(positions), words=listed)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
 def login() -> Page:
     form = LoginForm()
-    if not form.validate_on_submit():
-        return render_template("requester/login.html", form=form), 400 if form.errors else 200
+    if switching() or not form.validate_on_submit():
+        return _login_page(form, 400 if form.errors else 200)
     typed = form.codename.data or ""
-    form.codename.data = ""  # a secret is never sent back in a page
     try:
         normalize_codename(typed)
     except InvalidCodename:
-        refuse(form.codename, NOT_A_CODENAME)
-        return render_template("requester/login.html", form=form), 400
+        unknown = codename_check.unknown_words(typed)
+        refuse(form.codename, _not_on_the_list(unknown) if unknown else NOT_A_CODENAME)
+        return _login_page(form, 400)
     conn = get_db()
     try:
         keys = requester_keys.derive(conn, current_config(), typed, state().kdf_gate)
     except Busy:
         refuse(form.codename, BUSY)
-        return render_template("requester/login.html", form=form), 429
+        return _login_page(form, 429)
     found = rows.find_requester(conn, keys.lookup_id)
     if found is None:
         refuse(form.codename, LOGIN_FAILED)
-        return render_template("requester/login.html", form=form), 400
+        return _login_page(form, 400)
     requester_id = int(found.id)
     # Hybrid keys first, so that volunteers matched now are sealed to hybrid.
     sealing.upgrade_requester(conn, requester_id, keys)
@@ -173,6 +212,32 @@ def login() -> Page:
     conn.commit()
     auth.start("requester", requester_id, None, requester_keys=keys,
                account_ref=bytes(keys.public_key).hex())
+    return redirect(url_for("requester.my_requests"))
+
+
+def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
+    # Masked unless asked (?show=1): a link, so it works without JavaScript.
+    return render_template("requester/login.html", form=form,
+                           show=request.args.get("show") == "1"), status
+
+
+@blueprint.route("/practice", methods=["GET", "POST"])
+@auth.login_required
+def practice(me: Session) -> Page:
+    """Types the codename once more from paper, while it is still easy to fix."""
+    form = PracticeForm()
+    show = request.args.get("show") == "1"
+    if not me.practice:
+        return redirect(url_for("requester.my_requests"))
+    if switching() or not form.validate_on_submit():
+        return render_template("requester/practice.html", form=form,
+                               show=show), 400 if form.errors else 200
+    mismatch = codename_check.compare_digests(form.codename.data or "", me.practice)
+    if mismatch is not None:
+        refuse(form.codename, _mismatch_text(mismatch))
+        return render_template("requester/practice.html", form=form, show=show), 400
+    me.practice = ()
+    flash(_("Right: your paper copy works. Keep it hidden."), "ok")
     return redirect(url_for("requester.my_requests"))
 
 
@@ -187,15 +252,15 @@ def logout() -> Response:
 @auth.login_required
 def my_requests(me: Session) -> str:
     conn = get_db()
-    listing = rows.requests_of(conn, me.account_id)
-    # A requester has a handful of requests: deriving each one's key and
-    # opening its title costs well under a millisecond, and a list of titles
-    # is what a person looks for.
+    page = list_page(rows.count_requests_of(conn, me.account_id))
+    listing = rows.requests_of(conn, me.account_id, offset=page.offset, limit=page.size)
+    # A list of titles is what a person looks for; only this page's are
+    # opened (a key derivation and a decryption each), however many there are.
     titles = {row.id: sealing.open_request(conn, row.id, row.public_id,
                                            _key_for(me, row)).title
               for row in listing}
     return render_template("requester/requests.html", requests=listing, titles=titles,
-                           urgencies=URGENCIES)
+                           urgencies=URGENCIES, page=page)
 
 
 @blueprint.route("/requests/new", methods=["GET", "POST"])
@@ -203,7 +268,10 @@ def my_requests(me: Session) -> str:
 def new_request(me: Session) -> Page:
     form = RequestForm()
     config = current_config()
-    if not form.validate_on_submit():
+    if not form.is_submitted():
+        # The interface language is the one the requester surely reads.
+        form.languages.data = [current_language().code]
+    if switching() or not form.validate_on_submit():
         return _request_form(form, 400 if form.errors else 200)
     conn = get_db()
     try:
@@ -284,6 +352,8 @@ def _thread_page(me: Session, request_row: RequestRow, reply: ReplyForm,
 def reply(me: Session, public_id: str) -> Page:
     request_row = _mine(me, public_id)
     form = ReplyForm()
+    if switching():
+        return _thread_page(me, request_row, form, 200)
     if not form.validate_on_submit():
         return _thread_page(me, request_row, form, 400)
     if request_row.status != "open":

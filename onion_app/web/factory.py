@@ -15,12 +15,13 @@ from typing import IO, Any
 
 from flask import Flask, Request, request
 from flask.logging import default_handler
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
-from onion_app.web import auth, content_types, error_pages, staff_auth
+from onion_app.web import auth, content_types, error_pages, favicon, page_cache, staff_auth
 from onion_app.web.limits import RateWindow
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
@@ -41,6 +42,17 @@ class HavenRequest(Request):
         return io.BytesIO()
 
 
+class SigningOnce(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its signer made once per app, not twice
+    per request: the key it signs with is fixed when the app is made."""
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        found = app.extensions.get("haven.session_signer")
+        if found is None:
+            found = app.extensions["haven.session_signer"] = super().get_signing_serializer(app)
+        return found
+
+
 class HavenFlask(Flask):
     """Flask, logging failures without anything a visitor sent.
 
@@ -50,6 +62,7 @@ class HavenFlask(Flask):
     """
 
     request_class = HavenRequest
+    session_interface = SigningOnce()
 
     def log_exception(self, exc_info: Any) -> None:
         _kind, error, trace = exc_info
@@ -99,15 +112,22 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     # Flask's own handler stamps each line with the time; the app's records go
     # to the process's handler instead (onion_app.serving.logs), which does not.
     app.logger.removeHandler(default_handler)
+    # Block tags leave no blank lines behind: every page must stay under 10 KB
+    # on a slow circuit, and indentation of template logic is not content.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     attach(app, _state_for(role, config, runtime or Runtime.for_config(config)))
     app.before_request(content_types.refuse_other_bodies)
     CSRFProtect(app)
     i18n.init_app(app, role)
     error_pages.register(app)
     _register_blueprints(app, role)
+    favicon.register(app)
     auth.init_app(app)
     if role == "staff":
         staff_auth.init_app(app)
+    # Last: a page served from the cache ends the request's hooks early.
+    page_cache.init_app(app, CACHED_PAGES[role])
     app.jinja_env.globals["haven_role"] = role
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app
@@ -130,8 +150,16 @@ def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
         role=role, config=config, runtime=runtime,
         sessions=SessionStore(idle * 60, lifetime * 60),
         idle_minutes=idle, lifetime_minutes=lifetime,
-        open_endpoints=OPEN_ENDPOINTS, login_endpoint=login,
+        open_endpoints=OPEN_ENDPOINTS | {favicon.ENDPOINT}, login_endpoint=login,
         submissions=RateWindow(config.submissions_per_hour))
+
+
+# The anonymous pages every visitor starts from, served from a per-language
+# cache to anyone not signed in (onion_app/web/page_cache.py).
+CACHED_PAGES = {
+    "public": frozenset({"requester.landing", "requester.login"}),
+    "staff": frozenset({"volunteer.landing", "volunteer.login"}),
+}
 
 
 def _register_blueprints(app: Flask, role: str) -> None:

@@ -56,6 +56,9 @@ class Session:
     # row ids can come back for a newcomer after a deletion or a purge, this
     # cannot (a volunteer's random public id, a requester's public key).
     account_ref: str = ""
+    # A new requester's codename as keyed digests of its words, until they
+    # have typed it once more from paper (the practice round); never the words.
+    practice: tuple[bytes, ...] = field(default=(), repr=False)
 
 
 class SessionStore:
