@@ -30,7 +30,7 @@ from onion_app import create_app
 from onion_app.config import Config
 from onion_app.errors import DiskFull
 from onion_app.store import Connection, Database, oversight
-from onion_app.web.state import Runtime
+from onion_app.web.state import Runtime, state_of
 from tests import journey as requester
 from tests.conftest import make_config
 from tests.haven_process import ROOT, haven_env
@@ -174,6 +174,10 @@ def test_a_read_only_instance_says_so_and_keeps_the_text(
     requester.new_account(client)
     public_id = requester.submitted_id(client)
     token = requester.csrf(client, f"/requests/{public_id}")
+    # Open files for writing would make the remount fail (EBUSY): the kept
+    # connections are closed first. A kernel remounting a failing disk
+    # read-only does not wait for them; they reopen and fail the same way.
+    state_of(public).database.close()
     _remount(small_disk, "ro")
     try:
         replied = client.post(f"/requests/{public_id}/reply",
