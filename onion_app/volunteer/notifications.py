@@ -14,6 +14,7 @@ from flask import flash, redirect, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, Field, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.3
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from onion_app.config import is_address
@@ -25,7 +26,7 @@ from onion_app.store.notifications import Subscription
 from onion_app.volunteer import blueprint
 from onion_app.volunteer.views import Page
 from onion_app.web import auth
-from onion_app.web.forms import ConfirmForm, choices_of, refuse
+from onion_app.web.forms import ConfirmForm, refuse
 from onion_app.web.sessions import Session
 from onion_app.web.staff_auth import signed_in_volunteer
 from onion_app.web.state import get_db, state
@@ -47,7 +48,8 @@ class NotifyForm(FlaskForm):  # type: ignore[misc]
                                      Length(max=254), _plain_address],
                          render_kw={"autocomplete": "email", "dir": "ltr"})
     choice = RadioField(_l("When to write"), default="daily",
-                        choices=choices_of(CHOICE_LABELS))
+                        choices=[SelectChoice(value, label)
+                                 for value, label in CHOICE_LABELS.items()])
     pgp_key = TextAreaField(_l("Your OpenPGP public key (optional)"),
                             validators=[Length(max=openpgp.MAX_KEY_CHARS)],
                             render_kw={"dir": "ltr", "rows": 4, "spellcheck": "false"})
@@ -96,7 +98,8 @@ def save_notifications(me: Session) -> Page:
             refuse(form.pgp_key, _("Paste one OpenPGP public key that can encrypt: not a "
                                    "private key, not expired or revoked."))
         else:
-            store.subscribe(conn, row.id, address=form.address.data, choice=form.choice.data,
+            store.subscribe(conn, row.id, address=form.address.data or "",
+                            choice=form.choice.data,
                             pgp_fingerprint=key[0] if key else None,
                             pgp_key=key[1] if key else None,
                             counted_through=digests.first_uncounted_day(datetime.date.today()))
