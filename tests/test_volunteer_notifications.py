@@ -79,6 +79,7 @@ def test_opting_in_and_out(people: tuple[FlaskClient, FlaskClient], initialised:
     assert "Your mail settings are saved." in page
     assert f'<bdi dir="ltr">{ADDRESS}</bdi>' in page
     assert "None: the mail is readable by your mail provider" in page
+    assert len(page.encode()) <= 10 * 1024
     for url in ("/operator/volunteers", "/operator/audit", "/operator/applications",
                 "/dashboard"):
         assert ADDRESS not in operator.get(url).get_data(as_text=True), url

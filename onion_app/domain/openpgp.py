@@ -10,6 +10,7 @@ file.
 from __future__ import annotations
 
 import contextlib
+import logging
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -25,6 +26,11 @@ MAX_KEY_CHARS = 64 * 1024
 # Compression would make the size of the ciphertext follow the words inside;
 # without it, a fixed-length plaintext gives a fixed-length message.
 _ARGS = ["--compress-algo", "none", "--no-emit-version", "--no-comments"]
+
+
+# python-gnupg logs what gpg returns and the keys it imports at DEBUG. Haven's
+# logs stay at WARNING, and this one stays there even if the root is raised.
+logging.getLogger("gnupg").setLevel(logging.WARNING)
 
 
 class UnusableKey(HavenError):

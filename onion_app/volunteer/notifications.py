@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask import flash, redirect, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, EmailField, Field, RadioField, TextAreaField
+from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.3
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -43,10 +43,13 @@ def _plain_address(form: FlaskForm, field: Field) -> None:
 
 
 class NotifyForm(FlaskForm):  # type: ignore[misc]
-    address = EmailField(_l("Email address"), filters=[lambda v: v.strip() if v else v],
-                         validators=[DataRequired(_l("Enter an address like name@example.org.")),
-                                     Length(max=254), _plain_address],
-                         render_kw={"autocomplete": "email", "dir": "ltr"})
+    # A text input, as haven.css styles them; inputmode gives phones an address keyboard.
+    address = StringField(_l("Email address"), filters=[lambda v: v.strip() if v else v],
+                          validators=[DataRequired(_l("Enter an address like name@example.org.")),
+                                      Length(max=254), _plain_address],
+                          render_kw={"autocomplete": "email", "inputmode": "email",
+                                     "dir": "ltr", "spellcheck": "false",
+                                     "autocapitalize": "none"})
     choice = RadioField(_l("When to write"), default="daily",
                         choices=[SelectChoice(value, label)
                                  for value, label in CHOICE_LABELS.items()])
