@@ -88,7 +88,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def smtp_inbox(directory: Path, names: tuple[str, ...] = ()) -> Iterator[Inbox]:
+def smtp_inbox(directory: Path, names: tuple[str, ...] = (),
+               port: int | None = None) -> Iterator[Inbox]:
     """A running SMTP server on 127.0.0.1; stopped on exit.
 
     Clients trust its certificate through ``SSL_CERT_FILE=inbox.cert_file``.
@@ -96,7 +97,7 @@ def smtp_inbox(directory: Path, names: tuple[str, ...] = ()) -> Iterator[Inbox]:
     cert_file, key_file = _certificate(directory, names)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
-    inbox = Inbox(_free_port(), cert_file)
+    inbox = Inbox(port or _free_port(), cert_file)
     controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port, tls_context=context,
                             require_starttls=True, authenticator=inbox.authenticate,
                             auth_required=True)

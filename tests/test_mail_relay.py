@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import tor_socks
+from tor_network import NOT_YET, PrivateNetwork, Uploads
 
 from onion_app.config import Config
 from onion_app.domain import digests, staff_keys
@@ -39,6 +42,8 @@ from tests.conftest import make_config
 from tests.journey import add_volunteer
 from tests.smtp_inbox import PASSWORD, USER, Inbox, smtp_inbox
 from tests.socks_double import socks_double
+from tor_config.control import connect
+from tor_config.onion import ServiceSpec, add_service
 from tor_config.process import socks_socket
 
 ADDRESS = "someone@example.net"
@@ -60,9 +65,11 @@ def inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
         yield running
 
 
-def haven(instance: Path, inbox: Inbox, host: str = "127.0.0.1", **environ: str) -> Config:
+def haven(instance: Path, inbox: Inbox, host: str = "127.0.0.1", port: int | None = None,
+          **environ: str) -> Config:
     """An initialised Haven with one volunteer subscribed to the daily digest."""
-    url = f"smtp://{quote(USER, safe='')}:{quote(PASSWORD, safe='')}@{host}:{inbox.port}"
+    url = (f"smtp://{quote(USER, safe='')}:{quote(PASSWORD, safe='')}"
+           f"@{host}:{port or inbox.port}")
     config = make_config(instance, HAVEN_SMTP_URL=url, HAVEN_NOTIFY_HOUR="0", **environ)
     database = Database(config)
     database.init()
@@ -134,3 +141,49 @@ def test_an_attached_tor_means_the_system_tors_socks_port(tmp_path: Path) -> Non
                          HAVEN_TOR_CONTROL="unix:/run/tor/control")
     assert listener_for(config) == ("127.0.0.1", 9050)
     assert listener_for(config.with_changes(smtp_direct=True)) is None
+
+
+def _wait_reachable(net: PrivateNetwork, address: str, port: int) -> None:
+    """Until the client tor reaches the onion service (its descriptor may
+    still be on its way to the HSDirs the client asks)."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            tor_socks.connect(net.client_socks_port, address, port, timeout=30).close()
+            return
+        except tor_socks.SocksError as refused:
+            if refused.code not in NOT_YET or time.monotonic() > deadline:
+                raise AssertionError(f"{address}: {refused}\n{net.log_tails()}") from refused
+        time.sleep(0.5)
+
+
+@pytest.mark.tor
+@pytest.mark.xdist_group("tor_network")
+def test_mail_reaches_a_relay_over_tor(instance: Path, tmp_path: Path,
+                                       tor_network: PrivateNetwork,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole road with real tors: the digest goes into a client tor's SOCKS
+    port and comes out at a relay published as an onion service (as some mail
+    providers offer), on the private loopback network."""
+    net = tor_network
+    uploads = Uploads()
+    with connect(net.service_control_socket) as service_tor:
+        uploads.attach(service_tor)
+        since = uploads.mark()
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        relay = add_service(service_tor, ServiceSpec("relay", f"127.0.0.1:{port}",
+                                                     virtual_port=587))
+        uploads.wait_published(relay.service_id, since)
+    with smtp_inbox(tmp_path, names=(relay.address,), port=port) as inbox:
+        monkeypatch.setenv("SSL_CERT_FILE", str(inbox.cert_file))
+        config = haven(instance, inbox, host=relay.address, port=587,
+                       HAVEN_SMTP_SOCKS=f"127.0.0.1:{net.client_socks_port}")
+        _wait_reachable(net, relay.address, 587)
+        outcome = digests.send_due(Database(config), config, NOW)
+        assert (outcome.sent, outcome.failures) == (1, [])
+        (message,) = inbox.messages
+        assert message.recipients == (ADDRESS,)
+        assert b"Subject: Daily note\r\n" in message.data
