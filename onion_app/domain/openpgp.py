@@ -26,6 +26,8 @@ MAX_KEY_CHARS = 64 * 1024
 # Compression would make the size of the ciphertext follow the words inside;
 # without it, a fixed-length plaintext gives a fixed-length message.
 _ARGS = ["--compress-algo", "none", "--no-emit-version", "--no-comments"]
+# All three short by chance: about one digest in two million, with RSA.
+_TRIES = 3
 
 
 # python-gnupg logs what gpg returns and the keys it imports at DEBUG. Haven's
@@ -71,18 +73,27 @@ def _keyring(key_text: str) -> Iterator[tuple[gnupg.GPG, str]]:
 def encrypt(key_text: str, plaintext: str) -> str:
     """Encrypt ``plaintext`` to the one key in ``key_text``.
 
-    :returns: an ASCII-armored OpenPGP message, uncompressed (so its length
-      follows the plaintext's length, not its words)
+    The size of the message depends on the plaintext's length only: nothing
+    is compressed, and since an RSA (or ElGamal) session-key packet is a few
+    bytes shorter when its number happens to start with a zero byte (about
+    one time in 128), the longest of a few encryptions is kept: that is the
+    full-size one, the same every day. (An elliptic-curve key always gives
+    one size.)
+
+    :returns: an ASCII-armored OpenPGP message
     :raises UnusableKey: if the key is not one public key that can encrypt
       (expired, revoked, signing-only)
     """
     with _keyring(key_text) as (gpg, fingerprint):
-        result = gpg.encrypt(plaintext, [fingerprint], always_trust=True, armor=True,
-                             extra_args=_ARGS)
-        if not result.ok:
-            raise UnusableKey("this key cannot be encrypted to (expired, revoked or "
-                              "signing only)")
-        return str(result)
+        candidates = []
+        for _ in range(_TRIES):
+            result = gpg.encrypt(plaintext, [fingerprint], always_trust=True, armor=True,
+                                 extra_args=_ARGS)
+            if not result.ok:
+                raise UnusableKey("this key cannot be encrypted to (expired, revoked or "
+                                  "signing only)")
+            candidates.append(str(result))
+        return max(candidates, key=len)
 
 
 def check_key(key_text: str) -> tuple[str, str]:
