@@ -12,6 +12,8 @@ import datetime
 import os
 import re
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +25,7 @@ from flask.testing import FlaskClient
 
 from onion_app.config import Config
 from onion_app.domain import digests
+from onion_app.serving.commands.notify import notify_daily
 from onion_app.store import Database
 from onion_app.store import notifications as store
 from onion_app.web.state import Runtime
@@ -210,6 +213,24 @@ def test_the_notify_command_sends_what_is_due(site: Site, inbox: Inbox) -> None:
     assert len(inbox.messages) == 1
     again = runner.invoke(args=["notify"])
     assert again.output == "digests sent: 0; nothing new for: 0\n"
+    assert len(inbox.messages) == 1
+
+
+def test_the_server_sends_on_its_own_schedule(site: Site, inbox: Inbox) -> None:
+    volunteer(site, "lawyer", choice="daily")
+    here = Runtime.for_config(site.config.with_changes(notify_hour=0))
+    stop = threading.Event()
+    schedule = threading.Thread(target=notify_daily, args=(here, stop), kwargs={"every": 0.05})
+    schedule.start()
+    try:
+        for _ in range(1200):  # bounded: a minute at most
+            if inbox.messages:
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        schedule.join(timeout=60)
+    assert not schedule.is_alive()
     assert len(inbox.messages) == 1
 
 

@@ -37,12 +37,13 @@ def notify_command() -> None:
     click.echo(notify_now(here).describe(here.config.notify_hour))
 
 
-def notify_daily(here: Runtime, stop: threading.Event) -> None:
+def notify_daily(here: Runtime, stop: threading.Event,
+                 every: float = CHECK_EVERY_SECONDS) -> None:
     """The server's schedule: every few minutes, send what is due (nothing
-    before the hour, and each volunteer at most once a day)."""
+    before the hour, and each volunteer at most once a day), until ``stop``."""
     if here.config.smtp_url is None:
         return
-    while not stop.wait(CHECK_EVERY_SECONDS):
+    while not stop.wait(every):
         try:
             outcome = notify_now(here)
         except HavenError as error:  # a full disk, a held lock: tried again shortly
