@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from onion_app.config import Config, Relay
 from onion_app.domain import mail_relay, openpgp
+from onion_app.errors import HavenError
 from onion_app.store import Database
 from onion_app.store import notifications as store
 from onion_app.store.notifications import News, Subscription
@@ -161,7 +162,7 @@ def send_due(database: Database, config: Config, now: datetime.datetime,
         try:
             send(relay, listener, subscription.address,
                  compose(relay, subscription, news, today))
-        except (mail_relay.DeliveryFailed, openpgp.UnusableKey) as error:
+        except HavenError as error:  # the relay, an expired key, a missing gpg: tomorrow
             outcome.failures.append(str(error))
             continue
         with database.connect() as conn:
