@@ -9,9 +9,10 @@ BIN := $(VENV)/bin
 # Haven and what running it needs; the tests' tools come on top, only for them.
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-DEB_RUN := tor
+# gnupg encrypts the opt-in digest mail to a volunteer's OpenPGP key.
+DEB_RUN := tor gnupg
 # DejaVu draws Arabic and Persian in the browser tests' screenshots.
-DEB_TEST := tor chromium fonts-dejavu-core
+DEB_TEST := tor gnupg chromium fonts-dejavu-core
 # Compiled catalogues are built, not committed: one per .po file.
 PO := $(wildcard translations/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)

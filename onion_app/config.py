@@ -8,13 +8,17 @@ the store are handed a :class:`Config`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from crypto.errors import InvalidInput
 from crypto.kdf import KdfParams
 from onion_app.errors import ConfigError
+from tor_config.errors import SocksError
+from tor_config.socks import parse_socks_address
 
 ROLES = ("public", "staff")
 
@@ -83,6 +87,15 @@ class Config:
     # where to turn in an emergency. Empty means Haven's own default words.
     about: str = ""
     emergency: str = ""
+    # Opt-in email digests (onion_app.domain.digests). No relay: nothing is sent.
+    smtp_url: str | None = field(default=None, repr=False)
+    # The relay on this host or network: skip tor (the relay learns our address).
+    smtp_direct: bool = False
+    smtp_from: str | None = None
+    # The SOCKS listener mail goes through: "unix:/path" or "127.0.0.1:9050";
+    # unset means the one Haven's own tor opens in instance/tor/socks.sock.
+    smtp_socks: str | None = None
+    notify_hour: int = 9
     # The tests turn this off only for the test client, never for a server.
     csrf_enabled: bool = True
     testing: bool = False
@@ -140,6 +153,11 @@ class Config:
             bootstrap_wait_seconds=_int(env, "HAVEN_BOOTSTRAP_WAIT", 60),
             about=env.get("HAVEN_ABOUT", "").strip(),
             emergency=env.get("HAVEN_EMERGENCY", "").strip(),
+            smtp_url=env.get("HAVEN_SMTP_URL") or None,
+            smtp_direct=env.get("HAVEN_SMTP_DIRECT", "") not in ("", "0"),
+            smtp_from=env.get("HAVEN_SMTP_FROM") or None,
+            smtp_socks=env.get("HAVEN_SMTP_SOCKS") or None,
+            notify_hour=_int(env, "HAVEN_NOTIFY_HOUR", 9),
         )
         config.validate()
         return config
@@ -195,12 +213,74 @@ class Config:
             raise ConfigError("HAVEN_DB_PASSPHRASE must be at least 12 characters")
         if self.secret_key is not None and len(self.secret_key) < 32:
             raise ConfigError("HAVEN_SECRET_KEY must be at least 32 characters")
+        if not 0 <= self.notify_hour <= 23:
+            raise ConfigError("HAVEN_NOTIFY_HOUR must be an hour from 0 to 23")
+        if self.smtp_url is not None:
+            Relay.parse(self.smtp_url, self.smtp_from)
+        if self.smtp_socks is not None:
+            try:
+                parse_socks_address(self.smtp_socks)
+            except SocksError as error:
+                raise ConfigError(f"HAVEN_SMTP_SOCKS: {error}") from None
+
+    @property
+    def relay(self) -> Relay | None:
+        """The mail relay ``HAVEN_SMTP_URL`` names, or None when none is set.
+
+        :raises ConfigError: if the URL or the sender address is unusable (the
+          message never repeats the URL: it may hold a password)
+        """
+        if self.smtp_url is None:
+            return None
+        return Relay.parse(self.smtp_url, self.smtp_from)
 
     def with_changes(self, **changes: object) -> Config:
         """A copy with some fields changed, validated again."""
         config = replace(self, **changes)  # type: ignore[arg-type]
         config.validate()
         return config
+
+
+@dataclass(frozen=True)
+class Relay:
+    """Where digests go: an SMTP relay reached with STARTTLS."""
+
+    host: str
+    port: int
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    sender: str = ""
+
+    @classmethod
+    def parse(cls, url: str, sender: str | None) -> Relay:
+        """:raises ConfigError: naming what is wrong, never repeating the URL"""
+        parts = urlsplit(url)
+        if parts.scheme != "smtp":
+            raise ConfigError("HAVEN_SMTP_URL must look like smtp://user:password@host:587 "
+                              "(STARTTLS)")
+        try:
+            port = parts.port or 587
+        except ValueError:
+            raise ConfigError("HAVEN_SMTP_URL has a port that is not a number") from None
+        if not parts.hostname:
+            raise ConfigError("HAVEN_SMTP_URL names no host")
+        username = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        sender = sender or (username if username and "@" in username else None)
+        if sender is None or not is_address(sender):
+            raise ConfigError("set HAVEN_SMTP_FROM to the address digests come from "
+                              "(the relay must accept it)")
+        return cls(parts.hostname, port, username, password, sender)
+
+
+# Plain addresses only: no display names, comments or line breaks, so an
+# address can never carry a header of its own into a message.
+_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def is_address(text: str) -> bool:
+    """Whether ``text`` is a plain email address Haven will write to."""
+    return len(text) <= 254 and _ADDRESS.fullmatch(text) is not None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -150,3 +150,35 @@ def test_a_passphrase_in_two_places_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not both"):
         Config.from_env({"HAVEN_DB_PASSPHRASE_FILE": str(secret),
                          "HAVEN_DB_PASSPHRASE": PASSPHRASE})
+
+
+def test_the_mail_relay_comes_from_one_url(tmp_path: Path) -> None:
+    config = Config.from_env({"HAVEN_INSTANCE": str(tmp_path),
+                              "HAVEN_SMTP_URL": "smtp://notes%40example.org:s%3Acret@mail.example.org",
+                              "HAVEN_NOTIFY_HOUR": "7"})
+    relay = config.relay
+    assert relay is not None
+    assert (relay.host, relay.port, relay.username, relay.password, relay.sender) == \
+        ("mail.example.org", 587, "notes@example.org", "s:cret", "notes@example.org")
+    assert config.notify_hour == 7
+    assert config.smtp_direct is False
+    assert "s:cret" not in repr(config)
+    assert "s%3Acret" not in repr(config)
+    assert "s:cret" not in repr(relay)
+    assert Config.from_env({"HAVEN_INSTANCE": str(tmp_path)}).relay is None
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"HAVEN_SMTP_URL": "smtps://u:secret1@h:465"}, "smtp://user:password@host:587"),
+    ({"HAVEN_SMTP_URL": "smtp://user:secret1@h:99999"}, "port"),
+    ({"HAVEN_SMTP_URL": "smtp://user:secret1@h"}, "HAVEN_SMTP_FROM"),
+    ({"HAVEN_SMTP_URL": "smtp://h", "HAVEN_SMTP_FROM": "a@b@c"}, "HAVEN_SMTP_FROM"),
+    ({"HAVEN_NOTIFY_HOUR": "24"}, "HAVEN_NOTIFY_HOUR"),
+    ({"HAVEN_SMTP_SOCKS": "10.0.0.1:9050"}, "loopback"),
+    ({"HAVEN_SMTP_SOCKS": "unix:relative"}, "absolute"),
+])
+def test_bad_mail_settings_are_refused_without_the_password(
+        tmp_path: Path, environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as refused:
+        Config.from_env({"HAVEN_INSTANCE": str(tmp_path), **environ})
+    assert "secret1" not in str(refused.value)

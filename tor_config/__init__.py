@@ -10,6 +10,7 @@ Modules, one idea each: ``errors`` (the exception tree), ``keys`` (key and
 address formats), ``control`` (control addresses, connect, attach),
 ``process`` (Haven's own tor), ``bootstrap``, ``pow``, ``onion`` (specs,
 ADD_ONION, publish with a KeyStore), ``client_auth`` (device key pairs),
-``status`` (gathered, its JSON form, its description), ``watchdog`` and
-``torrc`` (for a system tor).
+``status`` (gathered, its JSON form, its description), ``watchdog``,
+``torrc`` (for a system tor) and ``socks`` (one outgoing connection through
+tor, for the notification mail).
 """

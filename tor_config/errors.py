@@ -12,6 +12,7 @@
     |   |- InvalidServiceKey - a service key that is not an ED25519-V3 key
     |   |- InvalidOnionAddress - not a v3 onion address
     |   +- UnknownService - tor has no such onion service
+    |- SocksError - tor's SOCKS listener refused or could not be reached
     |- InvalidClientKey - not an x25519 client-authorization key
     +- StatusFormatError - a status in JSON form that we cannot read
 
@@ -38,6 +39,17 @@ class TorLaunchError(TorConfigError):
     def __init__(self, message: str, log_tail: str = "") -> None:
         super().__init__(f"{message}\n{log_tail}" if log_tail else message)
         self.log_tail = log_tail
+
+
+class SocksError(TorConfigError):
+    """Tor's SOCKS listener could not be reached, or refused the connection.
+
+    :var int | None reply: the SOCKS5 reply code, when tor answered one
+    """
+
+    def __init__(self, message: str, reply: int | None = None) -> None:
+        super().__init__(message)
+        self.reply = reply
 
 
 class ControlError(TorConfigError):

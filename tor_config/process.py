@@ -6,6 +6,7 @@ folder), made mode 0700::
     <folder>/torrc          the options below, written on every launch
     <folder>/data/          DataDirectory (keys, consensus, control cookie)
     <folder>/control.sock   ControlSocket, cookie authentication
+    <folder>/socks.sock     SocksPort, only when asked for (the digest mail)
     <folder>/tor.log        notice log, with SafeLogging
     <folder>/console.log    what tor printed before its log was open
 
@@ -44,12 +45,14 @@ _OPTION_NAME = re.compile(r"_{0,2}[A-Za-z][A-Za-z0-9]*")
 TorOptions = Mapping[str, str | Sequence[str]]
 
 
-def torrc_lines(directory: Path, extra_options: TorOptions | None = None) -> list[str]:
+def torrc_lines(directory: Path, extra_options: TorOptions | None = None, *,
+                socks: bool = False) -> list[str]:
     """Return the torrc lines Haven's own tor runs with.
 
     :param directory: tor's folder (see the module docstring)
     :param extra_options: more options, e.g. ``{'DisableNetwork': '1'}``; a
       sequence value repeats the option
+    :param socks: open a SOCKS listener on ``<folder>/socks.sock``
 
     :returns: one ``Option value`` string per line
 
@@ -59,8 +62,10 @@ def torrc_lines(directory: Path, extra_options: TorOptions | None = None) -> lis
         f"DataDirectory {directory / 'data'}",
         f"ControlSocket {directory / 'control.sock'}",
         "CookieAuthentication 1",
-        # Haven never makes outgoing connections, so it needs no SOCKS port.
-        "SocksPort 0",
+        # Haven's one outgoing connection is the opt-in digest mail: a unix
+        # socket only this user can open (the folder is 0700), and only when
+        # mail is to go through tor; otherwise no SOCKS port at all.
+        f"SocksPort unix:{socks_socket(directory)}" if socks else "SocksPort 0",
         f"Log notice file {directory / 'tor.log'}",
         # Lets a restarted Haven find a tor its crashed predecessor left.
         f"PidFile {directory / 'tor.pid'}",
@@ -74,6 +79,11 @@ def torrc_lines(directory: Path, extra_options: TorOptions | None = None) -> lis
                 raise TorLaunchError(f"refusing torrc option {name!r}")
             lines.append(f"{name} {item}")
     return lines
+
+
+def socks_socket(directory: Path) -> Path:
+    """Where Haven's own tor listens for SOCKS when asked to."""
+    return directory / "socks.sock"
 
 
 @dataclass
@@ -179,10 +189,9 @@ def _prepare(directory: Path) -> None:
     (directory / "data").mkdir(mode=0o700, exist_ok=True)
     os.chmod(directory / "data", 0o700)
     control_socket = directory / "control.sock"
-    if len(os.fsencode(control_socket)) > _MAX_SOCKET_PATH:
-        raise TorLaunchError(
-            f"control socket path is longer than {_MAX_SOCKET_PATH} bytes: {control_socket}"
-        )
+    for path in (control_socket, socks_socket(directory)):
+        if len(os.fsencode(path)) > _MAX_SOCKET_PATH:
+            raise TorLaunchError(f"socket path is longer than {_MAX_SOCKET_PATH} bytes: {path}")
     if control_socket.exists():
         try:
             connect(control_socket, timeout=2.0).close()
@@ -199,6 +208,7 @@ def launch_tor(
     extra_options: TorOptions | None = None,
     tor_cmd: str = "tor",
     timeout: float = DEFAULT_LAUNCH_TIMEOUT,
+    socks: bool = False,
 ) -> TorProcess:
     """Start a private tor in ``directory`` and wait until its control socket answers.
 
@@ -209,6 +219,7 @@ def launch_tor(
     :param extra_options: more torrc options, e.g. ``{'DisableNetwork': '1'}``
     :param tor_cmd: the tor executable
     :param timeout: seconds to wait for the control socket
+    :param socks: also listen for SOCKS on ``<folder>/socks.sock``
 
     :returns: the running :class:`TorProcess`
 
@@ -222,7 +233,7 @@ def launch_tor(
         raise TorNotFound(f"{tor_cmd!r} not found: on Debian, run: sudo apt-get install tor")
     _prepare(directory)
     torrc = directory / "torrc"
-    torrc.write_text("\n".join(torrc_lines(directory, extra_options)) + "\n")
+    torrc.write_text("\n".join(torrc_lines(directory, extra_options, socks=socks)) + "\n")
     os.chmod(torrc, 0o600)
     defaults = directory / "torrc-defaults"
     # An empty defaults file keeps a system-wide torrc-defaults out of ours.
@@ -272,6 +283,7 @@ class LaunchedTor:
     tor_cmd: str = "tor"
     timeout: float = DEFAULT_LAUNCH_TIMEOUT
     process: TorProcess | None = None
+    socks: bool = False
 
     def open(self) -> HavenController:
         """Launch tor if it is not running, then connect to it.
@@ -288,6 +300,7 @@ class LaunchedTor:
                 extra_options=self.extra_options,
                 tor_cmd=self.tor_cmd,
                 timeout=self.timeout,
+                socks=self.socks,
             )
         return self.process.connect()
 

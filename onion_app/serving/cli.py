@@ -24,6 +24,7 @@ from onion_app.domain import staff_keys
 from onion_app.errors import HavenError
 from onion_app.serving import logs, serve
 from onion_app.serving.commands import HavenGroup, registry
+from onion_app.serving.commands.notify import notify_daily
 from onion_app.serving.commands.operator import purge_now
 from onion_app.serving.onions import ROLES, OnionServices, socket_path
 from onion_app.serving.running import InstanceLock
@@ -203,6 +204,8 @@ def _first_staff_key(here: Runtime) -> str | None:
 def _background(here: Runtime, stop: threading.Event, onions: OnionServices | None) -> None:
     threading.Thread(target=_purge_daily, args=(here, stop), daemon=True,
                      name="haven-retention").start()
+    threading.Thread(target=notify_daily, args=(here, stop), daemon=True,
+                     name="haven-digests").start()
     if onions is not None:
         threading.Thread(target=_status_loop, args=(onions, stop), daemon=True,
                          name="haven-status").start()

@@ -39,6 +39,14 @@ def socket_path(config: Config, role: str) -> Path:
     return config.instance_path / f"{role}.sock"
 
 
+def mail_through_own_tor(config: Config) -> bool:
+    """Whether Haven's own tor must open its SOCKS socket: digests go through
+    tor by default, unless they go direct or to a SOCKS listener of the
+    operator's choosing."""
+    return (config.smtp_url is not None and not config.smtp_direct
+            and config.smtp_socks is None and config.tor_control is None)
+
+
 def status_path(config: Config) -> Path:
     return config.instance_path / "tor-status.json"
 
@@ -121,7 +129,8 @@ class OnionServices:
             extra: dict[str, list[str]] = {}
             for name, value in config.tor_options:
                 extra.setdefault(name, []).append(value)
-            self.source = LaunchedTor(config.instance_path / "tor", extra_options=extra)
+            self.source = LaunchedTor(config.instance_path / "tor", extra_options=extra,
+                                      socks=mail_through_own_tor(config))
         self.specs = build_specs(database)
         self.watchdog = Watchdog(
             self.source, self.specs.values(), onion_keys.DatabaseKeyStore(database),

@@ -19,6 +19,7 @@ from onion_app.volunteer import (  # noqa: E402, F401  (registers the routes)
     account,
     applying,
     cases,
+    notifications,
     offline,
     views,
 )

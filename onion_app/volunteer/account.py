@@ -1,4 +1,5 @@
-"""A signed-in volunteer's account: passphrase, public key, TOTP, availability, deletion.
+"""A signed-in volunteer's account: passphrase, public key, TOTP, availability, deletion
+(and the mail section, from :mod:`.notifications`).
 
 Checks of the current passphrase inside a session go through the login
 throttle, and a change ends every other session of the account.
@@ -24,6 +25,7 @@ from onion_app.volunteer.forms import (
     PublicKeyForm,
     TotpResetForm,
 )
+from onion_app.volunteer.notifications import Section, section
 from onion_app.volunteer.views import BUSY, HELD, Page
 from onion_app.web import auth
 from onion_app.web.forms import ConfirmForm, refuse
@@ -39,7 +41,7 @@ def account(me: Session) -> str:
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
                            skills=SKILLS, key_form=PublicKeyForm(),
                            passphrase_form=PassphraseChangeForm(), totp_form=TotpResetForm(),
-                           button=ConfirmForm())
+                           button=ConfirmForm(), notify=section(row.id))
 
 
 def _current_passphrase_checks(row: Volunteer, passphrase: str) -> bool:
@@ -111,12 +113,13 @@ def _emptied(form: PassphraseChangeForm) -> PassphraseChangeForm:
 def _account_page(me: Session, row: Volunteer, *, status: int,
                   passphrase_form: PassphraseChangeForm | None = None,
                   totp_form: TotpResetForm | None = None,
-                  key_form: PublicKeyForm | None = None) -> tuple[str, int]:
+                  key_form: PublicKeyForm | None = None,
+                  notify: Section | None = None) -> tuple[str, int]:
     return render_template("volunteer/account.html", me=row, offline=me.private_key is None,
                            skills=SKILLS, key_form=key_form or PublicKeyForm(),
                            passphrase_form=passphrase_form or PassphraseChangeForm(),
                            totp_form=totp_form or TotpResetForm(),
-                           button=ConfirmForm()), status
+                           button=ConfirmForm(), notify=notify or section(row.id)), status
 
 
 @blueprint.post("/account/public-key")
