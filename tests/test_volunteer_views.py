@@ -174,6 +174,7 @@ def test_matched_volunteer_reads_claims_and_replies(site: Staff, initialised: Co
     requester_client, public_id = asked(site, title="TITLE-MARKER")
     dashboard = lawyer.get("/dashboard").get_data(as_text=True)
     assert "TITLE-MARKER" in dashboard
+    assert '<strong class="tag">New</strong>' in dashboard  # never opened: new, not "0"
     assert "TITLE-MARKER" not in painter.get("/dashboard").get_data(as_text=True)
     assert painter.get(f"/cases/{public_id}").status_code == 404
     case = lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
@@ -188,7 +189,8 @@ def test_matched_volunteer_reads_claims_and_replies(site: Staff, initialised: Co
     assert "Someone is helping: <bdi>lawyer</bdi>" in seen
     requester.reply(requester_client, public_id, "REQUESTER-ANSWER-MARKER")
     dashboard = lawyer.get("/dashboard").get_data(as_text=True)
-    assert re.search(r"<td>1</td>\s*</tr>", dashboard)  # one unread message
+    assert "1 new message<" in dashboard
+    assert ">New<" not in dashboard  # opened before: only the new message is marked
     assert "REQUESTER-ANSWER-MARKER" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
     conn = Database(initialised).open()
     dump = dump_database(conn)
@@ -216,7 +218,8 @@ def test_refer_release_resolve_flag(site: Staff, initialised: Config) -> None:
     button(lawyer, f"/cases/{public_id}/release", f"/cases/{public_id}")
     assert "Nobody is helping yet" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
     button(second, f"/cases/{public_id}/flag", f"/cases/{public_id}", reason="spam")
-    button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
+    button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
+    button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}", confirm="resolve")
     assert "Resolved" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
     log = audit_log(initialised)
     assert ("lawyer", "referred", f"request {public_id}, volunteer lawyer2") in log
@@ -363,14 +366,71 @@ def test_only_the_helper_resolves_and_the_requester_can_reopen(site: Staff) -> N
     lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
     other, _ = vetted(site, "other", skills=("legal",), languages=("fa",))
     asker, public_id = asked(site)
+    # Nobody is helping yet: no reader can close the thread for everyone.
+    assert "Mark resolved" not in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
+    refused = button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}",
+                     confirm="resolve")
+    assert refused.status_code == 302
+    assert "Nobody is helping yet" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
     button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
-    button(other, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
+    button(other, f"/cases/{public_id}/resolve", f"/cases/{public_id}", confirm="resolve")
     assert "Mark resolved" not in other.get(f"/cases/{public_id}").get_data(as_text=True)
     assert "You are helping" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
-    button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
+    button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}", confirm="resolve")
     assert "Resolved" in asker.get(f"/requests/{public_id}").get_data(as_text=True)
     button(asker, f"/requests/{public_id}/reopen", f"/requests/{public_id}")
     assert requester.reply(asker, public_id, "still need help").status_code == 302
+
+
+def test_resolving_asks_first(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    _, public_id = asked(site)
+    case = f"/cases/{public_id}"
+    button(lawyer, f"{case}/claim", case)
+    page = lawyer.get(case).get_data(as_text=True)
+    assert f'href="{case}/resolve"' in page  # a link to a question, not a one-click form
+    assert f'action="{case}/resolve"' not in page
+    question = lawyer.get(f"{case}/resolve").get_data(as_text=True)
+    assert "Mark this request resolved?" in question
+    assert 'name="confirm" value="resolve"' in question
+    # A bare post (an old one-click form) only asks the question again.
+    asked_again = button(lawyer, f"{case}/resolve", case)
+    assert asked_again.status_code == 200
+    assert "Mark this request resolved?" in asked_again.get_data(as_text=True)
+    assert "You are helping" in lawyer.get(case).get_data(as_text=True)
+    assert button(lawyer, f"{case}/resolve", case, confirm="resolve").status_code == 302
+    assert "Resolved" in lawyer.get(case).get_data(as_text=True)
+
+
+def test_flagging_asks_with_no_reason_chosen(site: Staff, initialised: Config) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    _, public_id = asked(site)
+    case = f"/cases/{public_id}"
+    assert f'action="{case}/flag"' not in lawyer.get(case).get_data(as_text=True)
+    question = lawyer.get(f"{case}/flag").get_data(as_text=True)
+    assert "Flag this request?" in question
+    assert 'value="spam"' in question
+    assert "checked" not in question
+    unchosen = button(lawyer, f"{case}/flag", case)
+    assert unchosen.status_code == 400
+    assert "Choose why you flag it." in unchosen.get_data(as_text=True)
+    assert not [line for line in audit_log(initialised) if line[1].startswith("flagged")]
+    assert button(lawyer, f"{case}/flag", case, reason="abuse").status_code == 302
+    assert ("lawyer", "flagged (abuse)", f"request {public_id}") in audit_log(initialised)
+
+
+def test_the_dashboard_puts_the_most_urgent_first_then_the_newest(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    asker = site.public.test_client()
+    requester.new_account(asker)
+    for title, urgency in [("OLD-NORMAL", "normal"), ("OLD-URGENT", "urgent"),
+                           ("CRITICAL", "critical"), ("NEW-NORMAL", "normal"),
+                           ("NEW-URGENT", "urgent")]:
+        requester.submitted_id(asker, title=title, urgency=urgency)
+    page = lawyer.get("/dashboard").get_data(as_text=True)
+    order = re.findall(r'<bdi dir="auto">([A-Z-]+)</bdi>', page)
+    assert order == ["CRITICAL", "NEW-URGENT", "OLD-URGENT", "NEW-NORMAL", "OLD-NORMAL"]
+    assert page.count('<li class="urgent">') == 3
 
 
 def test_referral_needs_a_shared_language(site: Staff) -> None:

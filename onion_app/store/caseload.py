@@ -40,8 +40,14 @@ _COLUMNS = """
         AND m.id > coalesce((SELECT last_message_id FROM volunteer_seen vs
                               WHERE vs.volunteer_id = rr.volunteer_id
                                 AND vs.request_id = r.id), 0)
-        AND coalesce(m.author_volunteer_id, 0) != rr.volunteer_id) AS unread
+        AND coalesce(m.author_volunteer_id, 0) != rr.volunteer_id) AS unread,
+    EXISTS (SELECT 1 FROM volunteer_seen vo
+             WHERE vo.volunteer_id = rr.volunteer_id AND vo.request_id = r.id) AS opened
 """
+
+# Most urgent first, then newest: a life at risk must not sink below the fold.
+_ORDER = """CASE r.urgency WHEN 'critical' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END,
+    rr.request_id DESC"""
 
 
 def _where(volunteer_id: int, filters: Filters) -> tuple[str, list[Any]]:
@@ -64,13 +70,14 @@ def _where(volunteer_id: int, filters: Filters) -> tuple[str, list[Any]]:
 
 def dashboard(conn: Connection, volunteer_id: int,
               filters: Filters) -> tuple[list[RequestRow], int]:
-    """One page of the requests sealed to a volunteer, newest first, and the total."""
+    """One page of the requests sealed to a volunteer, most urgent first, then
+    newest, and the total."""
     where, params = _where(volunteer_id, filters)
     base = "FROM request_readers rr JOIN requests r ON r.id = rr.request_id WHERE " + where
     total = int(conn.execute(f"SELECT count(*) {base}", params).fetchone()[0])
     offset = (max(filters.page, 1) - 1) * PAGE_SIZE
     found = rows.many(RequestRow, conn.execute(
-        f"SELECT {_COLUMNS} {base} ORDER BY rr.request_id DESC LIMIT ? OFFSET ?",
+        f"SELECT {_COLUMNS} {base} ORDER BY {_ORDER} LIMIT ? OFFSET ?",
         [*params, PAGE_SIZE, offset],
     ))
     return found, total
