@@ -79,8 +79,7 @@ def case(me: Session, public_id: str) -> Page:
     return _case_page(me, _case(me, public_id), ReplyForm(), 200)
 
 
-def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int,
-               upload: UploadForm | None = None) -> tuple[str, int]:
+def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int) -> tuple[str, int]:
     conn = get_db()
     text = thread = None
     page = thread_page(rows.message_count(conn, row.id))
@@ -95,9 +94,7 @@ def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int,
     return render_template(
         "volunteer/case.html", row=row, text=text, thread=thread, page=page, reply=reply,
         refer=refer,
-        button=ConfirmForm(), upload=upload or UploadForm(),
-        me=signed_in_volunteer(me), offline=me.private_key is None,
-        reply_slot=offline.reply_slot(conn, row),
+        button=ConfirmForm(), me=signed_in_volunteer(me), offline=me.private_key is None,
         skills=SKILLS, languages=LANGUAGES, regions=REGIONS, urgencies=URGENCIES,
     ), status
 
@@ -239,12 +236,12 @@ def upload_reply(me: Session, public_id: str) -> Page:
     row = _case(me, public_id)
     form = UploadForm()
     if not form.validate_on_submit():
-        return _case_page(me, row, ReplyForm(), 400, upload=form)
+        return offline.page(row, form, 400)
     conn = get_db()
     problem = offline.store_reply(conn, me, row, form.bundle.data.read(offline.MAX_UPLOAD + 1))
     if problem:
         form.bundle.errors = [problem]
-        return _case_page(me, row, ReplyForm(), 400, upload=form)
+        return offline.page(row, form, 400)
     staff.audit(conn, me.account_id, "uploaded a sealed reply", request=row.id)
     conn.commit()
     flash(_("Your sealed reply is posted."), "ok")
