@@ -65,6 +65,8 @@ def test_run_publishes_both_services_and_cleans_up(instance: Path) -> None:
         assert haven.staff_private_key is None, haven.output()
         assert "a first device key that is not shown here" in haven.output()
         assert "tor cannot reach the network yet" in haven.output()
+        assert f"read {instance / 'tor' / 'tor.log'};" in haven.output()
+        assert "give it bridges in HAVEN_TOR_OPTIONS" in haven.output()
         assert _tor_pids(instance), "Haven's tor is not running"
         for role in ("public", "staff"):
             socket = instance / f"{role}.sock"
