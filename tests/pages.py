@@ -130,6 +130,11 @@ def staff_pages(staff_app: Flask, world: StaffWorld, code: str) -> list[Page]:
                         {"csrf_token": csrf(volunteer, case)}))
     pages.append(_fetch(volunteer, "replied", f"{case}/reply", "POST",
                         {"csrf_token": csrf(volunteer, case), "text": "I can help."}))
+    pages.append(_fetch(volunteer, "offline", f"{case}/offline"))
+    pages.append(_fetch(volunteer, "resolve?", f"{case}/resolve"))
+    pages.append(_fetch(volunteer, "flag?", f"{case}/flag"))
+    pages.append(_fetch(volunteer, "flag refused", f"{case}/flag", "POST",
+                        {"csrf_token": csrf(volunteer, case)}))
     pages.append(_fetch(volunteer, "flagged", f"{case}/flag", "POST",
                         {"csrf_token": csrf(volunteer, case), "reason": "other"}))
     operator = world.operator

@@ -86,8 +86,9 @@ def login(client: FlaskClient, handle: str, passphrase: str = PASSPHRASE,
 
 
 def enrol(client: FlaskClient, clock: StepClock, handle: str,
-          passphrase: str = PASSPHRASE) -> str:
-    """First login after approval: sets up TOTP. :returns: the TOTP secret"""
+          passphrase: str = PASSPHRASE, lands: str | None = None) -> str:
+    """First login after approval: sets up TOTP, then lands on ``lands`` when
+    given. :returns: the TOTP secret"""
     response = login(client, handle, passphrase)
     assert response.status_code == 302, response.get_data(as_text=True)
     assert response.location == "/enrol"
@@ -98,6 +99,7 @@ def enrol(client: FlaskClient, clock: StepClock, handle: str,
     done = client.post("/enrol", data={"csrf_token": csrf(client, "/enrol"),
                                        "code": clock.next_code(secret)})
     assert done.status_code == 302, done.get_data(as_text=True)
+    assert lands is None or done.location == lands, done.location
     return secret
 
 

@@ -189,3 +189,28 @@ def test_a_newer_haven_started_beside_a_running_one_leaves_its_database_alone(
         capture_output=True, text=True, timeout=60, check=False, cwd=newer)
     assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
     assert _schema(instance)[0] == version
+
+
+def test_a_first_run_says_how_to_make_the_first_operator(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), "--local"], env=_env(tmp_path / "instance"),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "serving on loopback" in line:
+                break
+        (staff,) = [match.group(1) for line in lines if (match := re.match(
+            r"staff .*: (http://127\.0\.0\.1:\d+/)$", line.strip()))]
+        with urllib.request.urlopen(staff, timeout=10) as response:
+            landing = response.read().decode()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+    assert any(line.startswith("no operator yet: create the first with .venv/bin/haven "
+                               "operator create HANDLE") for line in lines), lines
+    assert "No operator yet." in landing
+    assert ".venv/bin/haven operator create HANDLE" in landing

@@ -65,6 +65,8 @@ def test_run_publishes_both_services_and_cleans_up(instance: Path) -> None:
         assert haven.staff_private_key is None, haven.output()
         assert "a first device key that is not shown here" in haven.output()
         assert "tor cannot reach the network yet" in haven.output()
+        assert f"read {instance / 'tor' / 'tor.log'};" in haven.output()
+        assert "give it bridges in HAVEN_TOR_OPTIONS" in haven.output()
         assert _tor_pids(instance), "Haven's tor is not running"
         for role in ("public", "staff"):
             socket = instance / f"{role}.sock"
@@ -162,6 +164,10 @@ def test_cli_changes_reach_the_running_haven(instance: Path) -> None:
         assert added.returncode == 0, added.stderr
         assert "Applied to the running Haven." in added.stdout
         haven.wait_for_line("staff onion service updated", timeout=30)
+        # The reload at start-up ran before this one: it re-published nothing,
+        # since the keys tor made at the first start are no change.
+        updates = [line for line in haven.lines if "onion service updated" in line]
+        assert updates == [f"staff onion service updated: {haven.addresses['staff']}"], updates
         rotated = run_command(instance, "onion", "rotate", "public", "--yes", **OFFLINE)
         assert rotated.returncode == 0, rotated.stderr
         new_public = rotated.stdout.split("new public address: ")[1].split()[0]

@@ -36,11 +36,14 @@ def test_stopped_haven_shows_addresses_and_devices(operator: FlaskClient) -> Non
     assert "<bdi>laptop</bdi>" in page
 
 
-def test_running_haven_shows_the_status_file(operator: FlaskClient, initialised: Config) -> None:
+@pytest.mark.parametrize(("devices", "said"), [(1, "1 authorized device<"),
+                                              (2, "2 authorized devices")])
+def test_running_haven_shows_the_status_file(operator: FlaskClient, initialised: Config,
+                                             devices: int, said: str) -> None:
     status = TorStatus("0.4.9.11", BootstrapProgress(0, "starting", "Starting"), (
         ServiceStatus("public", "a" * 56 + ".onion", True, True, 0,
                       (UploadCounts(datetime.date(2026, 11, 26), 6, 1),)),
-        ServiceStatus("staff", "b" * 56 + ".onion", True, False, 2, ()),
+        ServiceStatus("staff", "b" * 56 + ".onion", True, False, devices, ()),
     ))
     save_status(initialised, status)
     lock = InstanceLock(initialised)
@@ -52,7 +55,7 @@ def test_running_haven_shows_the_status_file(operator: FlaskClient, initialised:
     assert "Tor 0.4.9.11, bootstrapped 0%." in page
     assert "cannot reach the network yet" in page
     assert "proof-of-work defence on" in page
-    assert "2 authorized devices" in page
+    assert said in page
     assert "6 uploaded, 1 failed" in page
 
 

@@ -38,7 +38,7 @@ def operator(staff_app: Flask, clock: StepClock) -> FlaskClient:
     assert result.exit_code == 0, result.output
     assert PASSPHRASE not in result.output
     client = staff_app.test_client()
-    enrol(client, clock, "op")
+    enrol(client, clock, "op", lands="/operator/applications")
     return client
 
 
@@ -178,6 +178,54 @@ def test_counts_show_numbers_not_content(staff_app: Flask, public_app: Flask,
     assert re.search(r"Legal help and asylum</th><td>1</td>", page)
     unmatched = page.split("where volunteers are missing")[1]
     assert "Legal help and asylum" in unmatched
+
+
+def _table(page: str, heading: str) -> list[tuple[str, int]]:
+    """The rows of the table under ``heading``: (label, number)."""
+    part = page.split(f"<h2>{heading}</h2>")[1].split("</table>")[0]
+    return [(label, int(number)) for label, number in
+            re.findall(r'<th scope="row">(.*?)</th><td>(\d+)</td>', part)]
+
+
+def test_an_operator_signs_in_to_the_applications_waiting(staff_app: Flask,
+                                                           clock: StepClock) -> None:
+    made = cli_runner(staff_app).invoke(args=["operator", "create", "op"],
+                                        input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    assert made.exit_code == 0, made.output
+    first = staff_app.test_client()
+    # Vetting is what an operator comes for: not an empty list of requests.
+    secret = enrol(first, clock, "op", lands="/operator/applications")
+    empty = first.get("/operator/applications").get_data(as_text=True)
+    assert "No applications are waiting." in empty
+    assert "staff-key add" in empty  # how a volunteer reaches /apply at all
+    later = staff_app.test_client()
+    signed_in = login(later, "op", PASSPHRASE, clock.next_code(secret))
+    assert signed_in.location == "/dashboard"  # nothing waits: their requests
+    apply(staff_app.test_client(), "waiting-one")
+    again = staff_app.test_client()
+    signed_in = login(again, "op", PASSPHRASE, clock.next_code(secret))
+    assert signed_in.location == "/operator/applications"
+
+
+def test_counts_speak_words_and_their_totals_add_up(staff_app: Flask, public_app: Flask,
+                                                    operator: FlaskClient) -> None:
+    asker = public_app.test_client()
+    requester.new_account(asker)
+    for skills in (["legal"], ["legal", "press"], ["press", "care", "art"]):
+        requester.submitted_id(asker, skills=skills)
+    apply(staff_app.test_client(), "waiting-one")
+    page = operator.get("/operator/").get_data(as_text=True)
+    by_status = _table(page, "Requests by status")
+    assert by_status == [("Open", 3), ("Total", 3)]
+    volunteers = _table(page, "Volunteers by status")
+    assert ("Waiting for an operator", 1) in volunteers
+    assert ("Approved", 1) in volunteers  # the operator
+    assert volunteers[-1] == ("Total", sum(n for _, n in volunteers[:-1]))
+    by_skill = _table(page, "Requests by skill")
+    assert sum(n for _, n in by_skill) == 6
+    assert "3 requests in all; each can ask for more than one skill" in page
+    for code in ("open", "applied", "vetted"):
+        assert f">{code}<" not in page
 
 
 def test_audit_log_is_append_only(operator: FlaskClient, initialised: Config) -> None:

@@ -45,7 +45,12 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/cases/REQ/release", {"volunteer": 302, "unmatched": 404, "operator": 404}),
     ("POST", "/cases/REQ/reply", {"volunteer": 400, "unmatched": 404, "operator": 404}),
     ("POST", "/cases/REQ/refer", {"volunteer": 302, "unmatched": 404, "operator": 404}),
-    ("POST", "/cases/REQ/flag", {"volunteer": 302, "unmatched": 404, "operator": 404}),
+    # No reason chosen: the question again, refused.
+    ("POST", "/cases/REQ/flag", {"volunteer": 400, "unmatched": 404, "operator": 404}),
+    ("GET", "/cases/REQ/flag", {"volunteer": 200, "unmatched": 404, "operator": 404}),
+    # Nobody is helping with REQ: resolving is refused, back to the case.
+    ("GET", "/cases/REQ/resolve", {"volunteer": 302, "unmatched": 404, "operator": 404}),
+    ("GET", "/cases/REQ/offline", {"volunteer": 200, "unmatched": 404, "operator": 404}),
     ("POST", "/cases/REQ/upload", {"volunteer": 400, "unmatched": 404, "operator": 404}),
     ("POST", "/cases/REQ/resolve", {"volunteer": 302, "unmatched": 404, "operator": 404}),
     ("POST", "/account/availability", {"volunteer": 302, "unmatched": 302, "operator": 302}),

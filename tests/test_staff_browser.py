@@ -22,7 +22,8 @@ OPERATOR_PASSPHRASE = "granite willow ferry candle"
 VOLUNTEER_PASSPHRASE = "orchard cobalt pillow summit"
 
 
-def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str) -> None:
+def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str,
+                        lands: str = "/dashboard") -> None:
     page.goto(staff + "/login")
     page.get_by_label("Handle").fill(handle)
     page.get_by_label("Passphrase").fill(passphrase)
@@ -36,7 +37,7 @@ def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str) ->
     assert page.locator("img[src='/enrol/qr.png']").evaluate("img => img.naturalWidth") > 0
     page.get_by_label("The 6-digit code your app shows now").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Confirm and continue").click()
-    assert urlsplit(page.url).path == "/dashboard"
+    assert urlsplit(page.url).path == lands
 
 
 def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path,
@@ -63,9 +64,8 @@ def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path,
         expect(volunteer.locator("body")).to_contain_text("Thank you")
 
         operator = browser.new_person()
-        _sign_in_first_time(operator, staff, "op", OPERATOR_PASSPHRASE)
-        operator.get_by_role("link", name="Operator").click()
-        operator.get_by_role("link", name="Applications").click()
+        _sign_in_first_time(operator, staff, "op", OPERATOR_PASSPHRASE,
+                            lands="/operator/applications")
         operator.get_by_role("link", name="berlin-lawyer").click()
         expect(operator.locator("body")).to_contain_text("Asylum lawyer in Berlin.")
         browser.shot("vetting", operator)

@@ -19,7 +19,11 @@ GOOD = "violet harbour lantern gravel"
     ("123qweasdzxc", "x", True),             # on the shipped list
     ("QWERTYUIOP123", "x", True),            # case does not hide it
     ("abababababababab", "x", True),         # two characters repeated
-    ("lawyer forever and ever", "lawyer", True),
+    ("lawyer lawyer lawyer!", "lawyer", True),       # the handle, over and over
+    ("my name is lawyer", "lawyer", True),           # little left without it
+    ("Lawyer-2024-Lawyer-2024", "lawyer", True),     # case does not hide it
+    ("copper kettle on the stove", "op", False),     # a short handle inside a word
+    ("lawyer forever and ever", "lawyer", False),    # the handle, then words of its own
     (GOOD, "lawyer", False),
 ])
 def test_passphrase_rules(passphrase: str, handle: str, refused: bool) -> None:

@@ -78,10 +78,10 @@ def open_challenge(challenge: str, key_file: Path) -> str:
 
 
 def _seal_arguments(case_page: str) -> list[str]:
-    """The arguments of the seal command the case page shows for a reply."""
+    """The arguments of the seal command the offline page shows for a reply."""
     found = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
                       case_page)
-    assert found, "the case page shows no seal command"
+    assert found, "the offline page shows no seal command"
     return found.group(1).split()
 
 
@@ -114,7 +114,9 @@ def test_offline_volunteer_reads_and_answers_with_bundles(
     assert "OFFLINE-STORY" in opened.stdout
     assert "A FOLLOW-UP FROM THE REQUESTER" in opened.stdout
 
-    arguments = _seal_arguments(case)
+    assert f'href="/cases/{public_id}/offline"' in case
+    arguments = _seal_arguments(volunteer.get(f"/cases/{public_id}/offline").get_data(
+        as_text=True))
     reply_file = tmp_path / "reply.json"
     sealed = crypto_cli("seal", *arguments, "-o", str(reply_file),
                         stdin="OFFLINE-REPLY sealed on my own machine")
@@ -145,7 +147,7 @@ def test_bad_uploads_are_explained(offline: tuple[FlaskClient, Path], public_app
     asker = public_app.test_client()
     requester.new_account(asker)
     public_id = requester.submitted_id(asker)
-    case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
+    case = volunteer.get(f"/cases/{public_id}/offline").get_data(as_text=True)
     seal_arguments = _seal_arguments(case)
     reply_file = tmp_path / "reply.json"
     crypto_cli("seal", *seal_arguments, "-o", str(reply_file), stdin="hello")
@@ -161,7 +163,7 @@ def test_a_reply_missing_a_reader_is_refused(offline: tuple[FlaskClient, Path],
     asker = public_app.test_client()
     requester.new_account(asker)
     public_id = requester.submitted_id(asker)
-    case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
+    case = volunteer.get(f"/cases/{public_id}/offline").get_data(as_text=True)
     words = _seal_arguments(case)
     only_first = words[:2] + words[words.index("--ad"):]  # the first reader alone
     reply_file = tmp_path / "reply.json"
@@ -182,7 +184,7 @@ def test_a_reply_that_does_not_open_breaks_nothing(offline: tuple[FlaskClient, P
     asker = public_app.test_client()
     codename = requester.new_account(asker)
     public_id = requester.submitted_id(asker)
-    case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
+    case = volunteer.get(f"/cases/{public_id}/offline").get_data(as_text=True)
     seal_arguments = _seal_arguments(case)
     reply_file = tmp_path / "reply.json"
     crypto_cli("seal", *seal_arguments, "-o", str(reply_file), stdin="hello")
@@ -208,7 +210,7 @@ def test_a_trailing_newline_in_the_ad_is_refused(offline: tuple[FlaskClient, Pat
     asker = public_app.test_client()
     requester.new_account(asker)
     public_id = requester.submitted_id(asker)
-    case = volunteer.get(f"/cases/{public_id}").get_data(as_text=True)
+    case = volunteer.get(f"/cases/{public_id}/offline").get_data(as_text=True)
     words = _seal_arguments(case)
     ad_at = words.index("--ad") + 1
     words[ad_at] += "\n"

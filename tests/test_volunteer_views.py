@@ -70,6 +70,19 @@ def asked(site: Staff, story: str = "STORY-MARKER", **changes: object) -> tuple[
     return client, requester.submitted_id(client, story=story, **changes)
 
 
+def test_the_landing_page_says_how_to_make_the_first_operator(staff_app: Flask) -> None:
+    before = staff_app.test_client().get("/").get_data(as_text=True)
+    assert "No operator yet." in before
+    assert ".venv/bin/haven operator create HANDLE" in before
+    made = cli_runner(staff_app).invoke(args=["operator", "create", "op"],
+                                        input=f"{PASSPHRASE}\n{PASSPHRASE}\n")
+    assert made.exit_code == 0, made.output
+    # The anonymous landing page is cached for seconds; a query string is not.
+    after = staff_app.test_client().get("/?again").get_data(as_text=True)
+    assert "No operator yet." not in after
+    assert "operator create" not in after
+
+
 def test_apply_waits_for_an_operator(site: Staff) -> None:
     client = site.app.test_client()
     response = apply(client, "berlin-lawyer")
@@ -94,7 +107,8 @@ def test_an_application_redirects_after_post(site: Staff) -> None:
     ("Zx7-tiny", "at least 12 characters"),
     ("qwertyuiop123", "lists attackers try first"),
     ("aaaaaaaaaaaaaaaa", "lists attackers try first"),
-    ("my name is berlin-lawyer", "must not contain your handle"),
+    ("my name is berlin-lawyer", "mostly your handle"),
+    ("Berlin-Lawyer Berlin-Lawyer 7", "mostly your handle"),
 ])
 def test_weak_passphrases_are_refused_with_reasons(site: Staff, passphrase: str,
                                                    message: str) -> None:
@@ -174,6 +188,7 @@ def test_matched_volunteer_reads_claims_and_replies(site: Staff, initialised: Co
     requester_client, public_id = asked(site, title="TITLE-MARKER")
     dashboard = lawyer.get("/dashboard").get_data(as_text=True)
     assert "TITLE-MARKER" in dashboard
+    assert "<b>New</b>" in dashboard  # never opened: new, not "0"
     assert "TITLE-MARKER" not in painter.get("/dashboard").get_data(as_text=True)
     assert painter.get(f"/cases/{public_id}").status_code == 404
     case = lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
@@ -188,7 +203,8 @@ def test_matched_volunteer_reads_claims_and_replies(site: Staff, initialised: Co
     assert "Someone is helping: <bdi>lawyer</bdi>" in seen
     requester.reply(requester_client, public_id, "REQUESTER-ANSWER-MARKER")
     dashboard = lawyer.get("/dashboard").get_data(as_text=True)
-    assert re.search(r"<td>1</td>\s*</tr>", dashboard)  # one unread message
+    assert "1 new message<" in dashboard
+    assert ">New<" not in dashboard  # opened before: only the new message is marked
     assert "REQUESTER-ANSWER-MARKER" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
     conn = Database(initialised).open()
     dump = dump_database(conn)
@@ -216,7 +232,8 @@ def test_refer_release_resolve_flag(site: Staff, initialised: Config) -> None:
     button(lawyer, f"/cases/{public_id}/release", f"/cases/{public_id}")
     assert "Nobody is helping yet" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
     button(second, f"/cases/{public_id}/flag", f"/cases/{public_id}", reason="spam")
-    button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
+    button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
+    button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}", confirm="resolve")
     assert "Resolved" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
     log = audit_log(initialised)
     assert ("lawyer", "referred", f"request {public_id}, volunteer lawyer2") in log
@@ -363,14 +380,72 @@ def test_only_the_helper_resolves_and_the_requester_can_reopen(site: Staff) -> N
     lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
     other, _ = vetted(site, "other", skills=("legal",), languages=("fa",))
     asker, public_id = asked(site)
+    # Nobody is helping yet: no reader can close the thread for everyone.
+    assert "Mark resolved" not in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
+    refused = button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}",
+                     confirm="resolve")
+    assert refused.status_code == 302
+    assert "Nobody is helping yet" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
     button(lawyer, f"/cases/{public_id}/claim", f"/cases/{public_id}")
-    button(other, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
+    button(other, f"/cases/{public_id}/resolve", f"/cases/{public_id}", confirm="resolve")
     assert "Mark resolved" not in other.get(f"/cases/{public_id}").get_data(as_text=True)
     assert "You are helping" in lawyer.get(f"/cases/{public_id}").get_data(as_text=True)
-    button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}")
+    button(lawyer, f"/cases/{public_id}/resolve", f"/cases/{public_id}", confirm="resolve")
     assert "Resolved" in asker.get(f"/requests/{public_id}").get_data(as_text=True)
     button(asker, f"/requests/{public_id}/reopen", f"/requests/{public_id}")
     assert requester.reply(asker, public_id, "still need help").status_code == 302
+
+
+def test_resolving_asks_first(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    _, public_id = asked(site)
+    case = f"/cases/{public_id}"
+    button(lawyer, f"{case}/claim", case)
+    page = lawyer.get(case).get_data(as_text=True)
+    assert f'href="{case}/resolve"' in page  # a link to a question, not a one-click form
+    assert f'action="{case}/resolve"' not in page
+    question = lawyer.get(f"{case}/resolve").get_data(as_text=True)
+    assert "Mark this request resolved?" in question
+    assert 'name="confirm" value="resolve"' in question
+    # A bare post (an old one-click form) only asks the question again.
+    asked_again = button(lawyer, f"{case}/resolve", case)
+    assert asked_again.status_code == 200
+    assert "Mark this request resolved?" in asked_again.get_data(as_text=True)
+    assert "You are helping" in lawyer.get(case).get_data(as_text=True)
+    assert button(lawyer, f"{case}/resolve", case, confirm="resolve").status_code == 302
+    assert "Resolved" in lawyer.get(case).get_data(as_text=True)
+
+
+def test_flagging_asks_with_no_reason_chosen(site: Staff, initialised: Config) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    _, public_id = asked(site)
+    case = f"/cases/{public_id}"
+    assert f'action="{case}/flag"' not in lawyer.get(case).get_data(as_text=True)
+    question = lawyer.get(f"{case}/flag").get_data(as_text=True)
+    assert "Flag this request?" in question
+    assert 'value=spam' in question
+    assert "checked" not in question
+    unchosen = button(lawyer, f"{case}/flag", case)
+    assert unchosen.status_code == 400
+    assert "Choose why you flag it." in unchosen.get_data(as_text=True)
+    assert not [line for line in audit_log(initialised) if line[1].startswith("flagged")]
+    assert button(lawyer, f"{case}/flag", case, reason="abuse").status_code == 302
+    assert ("lawyer", "flagged (abuse)", f"request {public_id}") in audit_log(initialised)
+
+
+def test_the_dashboard_puts_the_most_urgent_first_then_the_newest(site: Staff) -> None:
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    asker = site.public.test_client()
+    requester.new_account(asker)
+    for title, urgency in [("OLD-NORMAL", "normal"), ("OLD-URGENT", "urgent"),
+                           ("CRITICAL", "critical"), ("NEW-NORMAL", "normal"),
+                           ("NEW-URGENT", "urgent")]:
+        requester.submitted_id(asker, title=title, urgency=urgency)
+    page = lawyer.get("/dashboard").get_data(as_text=True)
+    order = re.findall(r'<a dir="auto" href="/cases/[^"]+">([A-Z-]+)</a>', page)
+    assert order == ["CRITICAL", "NEW-URGENT", "OLD-URGENT", "NEW-NORMAL", "OLD-NORMAL"]
+    assert page.count('<li class="urgent">') == 3
+    assert page.count("<b>Life at risk</b>") == 1
 
 
 def test_referral_needs_a_shared_language(site: Staff) -> None:
@@ -425,7 +500,7 @@ def test_two_requests_from_one_codename_show_unlinkable_requester_keys(
     conn.close()
     shown = []
     for client, public_id in ((lawyer, legal), (writer, writing)):
-        page = client.get(f"/cases/{public_id}").get_data(as_text=True)
+        page = client.get(f"/cases/{public_id}/offline").get_data(as_text=True)
         readers = set(TO_KEY.findall(page))
         assert len(readers) == 2, "the requester and this one volunteer"
         (requester_key,) = readers - volunteer_keys

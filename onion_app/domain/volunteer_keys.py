@@ -53,13 +53,24 @@ def passphrase_problem(passphrase: str, handle: str) -> str | None:
     if len(passphrase) < PASSPHRASE_MIN:
         return _("Use at least %(count)s characters: a few unrelated words are easy to "
                  "remember and hard to guess.", count=number(PASSPHRASE_MIN))
-    folded = passphrase.lower()
+    folded = passphrase.casefold()
     if folded in common_passphrases() or len(set(folded)) <= 2:
         return _("That passphrase is on the lists attackers try first. Choose another: "
                  "a few unrelated words work well.")
-    if handle and handle.lower() in folded:
-        return _("Your passphrase must not contain your handle.")
+    if handle and _mostly_handle(folded, handle.casefold()):
+        return _("Your passphrase is mostly your handle, which anyone can see. Add a few "
+                 "words of your own.")
     return None
+
+
+def _mostly_handle(folded: str, handle: str) -> bool:
+    """Whether what is left once the handle is taken out would be refused on
+    its own. A short handle inside a word ("op" in "copper") leaves plenty;
+    "berlin-lawyer 2024" leaves almost nothing."""
+    if handle not in folded:
+        return False
+    rest = folded.replace(handle, "")
+    return len(rest) < PASSPHRASE_MIN or len(set(rest)) <= 2 or rest.strip() in common_passphrases()
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from onion_app.serving.commands.notify import notify_daily
 from onion_app.serving.commands.operator import purge_now
 from onion_app.serving.onions import ROLES, OnionServices, socket_path
 from onion_app.serving.running import InstanceLock
-from onion_app.store import onion_keys
+from onion_app.store import onion_keys, staff
 from onion_app.store.connection import DatabaseFailure, problem_of
 from onion_app.store.keys import display
 from onion_app.web.factory import create_app
@@ -71,6 +71,12 @@ def _prepare(here: Runtime) -> None:
         click.echo(f"created the encrypted database {display(config.db_path)}")
         if config.db_passphrase is None:
             click.echo(f"its key is in {display(config.db_key_path)}: back it up, keep it apart")
+    with here.database.connect() as conn:
+        if not staff.operator_exists(conn):
+            # Without an operator nobody can approve a volunteer, and the web
+            # pages cannot make one (that would be open to anyone).
+            click.echo("no operator yet: create the first with .venv/bin/haven operator create "
+                       "HANDLE (from another terminal while Haven runs; it asks for a passphrase)")
 
 
 def _lock(config: Config) -> InstanceLock:
@@ -165,8 +171,7 @@ def _serve_onions(here: Runtime, stop: threading.Event, reload_wanted: threading
         _announce(services)
         progress = onions.wait_for_bootstrap(config.bootstrap_wait_seconds, stop)
         if progress is not None and not progress.done and not stop.is_set():
-            click.echo(f"tor cannot reach the network yet (bootstrapped {progress.percent}%). "
-                       "Haven keeps serving; the addresses work as soon as tor gets through.")
+            click.echo(_stalled(config, progress.percent))
         # Whatever the CLI changed while tor was starting applies now.
         reload_wanted.set()
         _background(here, stop, onions)
@@ -180,6 +185,17 @@ def _serve_onions(here: Runtime, stop: threading.Event, reload_wanted: threading
         finally:
             served.close()
             here.database.close()
+
+
+def _stalled(config: Config, percent: int) -> str:
+    """What to say when tor has not got through in time: where to look, and
+    the way round a network that blocks tor (bridges)."""
+    where = ("tor's own log" if config.tor_control
+             else f"{config.instance_path / 'tor' / 'tor.log'}")
+    return (f"tor cannot reach the network yet (bootstrapped {percent}%). Haven keeps "
+            "serving; the addresses work as soon as tor gets through. If it stays stuck, "
+            f"read {where}; where tor is blocked, give it bridges in HAVEN_TOR_OPTIONS "
+            "(see the README).")
 
 
 def _to_a_terminal() -> bool:

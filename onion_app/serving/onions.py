@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from onion_app.config import Config
@@ -150,8 +150,20 @@ class OnionServices:
         if isinstance(self.source, LaunchedTor) and stop_orphan(self.source.directory):
             self.say("stopped a tor left running by an earlier Haven that did not exit cleanly")
         services = self.watchdog.start()
+        self._adopt_new_keys(services)
         self._remove_retired()
         return services
+
+    def _adopt_new_keys(self, services: dict[str, OnionService]) -> None:
+        """A first start publishes a service with no stored key: tor makes
+        one and the watchdog stores it. That key is the running service's,
+        not a change, so it becomes the spec :meth:`reload` compares with;
+        otherwise the start-up reload would re-publish the same address and
+        cut every connection just made to it."""
+        for role, service in services.items():
+            spec = self.specs.get(role)
+            if spec is not None and spec.key is None:
+                self.specs[role] = replace(spec, key=service.key)
 
     def wait_for_bootstrap(self, timeout: float,
                            stop: threading.Event) -> BootstrapProgress | None:

@@ -49,6 +49,9 @@ class RequestRow:
     claimed_handle: str | None
     unread: int
     volunteer_readers: int = 0
+    # Whether this volunteer has ever opened it (the dashboard marks it new
+    # until then). Read only on the volunteer's side.
+    opened: bool = False
     # Which derivation made the requester's key for this request; None: the
     # request is sealed to the account key. Read only on the requester's side.
     requester_key_version: int | None = None

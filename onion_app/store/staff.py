@@ -134,6 +134,12 @@ def by_public_id(conn: Connection, public_id: str) -> Volunteer | None:
         (public_id,)).fetchone())
 
 
+def operator_exists(conn: Connection) -> bool:
+    """Whether any vetted operator account exists (a new Haven has none)."""
+    return conn.execute("SELECT 1 FROM volunteers WHERE is_operator = 1 AND status = 'vetted'"
+                        " LIMIT 1").fetchone() is not None
+
+
 def listing(conn: Connection, status: str | None = None) -> list[Volunteer]:
     if status is None:
         return rows.many(Volunteer, conn.execute(

@@ -81,8 +81,7 @@ def case(me: Session, public_id: str) -> Page:
     return _case_page(me, _case(me, public_id), ReplyForm(), 200)
 
 
-def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int,
-               upload: UploadForm | None = None) -> tuple[str, int]:
+def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int) -> tuple[str, int]:
     conn = get_db()
     text = thread = None
     page = thread_page(rows.message_count(conn, row.id))
@@ -97,9 +96,7 @@ def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int,
     return render_template(
         "volunteer/case.html", row=row, text=text, thread=thread, page=page, reply=reply,
         refer=refer,
-        flag=FlagForm(), button=ConfirmForm(), upload=upload or UploadForm(),
-        me=signed_in_volunteer(me), offline=me.private_key is None,
-        reply_slot=offline.reply_slot(conn, row),
+        button=ConfirmForm(), me=signed_in_volunteer(me), offline=me.private_key is None,
         skills=SKILLS, languages=LANGUAGES, regions=REGIONS, urgencies=URGENCIES,
     ), status
 
@@ -168,13 +165,21 @@ def release(me: Session, public_id: str) -> Response:
     return redirect(url_for("volunteer.case", public_id=public_id))
 
 
-@blueprint.post("/cases/<public_id>/resolve")
+@blueprint.route("/cases/<public_id>/resolve", methods=["GET", "POST"])
 @auth.login_required
-def resolve(me: Session, public_id: str) -> Response:
-    row = _action(me, public_id)
-    if row.claimed_by not in (None, me.account_id):
+def resolve(me: Session, public_id: str) -> Page:
+    """A page of its own that asks first: resolving closes the requester's
+    thread, and a mis-tap beside "I'm helping" must not do that."""
+    row = _case(me, public_id)
+    if row.status != "open" or row.claimed_by != me.account_id:
+        # Only the volunteer helping (or the requester) may close a thread:
+        # a reader who never took it on cannot end it for everyone.
         flash(_("Only the volunteer helping with this request can mark it resolved."), "error")
         return redirect(url_for("volunteer.case", public_id=public_id))
+    # The field only the confirmation page sends: a one-click form on a case
+    # page kept open from an older Haven does not resolve.
+    if not ConfirmForm().validate_on_submit() or request.form.get("confirm") != "resolve":
+        return render_template("volunteer/confirm_resolve.html", row=row)
     conn = get_db()
     caseload.resolve(conn, row.id)
     staff.audit(conn, me.account_id, "resolved", request=row.id)
@@ -183,13 +188,15 @@ def resolve(me: Session, public_id: str) -> Response:
     return redirect(url_for("volunteer.case", public_id=public_id))
 
 
-@blueprint.post("/cases/<public_id>/flag")
+@blueprint.route("/cases/<public_id>/flag", methods=["GET", "POST"])
 @auth.login_required
-def flag(me: Session, public_id: str) -> Response:
+def flag(me: Session, public_id: str) -> Page:
+    """Flagging asks on a page of its own, with no reason chosen in advance."""
     row = _case(me, public_id)
     form = FlagForm()
     if not form.validate_on_submit():
-        abort(400)
+        status = 400 if form.errors else 200
+        return render_template("volunteer/confirm_flag.html", row=row, form=form), status
     conn = get_db()
     staff.flag(conn, row.id, me.account_id, form.reason.data or "other")
     staff.audit(conn, me.account_id, f"flagged ({form.reason.data})", request=row.id)
@@ -232,12 +239,12 @@ def upload_reply(me: Session, public_id: str) -> Page:
     row = _case(me, public_id)
     form = UploadForm()
     if not form.validate_on_submit():
-        return _case_page(me, row, ReplyForm(), 400, upload=form)
+        return offline.page(row, form, 400)
     conn = get_db()
     problem = offline.store_reply(conn, me, row, form.bundle.data.read(offline.MAX_UPLOAD + 1))
     if problem:
         form.bundle.errors = [problem]
-        return _case_page(me, row, ReplyForm(), 400, upload=form)
+        return offline.page(row, form, 400)
     staff.audit(conn, me.account_id, "uploaded a sealed reply", request=row.id)
     conn.commit()
     flash(_("Your sealed reply is posted."), "ok")

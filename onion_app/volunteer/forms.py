@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import Field, PasswordField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from onion_app.domain import handles
 from onion_app.domain.handles import HANDLE_MAX, HANDLE_MIN
@@ -91,9 +91,10 @@ class ReferForm(FlaskForm):  # type: ignore[misc]
 
 
 class FlagForm(FlaskForm):  # type: ignore[misc]
+    # No reason is chosen in advance: a flag is a deliberate act, never a default.
     reason = RadioField(_l("Why?"), choices=choices_of({
         "spam": _l("Spam"), "abuse": _l("Abuse"), "other": _l("Something else wrong")}),
-        default="spam")
+        validators=[InputRequired(_l("Choose why you flag it."))])
 
 
 class KeyCheckForm(FlaskForm):  # type: ignore[misc]

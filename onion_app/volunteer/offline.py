@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from flask import abort
+from flask import abort, render_template
 from nacl.public import PublicKey
 from werkzeug.wrappers import Response
 
@@ -28,6 +28,7 @@ from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
 from onion_app.store.rows import RequestRow
 from onion_app.volunteer import blueprint
+from onion_app.volunteer.forms import UploadForm
 from onion_app.web import auth
 from onion_app.web.sessions import Session
 from onion_app.web.staff_auth import signed_in_volunteer
@@ -56,6 +57,24 @@ def reply_slot(conn: Connection, row: RequestRow) -> ReplySlot:
     return ReplySlot(sealing.message_ad(public_id).decode(),
                      [encode_public_key(sealing.stored_reader_key(k.x25519, k.mlkem))
                       for k in keys])
+
+
+@blueprint.get("/cases/<public_id>/offline")
+@auth.login_required
+def offline_page(me: Session, public_id: str) -> tuple[str, int]:
+    """The bundle, the seal command and the upload, on a page of their own:
+    the command names every reader's hybrid key (some 1.6 KB each), which
+    would push the case page over 10 KB."""
+    row = caseload.request_for(get_db(), me.account_id, public_id)
+    if row is None:
+        abort(404)
+    return page(row, UploadForm(), 200)
+
+
+def page(row: RequestRow, upload: UploadForm, status: int) -> tuple[str, int]:
+    """The offline page of a request, with ``upload`` as given (and its errors)."""
+    return render_template("volunteer/offline.html", row=row, upload=upload,
+                           reply_slot=reply_slot(get_db(), row)), status
 
 
 @blueprint.get("/cases/<public_id>/bundle.json")

@@ -17,6 +17,7 @@ from onion_app.i18n import gettext as _
 from onion_app.i18n import lazy_gettext as _l
 from onion_app.store import staff
 from onion_app.store.requests import today
+from onion_app.store.rows import Volunteer
 from onion_app.volunteer import blueprint
 from onion_app.volunteer.forms import (
     CodeForm,
@@ -37,7 +38,10 @@ Page = str | tuple[str, int] | Response
 
 @blueprint.get("/")
 def landing() -> str:
-    return render_template("volunteer/landing.html", skills=SKILLS)
+    # A new Haven has no operator, so nobody could approve an application:
+    # say how the first one is made (on the server, never by a web form).
+    return render_template("volunteer/landing.html", skills=SKILLS,
+                           no_operator=not staff.operator_exists(get_db()))
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -84,7 +88,16 @@ def login() -> Page:
     staff.update(conn, row.id, last_active_on=today())
     conn.commit()
     auth.start("volunteer", row.id, key, account_ref=row.public_id)
-    return redirect(url_for("volunteer.dashboard"))
+    return redirect(_home(row))
+
+
+def _home(row: Volunteer) -> str:
+    """Where a person lands after signing in: an operator with applications
+    waiting goes to them (a new Haven's first operator has no requests at
+    all); everyone else to their requests."""
+    if row.is_operator and staff.listing(get_db(), "applied"):
+        return url_for("operator.applications")
+    return url_for("volunteer.dashboard")
 
 
 def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
@@ -137,7 +150,9 @@ def enrol() -> Page:
             auth.start("volunteer", pending.account_id, pending.private_key,
                        account_ref=row.public_id)
             flash(_("Your authenticator is set up. Welcome to Haven."), "ok")
-            return redirect(url_for("volunteer.dashboard"))
+            if row.is_operator:  # vetting is what an operator is here for
+                return redirect(url_for("operator.applications"))
+            return redirect(_home(row))
         refuse(form.code, _("That code did not match. Check the clock on your phone and try "
                             "the next code."))
     form.code.data = ""

@@ -1,0 +1,155 @@
+"""The volunteer's and operator's pages on a phone, in chromium with JavaScript off.
+
+At 390x844 (a common phone) in English and Arabic (right to left; Persian is
+not a staff language): the dashboard as a list, a case, and the confirmation
+that resolving needs. Screenshots go to ``test-artefacts/staff`` (or
+``$HAVEN_ARTEFACTS/staff``) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pyotp
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser as Chromium
+from playwright.sync_api import Page, expect
+
+from onion_app import create_app
+from onion_app.config import Config
+from tests import journey as requester
+from tests.browser import fresh_contexts, haven_server
+from tests.haven_cli import cli_runner
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+OPERATOR_PASSPHRASE = "granite willow ferry candle"
+VOLUNTEER_PASSPHRASE = "orchard cobalt pillow summit"
+PHONE = {"width": 390, "height": 844}
+
+
+def _shots() -> Path:
+    folder = Path(os.environ.get("HAVEN_ARTEFACTS", ROOT / "test-artefacts")) / "staff"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str) -> str:
+    """Signs in and sets up TOTP. :returns: the path landed on"""
+    page.goto(staff + "/login")
+    page.locator("input[name=handle]").fill(handle)
+    page.locator("input[name=passphrase]").fill(passphrase)
+    page.locator("main form button[type=submit]").click()
+    assert urlsplit(page.url).path == "/enrol"
+    secret = page.locator("code.secret").inner_text().strip()
+    page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())
+    page.locator("main form button[type=submit]").click()
+    return urlsplit(page.url).path
+
+
+def _ask(public_app: Flask, title: str, urgency: str, n: int) -> str:
+    client = public_app.test_client()
+    requester.new_account(client)
+    public_id = requester.submitted_id(client, title=title, urgency=urgency, skills=["legal"],
+                                       languages=["fa"], story=f"داستان {n}. Story {n}.")
+    return public_id
+
+
+def test_a_volunteer_and_an_operator_on_a_phone(initialised: Config,
+                                                chromium_process: Chromium) -> None:
+    shots = _shots()
+    made = cli_runner(create_app("staff", initialised)).invoke(
+        args=["operator", "create", "op"],
+        input=f"{OPERATOR_PASSPHRASE}\n{OPERATOR_PASSPHRASE}\n")
+    assert made.exit_code == 0, made.output
+    public_app = create_app("public", initialised)
+    with haven_server(initialised) as urls, fresh_contexts(chromium_process) as contexts:
+        staff = urls["staff"]
+        operator = contexts.page(**PHONE)
+        # A new operator lands where vetting happens, not on an empty list.
+        assert _sign_in_first_time(operator, staff, "op", OPERATOR_PASSPHRASE) \
+            == "/operator/applications"
+        operator.screenshot(path=str(shots / "en-operator-applications-empty.png"),
+                            full_page=True)
+
+        volunteer = contexts.page(**PHONE)
+        volunteer.goto(staff + "/apply")
+        volunteer.locator("input[name=handle]").fill("berlin-lawyer")
+        volunteer.locator("input[name=passphrase]").fill(VOLUNTEER_PASSPHRASE)
+        volunteer.locator("input[name=confirm]").fill(VOLUNTEER_PASSPHRASE)
+        volunteer.locator("input[value=legal]").check()
+        volunteer.locator("input[value=fa]").check()
+        volunteer.locator("textarea[name=bio]").fill("Asylum lawyer in Berlin.")
+        volunteer.locator("textarea[name=references]").fill("Berlin bar, member 123.")
+        volunteer.screenshot(path=str(shots / "en-apply.png"), full_page=True)
+        volunteer.locator("main form button[type=submit]").click()
+        assert urlsplit(volunteer.url).path == "/apply/sent"
+
+        operator.goto(staff + "/operator/applications")
+        operator.get_by_role("link", name="berlin-lawyer").click()
+        operator.locator("button[value=approve]").click()
+        assert _sign_in_first_time(volunteer, staff, "berlin-lawyer",
+                                   VOLUNTEER_PASSPHRASE) == "/dashboard"
+
+        normal = _ask(public_app, "Advice on a visa form", "normal", 1)
+        _ask(public_app, "دادگاه تجدیدنظر من هفته‌ی آینده است و وکیلی ندارم که", "critical", 2)
+        urgent = _ask(public_app, "Passport taken at the border", "urgent", 3)
+        volunteer.goto(staff + "/dashboard")
+        titles = volunteer.locator("ol.cases li > a").all_inner_texts()
+        assert titles[1:] == ["Passport taken at the border", "Advice on a visa form"]
+        assert titles[0].startswith("دادگاه")
+        expect(volunteer.locator("ol.cases")).to_contain_text("New")
+        volunteer.screenshot(path=str(shots / "en-dashboard.png"), full_page=True)
+
+        volunteer.get_by_role("link", name="Passport taken at the border").click()
+        case = volunteer.url
+        assert urlsplit(case).path == f"/cases/{urgent}"
+        volunteer.get_by_role("button", name="I'm helping").click()
+        volunteer.locator("textarea[name=text]").fill("I can help. Which country?")
+        volunteer.locator("textarea[name=text]").locator("xpath=ancestor::form").locator(
+            "button[type=submit]").click()
+        volunteer.screenshot(path=str(shots / "en-case.png"), full_page=True)
+
+        # Resolving asks first, on a page of its own; "No" leaves it open.
+        volunteer.get_by_role("link", name="Mark resolved…").click()
+        assert urlsplit(volunteer.url).path == f"/cases/{urgent}/resolve"
+        expect(volunteer.locator("h1")).to_have_text("Mark this request resolved?")
+        volunteer.screenshot(path=str(shots / "en-confirm-resolve.png"), full_page=True)
+        volunteer.get_by_role("link", name="No, back to the request").click()
+        expect(volunteer.locator("dl.meta")).to_contain_text("You are helping")
+        volunteer.get_by_role("link", name="Mark resolved…").click()
+        volunteer.get_by_role("button", name="Yes, mark it resolved").click()
+        assert volunteer.url == case
+        expect(volunteer.locator("dl.meta")).to_contain_text("Resolved")
+
+        # Flagging asks too, with no reason chosen for the volunteer.
+        volunteer.goto(f"{staff}/cases/{normal}")
+        volunteer.get_by_role("link", name="Flag this request for the operators…").click()
+        assert volunteer.locator("input[name=reason]:checked").count() == 0
+        # The browser itself asks for a reason (the server refuses none too).
+        assert volunteer.locator("input[name=reason][required]").count() == 3
+        volunteer.get_by_label("Spam").check()
+        volunteer.get_by_role("button", name="Flag it").click()
+        assert urlsplit(volunteer.url).path == "/dashboard"
+
+        volunteer.goto(staff + "/language/ar?next=/dashboard")
+        assert volunteer.locator("html").get_attribute("dir") == "rtl"
+        volunteer.screenshot(path=str(shots / "ar-dashboard.png"), full_page=True)
+        volunteer.goto(case)
+        volunteer.screenshot(path=str(shots / "ar-case.png"), full_page=True)
+        volunteer.goto(f"{staff}/cases/{normal}")
+        volunteer.screenshot(path=str(shots / "ar-case-open.png"), full_page=True)
+
+        for name in ("", "requests"):
+            operator.goto(f"{staff}/operator/{name}")
+            operator.screenshot(path=str(shots / f"en-operator-{name or 'counts'}.png"),
+                                full_page=True)
+        operator.goto(staff + "/language/ar?next=/operator/")
+        operator.screenshot(path=str(shots / "ar-operator-counts.png"), full_page=True)
+        # Nothing on these pages is wider than the phone.
+        for page in (volunteer, operator):
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
