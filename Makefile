@@ -57,6 +57,7 @@ $(AXE): package.json package-lock.json | deb-node
 
 bench: $(STAMP)
 	$(BIN)/python bench/crypto_bench.py
+	$(BIN)/python bench/matching_bench.py
 
 # Installs the missing Debian packages when we are root; otherwise says how.
 define ensure_debs

@@ -26,6 +26,7 @@ from crypto.requester import RequesterKeys
 from onion_app import create_app
 from onion_app.config import Config
 from onion_app.domain import sealing
+from onion_app.domain.matching import Policy
 from onion_app.domain.taxonomy import LANGUAGES, SKILLS
 from onion_app.store import Database, caseload, staff
 from onion_app.store import requests as rows
@@ -56,7 +57,7 @@ def build(config: Config, n_requests: int, n_volunteers: int) -> tuple[int, Priv
             sealing.RequestText(f"Request {number}", story, "Help."),
             frozenset(rng.sample(skills, 2)), frozenset(rng.sample(languages, 2)),
             "unsaid", "normal")
-        sealing.submit_request(conn, requester_id, requester, new, match_limit=10)
+        sealing.submit_request(conn, requester_id, requester, new, Policy(10))
         if number % 500 == 0:
             conn.commit()
     conn.commit()
