@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from onion_app.config import Config
 from onion_app.store import Database, staff
 from tests.haven_cli import cli_runner
+from tests import journey as requester
 from tests.journey import csrf
 from tests.staff_journey import PASSPHRASE, StepClock, apply, approve, enrol, install_clock
 
@@ -69,3 +70,26 @@ def test_the_offer_is_changed_on_the_account_page(
     assert 'name="triage" value="y" checked>' in volunteer.get("/account").get_data(as_text=True)
     volunteer.post("/account/triage", data={"csrf_token": csrf(volunteer, "/account")})
     assert _triage(initialised, "lawyer") is False
+
+
+def test_a_triage_volunteer_passes_a_request_to_someone_who_reads_its_language(
+        public_app: Flask, staff_app: Flask, operator: FlaskClient, clock: StepClock,
+        initialised: Config) -> None:
+    sorter, writer = staff_app.test_client(), staff_app.test_client()
+    apply(sorter, "sorter", skills=("research",), languages=("fa",), triage="y")
+    apply(writer, "writer", skills=("writing",), languages=("fa",))
+    for handle, client in (("sorter", sorter), ("writer", writer)):
+        approve(operator, handle)
+        enrol(client, clock, handle)
+    asker = public_app.test_client()
+    requester.new_account(asker)
+    public_id = requester.submitted_id(asker, skills=["press"], languages=["fa"])
+    assert "for triage" in sorter.get("/dashboard").get_data(as_text=True)
+    case = sorter.get(f"/cases/{public_id}").get_data(as_text=True)
+    writer_id = re.search(r'<option value="([^"]+)">writer</option>', case)
+    assert writer_id, "the writer shares the request's language: triage may refer to them"
+    sorter.post(f"/cases/{public_id}/refer", data={
+        "csrf_token": csrf(sorter, f"/cases/{public_id}"), "volunteer": writer_id.group(1)})
+    listed = writer.get("/dashboard").get_data(as_text=True)
+    assert f"/cases/{public_id}" in listed
+    assert "for triage" not in listed

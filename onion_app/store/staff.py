@@ -168,22 +168,24 @@ def delete_volunteer(conn: Connection, volunteer_id: int) -> None:
     conn.execute("DELETE FROM volunteers WHERE id = ?", (volunteer_id,))
 
 
-def referral_candidates(conn: Connection, request_id: int) -> list[Referral]:
+def referral_candidates(conn: Connection, request_id: int, *,
+                        any_skill: bool = False) -> list[Referral]:
     """Who a request may be referred to: vetted, available volunteers who share a
-    skill and a language with it and do not read it yet (matching's own rule)."""
+    skill and a language with it and do not read it yet (matching's own rule);
+    with ``any_skill`` (a triage reader referring), a language is enough."""
     return rows.many(Referral, conn.execute(
         """SELECT v.public_id, v.handle FROM volunteers v
             WHERE v.status = 'vetted' AND v.available = 1
-              AND v.id IN (SELECT vs.volunteer_id FROM volunteer_skills vs
-                            JOIN request_skills rs ON rs.skill = vs.skill
-                           WHERE rs.request_id = ?)
+              AND (? OR v.id IN (SELECT vs.volunteer_id FROM volunteer_skills vs
+                                  JOIN request_skills rs ON rs.skill = vs.skill
+                                 WHERE rs.request_id = ?))
               AND v.id IN (SELECT vl.volunteer_id FROM volunteer_languages vl
                             JOIN request_languages rl ON rl.language = vl.language
                            WHERE rl.request_id = ?)
               AND v.id NOT IN (SELECT volunteer_id FROM request_readers
                                 WHERE request_id = ? AND volunteer_id IS NOT NULL)
             ORDER BY v.handle""",
-        (request_id, request_id, request_id),
+        (int(any_skill), request_id, request_id, request_id),
     ))
 
 
