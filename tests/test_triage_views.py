@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 
 from onion_app.config import Config
 from onion_app.store import Database, staff
-from tests.haven_cli import cli_runner
 from tests import journey as requester
+from tests.haven_cli import cli_runner
 from tests.journey import csrf
 from tests.staff_journey import PASSPHRASE, StepClock, apply, approve, enrol, install_clock
 
