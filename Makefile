@@ -17,7 +17,7 @@ PO := $(wildcard translations/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint typecheck pytest deb-run deb-test deb-node bench clean translations extract
+.PHONY: run test lint typecheck pytest deb-run deb-test deb-bench deb-node bench clean translations extract
 
 run: deb-run $(STAMP) translations
 	$(BIN)/haven
@@ -55,9 +55,13 @@ $(AXE): package.json package-lock.json | deb-node
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-bench: $(STAMP)
-	$(BIN)/python bench/crypto_bench.py
-	$(BIN)/python bench/matching_bench.py
+# The bench suite (bench/run_all.py runs every bench/*.py marked IN_BENCH_SUITE),
+# under 10 minutes; wrk loads the HTTP servers. Only `make bench` needs it.
+# Then matching alone, old (Python) against new (SQL), 10 to 10,000 volunteers.
+DEB_BENCH := wrk
+bench: deb-bench $(STAMP) translations
+	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/matching_bench.py --requests 100
 
 # Installs the missing Debian packages when we are root; otherwise says how.
 define ensure_debs
@@ -78,6 +82,9 @@ deb-run:
 
 deb-test:
 	$(call ensure_debs,$(DEB_TEST))
+
+deb-bench:
+	$(call ensure_debs,$(DEB_BENCH))
 
 # node and npm from Debian, unless the machine already has them from elsewhere.
 deb-node:

@@ -117,7 +117,7 @@ def triage_readers(conn: Connection, request_id: int) -> int:
 
 def pool_version(conn: Connection) -> int:
     """The matching pool's version: it moves whenever a volunteer may have
-    become matchable or stopped reading (migration 0009's triggers)."""
+    become matchable or stopped reading (migration 0013's triggers)."""
     return int(conn.execute("SELECT version FROM matching_pool WHERE id = 1").fetchone()[0])
 
 

@@ -1,5 +1,6 @@
 -- Every request reaches someone who can help (issue 13), and matching in SQL
--- (issue 16).
+-- (issue 16). Numbered after 0012, which rebuilds request_readers: a column
+-- added to it before that rebuild would be dropped by it.
 
 -- A volunteer who offered to triage: reads requests that nobody else
 -- matches, and passes them on. The operator sees the offer when vetting.
