@@ -60,10 +60,12 @@ $(AXE): package.json package-lock.json | deb-node
 # under 10 minutes; wrk loads the HTTP servers. Only `make bench` needs it.
 # bench/fuzz.py (10,000 fuzzed requests, a few minutes) runs after it, on its
 # own; it needs hypothesis, one of the test tools.
+# Then matching alone, old (Python) against new (SQL), 10 to 10,000 volunteers.
 DEB_BENCH := wrk
 bench: deb-bench $(TEST_STAMP) translations
 	$(BIN)/python bench/run_all.py
 	$(BIN)/python bench/fuzz.py
+	$(BIN)/python bench/matching_bench.py --requests 100
 
 # Installs the missing Debian packages when we are root; otherwise says how.
 define ensure_debs

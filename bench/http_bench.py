@@ -54,6 +54,7 @@ def serve() -> int:
 
     from onion_app import create_app
     from onion_app.domain import sealing
+    from onion_app.domain.matching import Policy
     from onion_app.serving import serve as serving
     from onion_app.web.state import Runtime
 
@@ -68,7 +69,7 @@ def serve() -> int:
                 sealing.submit_request(conn, requester_id, keys, sealing.NewRequest(
                     sealing.RequestText(f"Request {number}", "A story. " * 80, "Help."),
                     frozenset(hb.SKILL_CODES[:2]), frozenset(hb.LANGUAGE_CODES[:2]),
-                    "unsaid", "normal"), config.match_limit)
+                    "unsaid", "normal"), Policy.of(config))
             conn.commit()
         client = hb.signed_in(apps["public"], "requester", requester_id, requester_keys=keys,
                               account_ref=bytes(keys.public_key).hex())

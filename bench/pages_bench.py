@@ -33,11 +33,12 @@ NOT_PAGES = {"static", "language.choose", "volunteer.enrol_qr", "volunteer.key_c
 def _submit(conn: Any, config: Any, requester_id: int, keys: Any, count: int,
             urgency: str = "normal") -> list[str]:
     from onion_app.domain import sealing
+    from onion_app.domain.matching import Policy
 
     return [sealing.submit_request(conn, requester_id, keys, sealing.NewRequest(
         sealing.RequestText(f"Request number {n}", "What is happening. " * 60, "Help."),
         frozenset(hb.SKILL_CODES[:2]), frozenset(hb.LANGUAGE_CODES[:2]), "unsaid", urgency),
-        config.match_limit) for n in range(count)]
+        Policy.of(config)) for n in range(count)]
 
 
 def weights() -> list[tuple[str, int]]:

@@ -46,6 +46,12 @@ class Config:
     max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
     # Matching and abuse limits (DESIGN §2, §5).
     match_limit: int = 10
+    # Fewer matched readers than this, and a request also goes to triage
+    # volunteers (at most triage_limit); unclaimed this many days, it is
+    # shared past match_limit with the next best matches (issue 13).
+    match_min: int = 1
+    triage_limit: int = 3
+    widen_after_days: int = 3
     open_requests_per_requester: int = 5
     messages_per_requester_per_day: int = 30
     submissions_per_hour: int = 120
@@ -136,6 +142,9 @@ class Config:
             staff_port=_int(env, "HAVEN_STAFF_PORT", 8081),
             max_content_length=_int(env, "HAVEN_MAX_CONTENT_LENGTH", DEFAULT_MAX_CONTENT_LENGTH),
             match_limit=_int(env, "HAVEN_MATCH_LIMIT", 10),
+            match_min=_int(env, "HAVEN_MATCH_MIN", 1),
+            triage_limit=_int(env, "HAVEN_TRIAGE_LIMIT", 3),
+            widen_after_days=_int(env, "HAVEN_WIDEN_AFTER_DAYS", 3),
             open_requests_per_requester=_int(env, "HAVEN_OPEN_REQUESTS_PER_CODENAME", 5),
             messages_per_requester_per_day=_int(env, "HAVEN_MESSAGES_PER_CODENAME_PER_DAY", 30),
             submissions_per_hour=_int(env, "HAVEN_SUBMISSIONS_PER_HOUR", 120),
@@ -181,6 +190,9 @@ class Config:
             raise ConfigError("HAVEN_MAX_CONTENT_LENGTH must be at least 65536 bytes")
         for name, value, low in (
             ("HAVEN_MATCH_LIMIT", self.match_limit, 1),
+            ("HAVEN_MATCH_MIN", self.match_min, 0),
+            ("HAVEN_TRIAGE_LIMIT", self.triage_limit, 0),
+            ("HAVEN_WIDEN_AFTER_DAYS", self.widen_after_days, 1),
             ("HAVEN_OPEN_REQUESTS_PER_CODENAME", self.open_requests_per_requester, 1),
             ("HAVEN_MESSAGES_PER_CODENAME_PER_DAY", self.messages_per_requester_per_day, 1),
             ("HAVEN_SUBMISSIONS_PER_HOUR", self.submissions_per_hour, 1),

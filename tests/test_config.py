@@ -21,6 +21,7 @@ def test_defaults_need_nothing_set(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert config.host == "127.0.0.1"
     assert (config.public_port, config.staff_port) == (8080, 8081)
     assert config.max_content_length == DEFAULT_MAX_CONTENT_LENGTH
+    assert (config.match_min, config.triage_limit, config.widen_after_days) == (1, 3, 3)
 
 
 def test_values_come_from_haven_variables(tmp_path: Path) -> None:
@@ -30,7 +31,9 @@ def test_values_come_from_haven_variables(tmp_path: Path) -> None:
         "HAVEN_PUBLIC_PORT": "9000",
         "HAVEN_STAFF_PORT": "9001",
         "HAVEN_SECRET_KEY": "k" * 40,
+        "HAVEN_MATCH_MIN": "2", "HAVEN_TRIAGE_LIMIT": "5", "HAVEN_WIDEN_AFTER_DAYS": "7",
     })
+    assert (config.match_min, config.triage_limit, config.widen_after_days) == (2, 5, 7)
     assert config.instance_path == tmp_path / "x"
     assert config.db_passphrase == "correct horse battery"
     assert (config.public_port, config.staff_port) == (9000, 9001)
@@ -54,6 +57,9 @@ def test_secrets_stay_out_of_repr(tmp_path: Path) -> None:
     ("HAVEN_DB_PASSPHRASE", "short", "at least 12"),
     ("HAVEN_SECRET_KEY", "short", "at least 32"),
     ("HAVEN_MAX_CONTENT_LENGTH", "1000", "at least 65536"),
+    ("HAVEN_MATCH_MIN", "-1", "at least 0"),
+    ("HAVEN_TRIAGE_LIMIT", "-1", "at least 0"),
+    ("HAVEN_WIDEN_AFTER_DAYS", "0", "at least 1"),
 ])
 def test_bad_values_are_refused_by_name(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:

@@ -46,7 +46,7 @@ def test_requester_journey_without_javascript(initialised: Config, tmp_path: Pat
         browser.shot("request")
 
         page.get_by_role("link", name="My requests").click()
-        expect(page.locator("body")).to_contain_text("Waiting for a match")
+        expect(page.locator("body")).to_contain_text("Nobody can read it yet")
         browser.shot("my-requests")
         page.get_by_role("button", name="Sign out").click()
         browser.shot("signed-out")

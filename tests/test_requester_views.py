@@ -117,10 +117,10 @@ def test_whole_journey(client: FlaskClient, initialised: Config) -> None:
     assert MARKERS["title"] in page
     assert MARKERS["story"] in page
     assert MARKERS["help"] in page
-    assert "Waiting for a match" in page
+    assert "Nobody can read it yet" in page
     listing = client.get("/requests").get_data(as_text=True)
     assert public_id in listing
-    assert "Waiting for a match" in listing
+    assert "Nobody can read it yet" in listing
     assert reply(client, public_id, MARKERS["reply"]).status_code == 302
     logout(client)
     assert client.get("/requests").status_code == 302
@@ -239,7 +239,7 @@ def test_honeypot_filled_is_refused_and_nothing_lost(client: FlaskClient) -> Non
     response = submit(client, website="http://spam.example", story="a real story")
     assert response.status_code == 400
     assert "a real story" in response.get_data(as_text=True)
-    assert "Waiting for a match" not in client.get("/requests").get_data(as_text=True)
+    assert "Nobody can read it yet" not in client.get("/requests").get_data(as_text=True)
 
 
 def test_open_requests_cap(public_app: Flask, initialised: Config) -> None:
@@ -351,7 +351,7 @@ def test_matched_volunteers_can_read_at_submission(client: FlaskClient,
     conn.close()
     new_account(client)
     public_id = submitted_id(client, story=MARKERS["story"])
-    assert "Matched: 1 volunteer can read it" in client.get("/requests").get_data(as_text=True)
+    assert "1 volunteer can read it" in client.get("/requests").get_data(as_text=True)
     request_id = _request_id(initialised, public_id)
     conn = Database(initialised).open()
     assert sealing.open_request(conn, request_id, public_id, lawyer).story == MARKERS["story"]
@@ -371,7 +371,7 @@ def test_login_adds_newly_matching_volunteers(public_app: Flask, initialised: Co
     volunteer_id, key = add_volunteer(conn, "late", ["press"], ["en"])
     conn.close()
     login(client, codename)
-    assert "Matched: 1 volunteer" in client.get("/requests").get_data(as_text=True)
+    assert "1 volunteer can read it" in client.get("/requests").get_data(as_text=True)
     request_id = _request_id(initialised, public_id)
     conn = Database(initialised).open()
     assert sealing.open_request(conn, request_id, public_id, key).story == MARKERS["story"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 
 import nacl.utils
@@ -21,12 +22,15 @@ from crypto.keys import fingerprint
 from crypto.requester import REQUEST_KEY_VERSION, RequesterKeys
 from crypto.stanza import stanza_version
 from onion_app.config import Config
-from onion_app.domain import requester_keys, sealing
+from onion_app.domain import requester_keys, sealing, widening
+from onion_app.domain.matching import Policy
 from onion_app.store import Database
+from onion_app.store import matching as store_matching
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
 from tests.journey import add_volunteer
 
+TODAY = datetime.date.today()
 TEXT = sealing.RequestText("A title", "The story, with ش and 中文.", "Some help")
 
 
@@ -48,7 +52,7 @@ def _submit(conn: Connection, requester_id: int, keys: RequesterKeys, limit: int
             skills: frozenset[str] = frozenset({"legal"})) -> tuple[int, str, ReaderPrivateKey]:
     """:returns: the request's row id, public id, and the requester's key for it"""
     new = sealing.NewRequest(TEXT, skills, frozenset({"fa"}), "unsaid", "normal")
-    public_id = sealing.submit_request(conn, requester_id, keys, new, limit)
+    public_id = sealing.submit_request(conn, requester_id, keys, new, Policy(limit))
     row = conn.execute("SELECT id FROM requests WHERE public_id = ?", (public_id,)).fetchone()
     return int(row[0]), public_id, keys.request_key(public_id)
 
@@ -141,10 +145,10 @@ def test_rematch_fills_up_to_k_and_skips_closed(conn: Connection) -> None:
     rows.set_status(conn, closed_id, "closed")
     for i in range(4):
         add_volunteer(conn, f"new{i}", ["legal"], ["fa"])
-    assert sealing.rematch(conn, requester_id, keys, match_limit=2) == 2
+    assert widening.at_requester_sign_in(conn, requester_id, keys, Policy(2), TODAY) == 2
     assert len(rows.volunteer_readers(conn, open_id)) == 2
     assert rows.volunteer_readers(conn, closed_id) == set()
-    assert sealing.rematch(conn, requester_id, keys, match_limit=2) == 0
+    assert widening.at_requester_sign_in(conn, requester_id, keys, Policy(2), TODAY) == 0
 
 
 def test_each_request_is_sealed_to_its_own_requester_key(conn: Connection) -> None:
@@ -178,7 +182,8 @@ def test_requests_sealed_to_the_account_key_keep_working(conn: Connection) -> No
     requester_id, keys = _requester(conn)
     legacy_id, legacy_public = _submit_legacy(conn, requester_id, keys)
     new_id, _, _ = _submit(conn, requester_id, keys)
-    ref = {r.id: r for r in rows.open_requests_needing_readers(conn, requester_id, 10)}
+    ref = {r.id: r for r, _ in store_matching.requests_to_widen(
+        conn, pool=2**62, due_on_or_before="1970-01-01", limit=10, requester_id=requester_id)}
     assert (ref[legacy_id].requester_key_version, ref[new_id].requester_key_version) == (
         None, REQUEST_KEY_VERSION)
     account_key = requester_keys.request_key(keys, legacy_public, None)
@@ -189,7 +194,7 @@ def test_requests_sealed_to_the_account_key_keep_working(conn: Connection) -> No
     sealing.post_message(conn, legacy_id, "still here", from_requester=True)
     _, volunteer_key = add_volunteer(conn, "late", ["legal"], ["fa"])
     # Login's re-matching opens each request with the key it is sealed to.
-    assert sealing.rematch(conn, requester_id, keys, match_limit=10) == 2
+    assert widening.at_requester_sign_in(conn, requester_id, keys, Policy(10), TODAY) == 2
     assert sealing.open_request(conn, legacy_id, legacy_public, volunteer_key) == TEXT
     assert [m.text for m in sealing.open_thread(conn, legacy_id, volunteer_key)] == [
         "still here"]

@@ -54,6 +54,7 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/cases/REQ/upload", {"volunteer": 400, "unmatched": 404, "operator": 404}),
     ("POST", "/cases/REQ/resolve", {"volunteer": 302, "unmatched": 404, "operator": 404}),
     ("POST", "/account/availability", {"volunteer": 302, "unmatched": 302, "operator": 302}),
+    ("POST", "/account/triage", {"volunteer": 302, "unmatched": 302, "operator": 302}),
     ("POST", "/account/passphrase", {"volunteer": 400, "unmatched": 400, "operator": 400}),
     ("POST", "/account/totp", {"volunteer": 400, "unmatched": 400, "operator": 400}),
     ("POST", "/account/public-key", {"volunteer": 400, "unmatched": 400, "operator": 400}),
@@ -62,6 +63,7 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
      {"volunteer": 302, "unmatched": 302, "operator": 302}),
     ("GET", "/operator/", {"volunteer": 404, "unmatched": 404, "operator": 200}),
     ("GET", "/operator/applications", {"volunteer": 404, "unmatched": 404, "operator": 200}),
+    ("GET", "/operator/supply", {"volunteer": 404, "unmatched": 404, "operator": 200}),
     ("GET", "/operator/applications/VOL", {"volunteer": 404, "unmatched": 404,
                                            "operator": 404}),  # already vetted: not pending
     ("GET", "/operator/volunteers", {"volunteer": 404, "unmatched": 404, "operator": 200}),

@@ -3,6 +3,7 @@ and handle enumeration through /apply."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from crypto.hybrid import x25519_public
 from crypto.kdf import KdfParams
 from crypto.requester import derive_requester_keys
 from onion_app.config import Config
-from onion_app.domain import handles, key_proof, sealing
+from onion_app.domain import handles, key_proof, sealing, widening
+from onion_app.domain.matching import Policy
 from onion_app.errors import HandleTaken, KeyTaken
 from onion_app.store import Database, staff
 from onion_app.store import requests as rows
@@ -142,11 +144,12 @@ def test_a_reader_row_never_points_at_the_wrong_account(initialised: Config) -> 
         keys = derive_requester_keys(CODENAME, b"S" * 16, params=CHEAP)
         requester_id = rows.create_requester(conn, keys.lookup_id, bytes(keys.public_key))
         public_id = sealing.submit_request(conn, requester_id, keys, _new_request(),
-                                           match_limit=10)
+                                           Policy(10))
         mine = keys.request_key(public_id)
         volunteer_id = staff.create_volunteer(conn, _application("holder", bytes(
             x25519_public(mine.public_key))), status="vetted")
-        assert sealing.rematch(conn, requester_id, keys, match_limit=10) == 1
+        assert widening.at_requester_sign_in(conn, requester_id, keys, Policy(10),
+                                             datetime.date.today()) == 1
         found = rows.request_of(conn, requester_id, public_id)
         assert found is not None
         staff.delete_volunteer(conn, volunteer_id)

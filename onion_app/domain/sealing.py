@@ -31,9 +31,9 @@ from crypto.hybrid import (
 )
 from crypto.keys import fingerprint
 from crypto.requester import REQUEST_KEY_VERSION, RequesterKeys
-from onion_app.domain import matching, requester_keys
+from onion_app.domain import matching
+from onion_app.store import matching as store_matching
 from onion_app.store import requests as rows
-from onion_app.store import volunteers
 from onion_app.store.connection import Connection
 
 FORMAT_VERSION = 1
@@ -120,8 +120,9 @@ class NewRequest:
 
 
 def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
-                   new: NewRequest, match_limit: int) -> str:
-    """Seals a new request to its requester and its matched volunteers, and stores it.
+                   new: NewRequest, policy: matching.Policy) -> str:
+    """Seals a new request to its requester and its matched volunteers (and,
+    when too few match, to triage volunteers), and stores it.
 
     The requester's reader key is this request's own, derived from ``keys``
     and the new public id, never the account key: a key shared by requests
@@ -131,17 +132,24 @@ def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
     """
     public_id = rows.new_public_id()
     requester_key = keys.request_key(public_id, version=REQUEST_KEY_VERSION).public_key
-    needs = matching.Needs(new.skills, new.languages)
-    chosen = matching.rank(needs, volunteers.candidates(conn, new.skills), match_limit)
-    volunteer_keys = {fingerprint(PublicKey(c.public_key)): c.volunteer_id for c in chosen}
+    pool = store_matching.pool_version(conn)
+    chosen = matching.choose(conn, matching.Needs(new.skills, new.languages), policy,
+                             policy.match_limit)
+    by_fingerprint = {fingerprint(PublicKey(c.public_key)): (c, False) for c in chosen.matched}
+    by_fingerprint.update({fingerprint(PublicKey(c.public_key)): (c, True)
+                           for c in chosen.triage})
     # The requester's stanza is the requester's, whoever else claims the key:
     # under a volunteer's id it would go when that account is deleted.
-    volunteer_keys.pop(fingerprint(x25519_public(requester_key)), None)
+    by_fingerprint.pop(fingerprint(x25519_public(requester_key)), None)
     readers = [requester_key,
-               *(stored_reader_key(c.public_key, c.mlkem_public_key) for c in chosen)]
+               *(stored_reader_key(c.public_key, c.mlkem_public_key)
+                 for c, _ in by_fingerprint.values())]
     envelope = seal(new.text.encode(), readers, request_ad(public_id), max_size=REQUEST_MAX_SIZE)
-    stored = [rows.Reader(fp, volunteer_keys.get(fp), stanza)
-              for fp, stanza in envelope.stanzas.items()]
+    stored = []
+    for fp, stanza in envelope.stanzas.items():
+        candidate, for_triage = by_fingerprint.get(fp, (None, False))
+        stored.append(rows.Reader(fp, None if candidate is None else candidate.volunteer_id,
+                                  stanza, for_triage))
     rows.create_request(
         conn, requester_id=requester_id, public_id=public_id, urgency=new.urgency,
         region=new.region, skills=new.skills, languages=new.languages,
@@ -149,6 +157,7 @@ def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
         requester_key_version=REQUEST_KEY_VERSION,
         requester_mlkem_key=(requester_key.mlkem if isinstance(requester_key, HybridPublicKey)
                              else None),
+        matched_pool=pool,
     )
     return public_id
 
@@ -212,21 +221,23 @@ def open_thread(conn: Connection, request_id: int, private_key: ReaderPrivateKey
 
 def share_with(conn: Connection, request_id: int, public_id: str,
                reader_key: ReaderPrivateKey, new_reader: ReaderPublicKey,
-               volunteer_id: int) -> None:
+               volunteer_id: int, *, for_triage: bool = False) -> None:
     """Makes a new volunteer a reader of a request and its whole thread, and
     upgrades the format-1 stanzas of every reader who now has a hybrid key.
 
-    ``reader_key`` is any current reader's private key (the requester's at
-    login, the referring volunteer's on referral); the bodies are untouched.
+    ``reader_key`` is any current reader's private key (the requester's or a
+    volunteer's at sign-in, the referring volunteer's on referral); the bodies
+    are untouched. ``for_triage``: the new reader is a triage volunteer.
 
     :raises DecryptionError: if ``reader_key`` does not read the request
     """
-    _share(conn, request_id, reader_key, new_reader, volunteer_id)
+    _share(conn, request_id, reader_key, new_reader, volunteer_id, for_triage)
     upgrade_readers(conn, request_id, reader_key)
 
 
 def _share(conn: Connection, request_id: int, reader_key: ReaderPrivateKey,
-           new_reader: ReaderPublicKey, volunteer_id: int | None) -> None:
+           new_reader: ReaderPublicKey, volunteer_id: int | None,
+           for_triage: bool = False) -> None:
     mine = _mine(reader_key)
     theirs = fingerprint(x25519_public(new_reader))
     stanza = rows.request_stanza(conn, request_id, mine)
@@ -234,7 +245,8 @@ def _share(conn: Connection, request_id: int, reader_key: ReaderPrivateKey,
         raise DecryptionError("not a reader of this request")
     rows.add_request_readers(conn, request_id,
                              [rows.Reader(theirs, volunteer_id,
-                                          add_reader(stanza, reader_key, new_reader))])
+                                          add_reader(stanza, reader_key, new_reader),
+                                          for_triage)])
     for message_id, _ in rows.message_ids(conn, request_id):
         message_stanza = rows.message_stanza(conn, message_id, mine)
         if message_stanza is None:
@@ -330,27 +342,3 @@ def upgrade_requester(conn: Connection, requester_id: int, keys: RequesterKeys) 
         upgrade_readers(conn, int(request.id), hybrid)
         upgraded += 1
     return upgraded
-
-
-def rematch(conn: Connection, requester_id: int, keys: RequesterKeys, match_limit: int) -> int:
-    """Adds newly matching volunteers to a requester's open requests (at login).
-
-    :returns: how many readers were added
-    """
-    added = 0
-    for request in rows.open_requests_needing_readers(conn, requester_id, match_limit):
-        request_id = int(request.id)
-        private_key = requester_keys.request_key(keys, request.public_id,
-                                                 request.requester_key_version)
-        skills, languages = rows.request_needs(conn, request_id)
-        present = rows.volunteer_readers(conn, request_id)
-        active = rows.volunteer_readers(conn, request_id, active_only=True)
-        chosen = matching.rank(matching.Needs(frozenset(skills), frozenset(languages)),
-                               volunteers.candidates(conn, skills),
-                               match_limit - len(active), exclude=present)
-        for candidate in chosen:
-            share_with(conn, request_id, request.public_id, private_key,
-                       stored_reader_key(candidate.public_key, candidate.mlkem_public_key),
-                       candidate.volunteer_id)
-            added += 1
-    return added

@@ -17,7 +17,7 @@ from onion_app.web.forms import ConfirmForm
 from onion_app.web.paging import page_number
 from onion_app.web.sessions import Session
 from onion_app.web.staff_auth import operator_required, signed_in_volunteer
-from onion_app.web.state import get_db
+from onion_app.web.state import current_config, get_db, state
 
 Page = str | tuple[str, int] | Response
 
@@ -44,6 +44,17 @@ DONE = {
 def overview(me: Session) -> str:
     return render_template("operator/overview.html", counts=oversight.counts(get_db()),
                            skills=SKILLS, languages=LANGUAGES)
+
+
+@blueprint.get("/supply")
+@operator_required
+def supply(me: Session) -> str:
+    """Whom to recruit: demand against supply by skill and language, counts only."""
+    days = current_config().widen_after_days
+    found = oversight.supply_and_demand(get_db(), state().runtime.today(), days)
+    # The widest gaps first, and only so many: every page stays under 10 KB.
+    return render_template("operator/supply.html", found=found, skills=SKILLS,
+                           languages=LANGUAGES, shown=40)
 
 
 @blueprint.get("/applications")

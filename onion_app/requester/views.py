@@ -19,7 +19,7 @@ from crypto.codename import generate_codename, normalize_codename
 from crypto.errors import InvalidCodename
 from crypto.hybrid import ReaderPrivateKey
 from crypto.requester import RequesterKeys
-from onion_app.domain import requester_keys, sealing
+from onion_app.domain import matching, requester_keys, sealing, widening
 from onion_app.domain.kdf_gate import Busy
 from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
 from onion_app.errors import AccountExists, StoreBusy
@@ -208,7 +208,8 @@ def login() -> Page:
     requester_id = int(found.id)
     # Hybrid keys first, so that volunteers matched now are sealed to hybrid.
     sealing.upgrade_requester(conn, requester_id, keys)
-    sealing.rematch(conn, requester_id, keys, current_config().match_limit)
+    widening.at_requester_sign_in(conn, requester_id, keys, matching.Policy.of(current_config()),
+                                  state().runtime.today())
     conn.commit()
     auth.start("requester", requester_id, None, requester_keys=keys,
                account_ref=bytes(keys.public_key).hex())
@@ -304,9 +305,10 @@ def new_request(me: Session) -> Page:
         region=form.region.data, urgency=form.urgency.data,
     )
     public_id = sealing.submit_request(conn, me.account_id, _keys(me), new,
-                                       config.match_limit)
+                                       matching.Policy.of(config))
     conn.commit()
-    flash(_("Your request is sealed and sent. Only the volunteers it matches can read it."), "ok")
+    flash(_("Your request is sealed and sent: it is stored on Haven, locked so that only you "
+            "and the volunteers it is shared with can open it."), "ok")
     return redirect(url_for("requester.view_request", public_id=public_id))
 
 

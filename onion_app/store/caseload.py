@@ -37,6 +37,7 @@ class Filters:
 
 _COLUMNS = """
     r.id, r.public_id, r.status, r.urgency, r.region, r.claimed_by, r.created_on, r.updated_on,
+    rr.for_triage,
     (SELECT group_concat(skill) FROM request_skills s WHERE s.request_id = r.id) AS skills,
     (SELECT group_concat(language) FROM request_languages l
       WHERE l.request_id = r.id) AS languages,

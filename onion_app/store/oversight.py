@@ -6,6 +6,7 @@ here reads a body, a stanza, a title or a message.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import time
 
@@ -94,6 +95,63 @@ PURGE_BATCH = 100
 COMPACT_STEP_PAGES = 256
 _PAUSE_SECONDS = 0.005
 _INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
+
+
+@dataclasses.dataclass(frozen=True)
+class Gap:
+    """One skill in one language: open requests asking for it, and active
+    vetted volunteers offering it."""
+
+    skill: str
+    language: str
+    demand: int
+    supply: int
+
+
+@dataclasses.dataclass(frozen=True)
+class SupplyAndDemand:
+    """Whom to recruit, by metadata only: counts, never content or a requester."""
+
+    unread: int        # open requests that nobody but their requester can read
+    waiting: int       # open requests unclaimed for more than ``days`` days
+    days: int
+    gaps: list[Gap]    # every skill and language asked for or offered, worst first
+
+
+def supply_and_demand(conn: Connection, today: datetime.date, days: int) -> SupplyAndDemand:
+    """The operator's supply-and-demand view (issue 13).
+
+    :param days: how long unclaimed counts as waiting
+    """
+    unread = conn.execute(
+        """SELECT count(*) FROM requests r WHERE r.status = 'open'
+              AND NOT EXISTS (SELECT 1 FROM request_readers rr
+                               WHERE rr.request_id = r.id AND rr.volunteer_id IS NOT NULL)"""
+    ).fetchone()[0]
+    cutoff = (today - datetime.timedelta(days=days)).isoformat()
+    waiting = conn.execute(
+        "SELECT count(*) FROM requests WHERE status = 'open' AND claimed_by IS NULL"
+        " AND created_on < ?", (cutoff,)).fetchone()[0]
+    found = conn.execute(
+        """WITH demand AS (
+               SELECT s.skill, l.language, count(*) AS n FROM requests r
+                 JOIN request_skills s ON s.request_id = r.id
+                 JOIN request_languages l ON l.request_id = r.id
+                WHERE r.status = 'open' GROUP BY s.skill, l.language),
+           supply AS (
+               SELECT s.skill, l.language, count(*) AS n FROM volunteers v
+                 JOIN volunteer_skills s ON s.volunteer_id = v.id
+                 JOIN volunteer_languages l ON l.volunteer_id = v.id
+                WHERE v.status = 'vetted' AND v.available = 1 GROUP BY s.skill, l.language),
+           pairs AS (SELECT skill, language FROM demand UNION SELECT skill, language FROM supply)
+           SELECT p.skill, p.language, coalesce(d.n, 0) AS demand, coalesce(u.n, 0) AS supply
+             FROM pairs p
+             LEFT JOIN demand d ON d.skill = p.skill AND d.language = p.language
+             LEFT JOIN supply u ON u.skill = p.skill AND u.language = p.language
+            ORDER BY coalesce(d.n, 0) - coalesce(u.n, 0) DESC, demand DESC, p.skill, p.language"""
+    ).fetchall()
+    return SupplyAndDemand(int(unread), int(waiting), days,
+                           [Gap(str(r[0]), str(r[1]), int(r[2]), int(r[3])) for r in found])
 
 
 def purge_untouched(conn: Connection, days: int, today: datetime.date | None = None) -> Purged:

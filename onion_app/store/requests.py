@@ -37,6 +37,8 @@ class Reader:
     fingerprint: str
     volunteer_id: int | None
     stanza: bytes
+    # Sealed to a triage volunteer because too few others match (issue 13).
+    for_triage: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,9 @@ def stanza_format(stanza: bytes) -> int:
 # reader's stanza is replaced only by one of a newer format (a hybrid stanza
 # replacing an X25519 one), never downgraded or rewritten for nothing.
 _UPSERT_REQUEST_READER = """
-    INSERT INTO request_readers (request_id, fingerprint, volunteer_id, stanza, stanza_format)
-    VALUES (?, ?, ?, ?, ?)
+    INSERT INTO request_readers (request_id, fingerprint, volunteer_id, stanza, stanza_format,
+                                 for_triage)
+    VALUES (?, ?, ?, ?, ?, ?)
     ON CONFLICT (request_id, fingerprint) DO UPDATE
        SET stanza = excluded.stanza, stanza_format = excluded.stanza_format
      WHERE excluded.stanza_format > request_readers.stanza_format"""
@@ -137,24 +140,25 @@ def create_request(conn: Connection, *, requester_id: int, public_id: str, urgen
                    region: str, skills: Iterable[str], languages: Iterable[str],
                    body: bytes, readers: Iterable[Reader], requester_key: bytes | None = None,
                    requester_key_version: int | None = None,
-                   requester_mlkem_key: bytes | None = None) -> int:
+                   requester_mlkem_key: bytes | None = None, matched_pool: int = 0) -> int:
     """Stores a sealed request.
 
     ``requester_key`` is the public key the request is sealed to for its
     requester, with the version of the derivation that made it; None for both
     means the request is sealed to the account key (as requests made before
     per-request keys are). ``requester_mlkem_key`` is the ML-KEM-768 half of a
-    version-2 key, and None for any other version.
+    version-2 key, and None for any other version. ``matched_pool`` is the
+    matching pool's version its readers were chosen from.
 
     :returns: its id
     """
     day = today()
     cursor = conn.execute(
         "INSERT INTO requests (public_id, requester_id, urgency, region, created_on, updated_on,"
-        " requester_key, requester_key_version, requester_mlkem_key)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " requester_key, requester_key_version, requester_mlkem_key, matched_pool, widened_on)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (public_id, requester_id, urgency, region, day, day, requester_key,
-         requester_key_version, requester_mlkem_key),
+         requester_key_version, requester_mlkem_key, matched_pool, day),
     )
     request_id = int(cursor.lastrowid)
     conn.executemany("INSERT INTO request_skills (request_id, skill) VALUES (?, ?)",
@@ -170,7 +174,8 @@ def add_request_readers(conn: Connection, request_id: int, readers: Iterable[Rea
     """Stores new readers' stanzas; a present reader's stanza is replaced only
     by one of a newer format."""
     conn.executemany(_UPSERT_REQUEST_READER, [
-        (request_id, r.fingerprint, r.volunteer_id, r.stanza, stanza_format(r.stanza))
+        (request_id, r.fingerprint, r.volunteer_id, r.stanza, stanza_format(r.stanza),
+         int(r.for_triage))
         for r in readers])
 
 
@@ -316,18 +321,6 @@ def requests_with_v1_keys(conn: Connection, requester_id: int) -> list[RequestRe
     return rows.many(RequestRef, conn.execute(
         "SELECT id, public_id, requester_key_version FROM requests"
         " WHERE requester_id = ? AND requester_key_version = 1", (requester_id,)))
-
-
-def open_requests_needing_readers(conn: Connection, requester_id: int,
-                                  limit: int) -> list[RequestRef]:
-    return rows.many(RequestRef, conn.execute(
-        """SELECT r.id, r.public_id, r.requester_key_version FROM requests r
-            WHERE r.requester_id = ? AND r.status = 'open'
-              AND (SELECT count(*) FROM request_readers rr
-                     JOIN volunteers v ON v.id = rr.volunteer_id
-                    WHERE rr.request_id = r.id AND v.status = 'vetted') < ?""",
-        (requester_id, limit),
-    ))
 
 
 # Messages -----------------------------------------------------------------

@@ -55,6 +55,8 @@ class RequestRow:
     # Which derivation made the requester's key for this request; None: the
     # request is sealed to the account key. Read only on the requester's side.
     requester_key_version: int | None = None
+    # On a volunteer's dashboard: sealed to them for triage, not as a match.
+    for_triage: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +107,8 @@ class Volunteer:
     languages: frozenset[str]
     # The ML-KEM-768 half of the volunteer's key; None until they gain one.
     mlkem_public_key: bytes | None = None
+    # Offered to triage requests that nobody else matches (issue 13).
+    triage: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

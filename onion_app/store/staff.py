@@ -39,12 +39,15 @@ class Application:
     # The handle's TR39 skeleton (domain.handles.skeleton), stored under a
     # UNIQUE index so two look-alike applications cannot both get in.
     handle_skeleton: str
+    # Offers to triage: read requests nobody else matches and pass them on.
+    triage: bool = False
 
 
 _VOLUNTEER = """
     v.id, v.public_id, v.handle, v.public_key, v.wrapped_key, v.passphrase_hash, v.status,
     v.available, v.totp_secret, v.totp_confirmed, v.is_operator, v.availability, v.bio,
     v.references_text, v.vetting_note, v.created_on, v.last_active_on, v.mlkem_public_key,
+    v.triage,
     (SELECT group_concat(skill) FROM volunteer_skills s WHERE s.volunteer_id = v.id) AS skills,
     (SELECT group_concat(language) FROM volunteer_languages l
       WHERE l.volunteer_id = v.id) AS languages
@@ -63,12 +66,13 @@ def create_volunteer(conn: Connection, application: Application, *, status: str 
         cursor = conn.execute(
             "INSERT INTO volunteers (public_id, handle, handle_skeleton, public_key, wrapped_key,"
             " passphrase_hash, status, is_operator, availability, bio, references_text,"
-            " created_on, last_active_on, mlkem_public_key)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " created_on, last_active_on, mlkem_public_key, triage)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (new_public_id(), application.handle, application.handle_skeleton,
              application.public_key, application.wrapped_key, application.passphrase_hash,
              status, int(is_operator), application.availability, application.bio,
-             application.references, day, day, application.mlkem_public_key),
+             application.references, day, day, application.mlkem_public_key,
+             int(application.triage)),
         )
     except sqlcipher3.IntegrityError as exc:
         # The trigger of migration 0006 names the key; UNIQUE failures name a column.
@@ -153,7 +157,7 @@ def update(conn: Connection, volunteer_id: int, **fields: Any) -> None:
     """Sets columns of one volunteer; names come from code, never from input."""
     allowed = {"status", "available", "totp_secret", "totp_confirmed", "is_operator",
                "wrapped_key", "passphrase_hash", "vetting_note", "last_active_on",
-               "mlkem_public_key"}
+               "mlkem_public_key", "triage"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"not a settable volunteer column: {sorted(unknown)}")
@@ -170,22 +174,24 @@ def delete_volunteer(conn: Connection, volunteer_id: int) -> None:
     conn.execute("DELETE FROM volunteers WHERE id = ?", (volunteer_id,))
 
 
-def referral_candidates(conn: Connection, request_id: int) -> list[Referral]:
+def referral_candidates(conn: Connection, request_id: int, *,
+                        any_skill: bool = False) -> list[Referral]:
     """Who a request may be referred to: vetted, available volunteers who share a
-    skill and a language with it and do not read it yet (matching's own rule)."""
+    skill and a language with it and do not read it yet (matching's own rule);
+    with ``any_skill`` (a triage reader referring), a language is enough."""
     return rows.many(Referral, conn.execute(
         """SELECT v.public_id, v.handle FROM volunteers v
             WHERE v.status = 'vetted' AND v.available = 1
-              AND v.id IN (SELECT vs.volunteer_id FROM volunteer_skills vs
-                            JOIN request_skills rs ON rs.skill = vs.skill
-                           WHERE rs.request_id = ?)
+              AND (? OR v.id IN (SELECT vs.volunteer_id FROM volunteer_skills vs
+                                  JOIN request_skills rs ON rs.skill = vs.skill
+                                 WHERE rs.request_id = ?))
               AND v.id IN (SELECT vl.volunteer_id FROM volunteer_languages vl
                             JOIN request_languages rl ON rl.language = vl.language
                            WHERE rl.request_id = ?)
               AND v.id NOT IN (SELECT volunteer_id FROM request_readers
                                 WHERE request_id = ? AND volunteer_id IS NOT NULL)
             ORDER BY v.handle""",
-        (request_id, request_id, request_id),
+        (int(any_skill), request_id, request_id, request_id),
     ))
 
 

@@ -7,7 +7,7 @@ throttle, and a change ends every other session of the account.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from crypto.errors import InvalidPublicKey
@@ -194,6 +194,20 @@ def toggle_availability(me: Session) -> Response:
         conn.commit()
         flash(_("You are paused: no new requests will be sealed to you.") if row.available
               else _("You are available again for new requests."), "ok")
+    return redirect(url_for("volunteer.account"))
+
+
+@blueprint.post("/account/triage")
+@auth.login_required
+def set_triage(me: Session) -> Response:
+    """Takes up or gives up triage (a checkbox, so an unchecked box says "no")."""
+    if ConfirmForm().validate_on_submit():
+        conn = get_db()
+        offered = request.form.get("triage") == "y"
+        staff.update(conn, me.account_id, triage=int(offered))
+        conn.commit()
+        flash(_("You triage requests that nobody else matches.") if offered
+              else _("You no longer triage requests."), "ok")
     return redirect(url_for("volunteer.account"))
 
 

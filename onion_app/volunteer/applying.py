@@ -58,7 +58,8 @@ def apply() -> Page:
         passphrase_hash=keys.passphrase_hash, skills=frozenset(form.skills.data or ()),
         languages=frozenset(form.languages.data or ()),
         availability=form.availability.data or "weekly", bio=form.bio.data or "",
-        references=form.references.data or "", handle_skeleton=handles.skeleton(handle))
+        references=form.references.data or "", handle_skeleton=handles.skeleton(handle),
+        triage=bool(form.triage.data))
     if keys.wrapped_key is None:
         # A pasted key could be anyone's: it is taken only once the applicant
         # opens a code sealed to it, which needs the private key.
@@ -92,7 +93,7 @@ def _key_taken(application: staff.Application) -> tuple[str, int]:
     form = ApplyForm(formdata=None, handle=application.handle,
                      skills=sorted(application.skills), languages=sorted(application.languages),
                      availability=application.availability, bio=application.bio,
-                     references=application.references,
+                     references=application.references, triage=application.triage,
                      offline_key=encode_public_key(_public_key(application)))
     refuse(form.offline_key, _("This key belongs to another Haven account. Make a new key "
                                "with %(command)s and give its public key.",

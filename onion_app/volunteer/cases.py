@@ -13,6 +13,7 @@ from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
 from onion_app.i18n import gettext as _
 from onion_app.i18n import with_user_text
 from onion_app.store import caseload, staff
+from onion_app.store import matching as store_matching
 from onion_app.store import requests as rows
 from onion_app.store.connection import write_if_free
 from onion_app.store.rows import RequestRow
@@ -122,13 +123,16 @@ def reply(me: Session, public_id: str) -> Page:
 
 
 def _referral_choices(row: RequestRow) -> list[tuple[str, str]]:
-    """Who this request may go to; nobody once it has K active readers, so one
-    reader cannot hand a request to every volunteer there is."""
+    """Who this request may go to; nobody once it has K matched readers, so one
+    reader cannot hand a request to every volunteer there is. A triage reader
+    may pass it to anyone who shares one of its languages, whatever their
+    skills: nobody matches it, which is why triage reads it."""
     conn = get_db()
     limit = current_config().match_limit
-    if len(rows.volunteer_readers(conn, row.id, active_only=True)) >= limit:
+    if store_matching.matched_readers(conn, row.id) >= limit:
         return []
-    return [(c.public_id, c.handle) for c in staff.referral_candidates(conn, row.id)]
+    return [(c.public_id, c.handle)
+            for c in staff.referral_candidates(conn, row.id, any_skill=row.for_triage)]
 
 
 def _action(me: Session, public_id: str) -> RequestRow:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import Field, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    Field,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from onion_app.domain import handles
@@ -66,6 +74,8 @@ class ApplyForm(FlaskForm):  # type: ignore[misc]
     ])
     offline_key = StringField(_l("Offline only: your public key"), validators=[Optional()],
                               render_kw=NO_AUTOFILL)
+    triage = BooleanField(_l("Triage: read requests that nobody else matches, and pass them "
+                             "to the right people"))
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]

@@ -10,7 +10,8 @@ from nacl.public import PrivateKey
 from werkzeug.wrappers import Response
 
 from crypto.errors import WrongPassphrase
-from onion_app.domain import sealing, totp, volunteer_keys
+from crypto.hybrid import ReaderPrivateKey
+from onion_app.domain import matching, sealing, totp, volunteer_keys, widening
 from onion_app.domain.kdf_gate import Busy
 from onion_app.domain.taxonomy import SKILLS
 from onion_app.i18n import gettext as _
@@ -26,7 +27,7 @@ from onion_app.volunteer.forms import (
 from onion_app.web import auth
 from onion_app.web.forms import refuse
 from onion_app.web.sessions import ENROLLING, Session
-from onion_app.web.state import get_db, state
+from onion_app.web.state import current_config, get_db, state
 
 LOGIN_FAILED = _l("Those details did not match, or your application is still waiting for an "
                   "operator. Check them and try again.")
@@ -86,6 +87,11 @@ def login() -> Page:
         flash(_("Your public key has no ML-KEM half, so what is sealed to you could be read "
                 "by a future quantum computer. Upgrade it on your account page."), "info")
     staff.update(conn, row.id, last_active_on=today())
+    if key is not None:
+        # Any reader's sign-in shares what they can open with new matches.
+        signed_in: ReaderPrivateKey = key
+        widening.at_sign_in(conn, lambda _ref: signed_in, matching.Policy.of(current_config()),
+                            state().runtime.today(), volunteer_id=row.id)
     conn.commit()
     auth.start("volunteer", row.id, key, account_ref=row.public_id)
     return redirect(_home(row))

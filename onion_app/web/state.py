@@ -9,6 +9,8 @@ endpoints open to anonymous visitors. Views reach both through :func:`state`.
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app, g
@@ -35,6 +37,9 @@ class Runtime:
     # Every app's sessions, for whoever ends an account outside that app's
     # requests: the retention purge, or deletion and suspension.
     sessions: SessionRegistry = field(default_factory=SessionRegistry)
+    # Today's date for decisions that count days (widening after N days);
+    # tests pass a clock of their own.
+    today: Callable[[], datetime.date] = datetime.date.today
 
     @classmethod
     def for_config(cls, config: Config) -> Runtime:

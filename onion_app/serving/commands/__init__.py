@@ -47,6 +47,7 @@ def runtime() -> Runtime:
 
 def registry() -> tuple[click.Command, ...]:
     """Every subcommand of ``python run.py``, in the order ``--help`` lists them."""
-    from onion_app.serving.commands import database, notify, onion, operator
+    from onion_app.serving.commands import database, notify, onion, operator, supply
 
-    return (*database.COMMANDS, *operator.COMMANDS, *onion.COMMANDS, *notify.COMMANDS)
+    return (*database.COMMANDS, *operator.COMMANDS, *supply.COMMANDS, *onion.COMMANDS,
+            *notify.COMMANDS)
