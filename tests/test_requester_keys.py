@@ -19,8 +19,8 @@ def test_install_params_are_made_once_and_kept(db: Connection, initialised: Conf
 def test_same_codename_same_keys(db: Connection, initialised: Config) -> None:
     codename = "abacus abdomen abdominal abide abiding ability ablaze"
     gate = KdfGate(1)
-    one = accounts.derive(db, initialised, codename, gate)
-    two = accounts.derive(db, initialised, codename.upper(), gate)
+    one = accounts.derive(lambda: db, initialised, codename, gate)
+    two = accounts.derive(lambda: db, initialised, codename.upper(), gate)
     assert one.lookup_id == two.lookup_id
     assert bytes(one.private_key) == bytes(two.private_key)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+from collections.abc import Callable
 
 from crypto.hybrid import ReaderPrivateKey
 from crypto.kdf import KdfParams
@@ -33,15 +34,20 @@ def install_params(conn: Connection, config: Config) -> tuple[bytes, KdfParams]:
     return salt, KdfParams(opslimit=opslimit, memlimit=memlimit)
 
 
-def derive(conn: Connection, config: Config, codename: str, gate: KdfGate) -> RequesterKeys:
+def derive(connect: Callable[[], Connection], config: Config, codename: str,
+           gate: KdfGate) -> RequesterKeys:
     """Derives a requester's keys, holding one of the few KDF slots meanwhile.
 
-    :raises Busy: if every slot stays taken for the wait
+    :param connect: gives the database connection; called only once a slot is
+        held, so a refused login costs no database work (under a flood of
+        logins, most are refused)
+    :raises Busy: if every slot is taken
     :raises InvalidCodename: if the text is not a codename
     """
-    salt, params = install_params(conn, config)
     with gate.slot():
-        return derive_requester_keys(codename, salt, params=params)
+        # Here, in the request's thread: its connection belongs to it.
+        salt, params = install_params(connect(), config)
+        return gate.offload(lambda: derive_requester_keys(codename, salt, params=params))
 
 
 def request_key(keys: RequesterKeys, public_id: str, version: int | None) -> ReaderPrivateKey:

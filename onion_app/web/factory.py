@@ -20,8 +20,8 @@ from flask_wtf.csrf import CSRFProtect
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
-from onion_app.web import auth, error_pages, staff_auth
-from onion_app.web.limits import RateWindow
+from onion_app.web import auth, error_pages, limits, staff_auth
+from onion_app.web.limits import AccountWindow, TokenBucket
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
 from onion_app.web.state import AppState, Runtime, attach
@@ -104,6 +104,7 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     CSRFProtect(app)
     i18n.init_app(app, role)
     error_pages.register(app)
+    limits.init_app(app)
     _register_blueprints(app, role)
     auth.init_app(app)
     if role == "staff":
@@ -131,7 +132,14 @@ def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
         sessions=SessionStore(idle * 60, lifetime * 60),
         idle_minutes=idle, lifetime_minutes=lifetime,
         open_endpoints=OPEN_ENDPOINTS, login_endpoint=login,
-        submissions=RateWindow(config.submissions_per_hour))
+        # Bursts of ten minutes' worth of submissions and of half an hour's
+        # worth of codenames: enough for a busy moment, and whoever empties one
+        # waits for the next token (30 s and 3 min at the defaults), not an hour.
+        submissions=TokenBucket(config.submissions_per_hour,
+                                burst=max(1, config.submissions_per_hour // 6)),
+        codenames=TokenBucket(config.codenames_per_hour,
+                              burst=max(1, config.codenames_per_hour // 2)),
+        requests_per_codename=AccountWindow(config.requests_per_codename_per_day))
 
 
 # Flask-WTF folds uploaded files into form data, so a file sent where text
