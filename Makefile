@@ -57,6 +57,9 @@ $(AXE): package.json package-lock.json | deb-node
 
 bench: $(STAMP)
 	$(BIN)/python bench/crypto_bench.py
+	$(BIN)/python bench/login_flood.py
+	$(BIN)/python bench/memory_peak.py
+	$(BIN)/python bench/idle_connections.py
 
 # Installs the missing Debian packages when we are root; otherwise says how.
 define ensure_debs
