@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import pytest
+
+from crypto.codename import generate_codename
 from crypto.kdf import KdfParams
 from onion_app.config import Config
 from onion_app.domain import requester_keys as accounts
-from onion_app.domain.kdf_gate import KdfGate
+from onion_app.domain.kdf_gate import Busy, KdfGate
 from onion_app.store import Connection
 
 
@@ -31,3 +34,14 @@ def test_pending_tag_is_keyed() -> None:
     assert codename not in tag
     assert tag != accounts.pending_tag(b"j" * 32, codename)
     assert tag == accounts.pending_tag(b"k" * 32, codename)
+
+
+def test_a_refused_derivation_opens_no_database(initialised: Config) -> None:
+    """Under a flood most logins are refused: they must cost no database work."""
+    gate = KdfGate(1)
+
+    def connect() -> Connection:
+        raise AssertionError("the database was opened for a refused login")
+
+    with gate.slot(), pytest.raises(Busy):
+        accounts.derive(connect, initialised, generate_codename(), gate)

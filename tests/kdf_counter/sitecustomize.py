@@ -2,7 +2,8 @@
 
 Put this folder on PYTHONPATH and name a file in HAVEN_TEST_KDF_LOG: every
 call of PyNaCl's argon2id appends one line (``kdf`` or ``str``, the function:
-a key derivation or a passphrase verifier, then its memory cost) before it runs. Nothing happens without the variable.
+a key derivation or a passphrase verifier, then its memory cost) before it
+runs. Nothing happens without the variable.
 """
 
 from __future__ import annotations
