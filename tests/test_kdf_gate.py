@@ -105,3 +105,12 @@ def test_run_refuses_when_full_and_passes_errors_back() -> None:
     with pytest.raises(ValueError, match="boom"):
         gate.run(broken)
     assert gate.run(lambda: 42) == 42  # the slot came back after the error
+
+
+def test_has_room_takes_nothing() -> None:
+    gate = KdfGate(concurrency=1)
+    assert gate.has_room()
+    assert gate.has_room()
+    with gate.slot():
+        assert not gate.has_room()
+    assert gate.has_room()

@@ -68,9 +68,9 @@ class KdfGate:
         :raises Busy: if every slot is taken right now (``work`` does not run)
         """
         with self.slot():
-            return self.offload(work)
+            return self._offload(work)
 
-    def offload(self, work: Callable[[], T]) -> T:
+    def _offload(self, work: Callable[[], T]) -> T:
         """Runs ``work`` on the gate's low-priority threads and waits for it.
 
         Only inside a slot the caller holds, so that it never waits for a thread.
@@ -78,6 +78,14 @@ class KdfGate:
         :returns: what ``work`` returns (its exception is raised here)
         """
         return self._threads.submit(work).result()
+
+    def has_room(self) -> bool:
+        """Whether a slot is free right now (it may be gone a moment later:
+        for skipping work before :meth:`run`, which decides for good)."""
+        if not self._slots.acquire(blocking=False):
+            return False
+        self._slots.release()
+        return True
 
     @contextmanager
     def slot(self) -> Iterator[None]:

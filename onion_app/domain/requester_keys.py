@@ -20,7 +20,7 @@ from crypto.hybrid import ReaderPrivateKey
 from crypto.kdf import KdfParams
 from crypto.requester import RequesterKeys, derive_requester_keys, new_install_salt
 from onion_app.config import Config
-from onion_app.domain.kdf_gate import KdfGate
+from onion_app.domain.kdf_gate import Busy, KdfGate
 from onion_app.store import settings
 from onion_app.store.connection import Connection
 
@@ -38,16 +38,18 @@ def derive(connect: Callable[[], Connection], config: Config, codename: str,
            gate: KdfGate) -> RequesterKeys:
     """Derives a requester's keys, holding one of the few KDF slots meanwhile.
 
-    :param connect: gives the database connection; called only once a slot is
-        held, so a refused login costs no database work (under a flood of
+    :param connect: gives the database connection; not called when every slot
+        is taken, so a refused login costs no database work (under a flood of
         logins, most are refused)
     :raises Busy: if every slot is taken
     :raises InvalidCodename: if the text is not a codename
     """
-    with gate.slot():
-        # Here, in the request's thread: its connection belongs to it.
-        salt, params = install_params(connect(), config)
-        return gate.offload(lambda: derive_requester_keys(codename, salt, params=params))
+    if not gate.has_room():
+        raise Busy("every key derivation slot is taken")
+    # Here, in the request's thread (its connection belongs to it), and
+    # before taking a slot: opening the database may itself need one.
+    salt, params = install_params(connect(), config)
+    return gate.run(lambda: derive_requester_keys(codename, salt, params=params))
 
 
 def request_key(keys: RequesterKeys, public_id: str, version: int | None) -> ReaderPrivateKey:
