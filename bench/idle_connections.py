@@ -20,7 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.local_haven import LocalHaven, local_haven, summary
+from bench.local_haven import LocalHaven, local_haven, row, summary
+
+IN_BENCH_SUITE = True
 
 HALF_SENT = b"GET / HTTP/1.1\r\nHost: haven.onion\r\nUser-Agent: slow"
 
@@ -81,6 +83,9 @@ def main() -> None:
     if crowded_failures:
         print(f"    failures (each waited up to {args.timeout:.0f} s): {crowded_failures}")
     print(f"  idle connections not closed by the server at the end: {still_open}")
+    worst = f"slowest {max(crowded):.2f} s" if crowded else "no answer"
+    row(f"new visitor with {args.idle} idle connections open", f"{len(crowded)} of 3 loaded, "
+        f"{worst}", "the landing page loads", not crowded_failures)
 
 
 def _still_open(sock: socket.socket) -> bool:

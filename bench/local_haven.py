@@ -171,3 +171,9 @@ def summary(times: list[float]) -> str:
     return (f"p50 {statistics.median(times) * 1000:8.1f} ms   "
             f"p99 {percentile(times, 0.99) * 1000:8.1f} ms   "
             f"max {max(times) * 1000:8.1f} ms   n={len(times)}")
+
+
+def row(name: str, figure: str, goal: str, met: bool | None) -> None:
+    """One row of the suite's summary table (``bench/run_all.py`` gathers them)."""
+    verdict = "-" if met is None else ("met" if met else "NOT met")
+    print(f"ROW | {name} | {figure} | {goal} | {verdict}", flush=True)

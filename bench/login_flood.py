@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import statistics
 import sys
 import threading
 import time
@@ -26,8 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.local_haven import LocalHaven, local_haven, new_requester, summary
+from bench.local_haven import LocalHaven, local_haven, new_requester, percentile, row, summary
 from crypto.codename import generate_codename
+
+IN_BENCH_SUITE = True
 
 
 def landing_times(haven: LocalHaven, seconds: float, failures: collections.Counter[str]
@@ -143,6 +146,16 @@ def main() -> None:
     slowest = max((seconds for _, seconds in outcomes), default=0.0)
     print(f"  real logins during the flood: {dict(kinds)}; slowest answer {slowest:.2f} s "
           f"(goal: each within 2 s)")
+    if flooded:
+        p50, p99 = statistics.median(flooded) * 1000, percentile(flooded, 0.99) * 1000
+        row("landing page under a login flood", f"p50 {p50:.0f} ms, p99 {p99:.0f} ms "
+            f"(quiet: p50 {statistics.median(quiet) * 1000:.0f} ms)", "p50 <= 50 ms, p99 <= 500 ms",
+            p50 <= 50 and p99 <= 500)
+    else:
+        row("landing page under a login flood", "no answer", "p50 <= 50 ms, p99 <= 500 ms", False)
+    answered = all(what in ("signed in", "busy page") for what, _ in outcomes)
+    row("real login during the flood", f"slowest {slowest:.2f} s, {dict(kinds)}",
+        "signed in or busy page within 2 s", bool(outcomes) and answered and slowest <= 2)
 
 
 if __name__ == "__main__":

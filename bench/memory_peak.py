@@ -24,8 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.local_haven import LocalHaven, local_haven
+from bench.local_haven import LocalHaven, local_haven, row
 from crypto.codename import generate_codename
+
+IN_BENCH_SUITE = True
 
 CONCURRENCY = 2
 MEMLIMIT_KIB = 256 * 1024
@@ -96,6 +98,8 @@ def main() -> None:
     print(f"  bound: 512 MiB + {CONCURRENCY} x {MEMLIMIT_KIB // 1024} MiB = "
           f"{bound / 1024:.0f} MiB -> {'within' if peak <= bound else 'OVER'}")
     print(f"  answers: {dict(sorted(statuses.items()))}")
+    row("peak memory, unknown-handle and requester logins", f"{peak / 1024:.0f} MiB "
+        f"(after start: {started / 1024:.0f} MiB)", f"<= {bound / 1024:.0f} MiB", peak <= bound)
 
 
 if __name__ == "__main__":

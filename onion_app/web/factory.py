@@ -15,12 +15,13 @@ from typing import IO, Any
 
 from flask import Flask, Request, abort, request
 from flask.logging import default_handler
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
-from onion_app.web import auth, error_pages, limits, staff_auth
+from onion_app.web import auth, error_pages, limits, page_cache, staff_auth
 from onion_app.web.limits import AccountWindow, TokenBucket
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
@@ -41,6 +42,17 @@ class HavenRequest(Request):
         return io.BytesIO()
 
 
+class SigningOnce(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its signer made once per app, not twice
+    per request: the key it signs with is fixed when the app is made."""
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        found = app.extensions.get("haven.session_signer")
+        if found is None:
+            found = app.extensions["haven.session_signer"] = super().get_signing_serializer(app)
+        return found
+
+
 class HavenFlask(Flask):
     """Flask, logging failures without anything a visitor sent.
 
@@ -50,6 +62,7 @@ class HavenFlask(Flask):
     """
 
     request_class = HavenRequest
+    session_interface = SigningOnce()
 
     def log_exception(self, exc_info: Any) -> None:
         _kind, error, trace = exc_info
@@ -109,6 +122,8 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     auth.init_app(app)
     if role == "staff":
         staff_auth.init_app(app)
+    # Last: a page served from the cache ends the request's hooks early.
+    page_cache.init_app(app, CACHED_PAGES[role])
     app.jinja_env.globals["haven_role"] = role
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app
@@ -142,12 +157,24 @@ def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
         requests_per_codename=AccountWindow(config.requests_per_codename_per_day))
 
 
+# The anonymous pages every visitor starts from, served from a per-language
+# cache to anyone not signed in (onion_app/web/page_cache.py).
+CACHED_PAGES = {
+    "public": frozenset({"requester.landing", "requester.login"}),
+    "staff": frozenset({"volunteer.landing", "volunteer.login"}),
+}
+
+
 # Flask-WTF folds uploaded files into form data, so a file sent where text
 # is expected would reach a text validator; only these views take files.
 FILE_ENDPOINTS = frozenset({"volunteer.upload_reply"})
 
 
 def _files_only_where_expected() -> None:
+    # Files come only in multipart bodies; looking at request.files would
+    # parse every other body (and read the form of every GET) for nothing.
+    if request.mimetype != "multipart/form-data":
+        return
     if request.files and request.endpoint not in FILE_ENDPOINTS:
         abort(400)
 
