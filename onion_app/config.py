@@ -55,6 +55,11 @@ class Config:
     open_requests_per_requester: int = 5
     messages_per_requester_per_day: int = 30
     submissions_per_hour: int = 120
+    # New codenames site-wide, and new requests per codename in a day: what
+    # one visitor's codenames can send must stay below submissions_per_hour
+    # (README, Settings: 20 x 5 = 100 an hour < 120).
+    codenames_per_hour: int = 20
+    requests_per_codename_per_day: int = 5
     # Argon2id cost for a *new* installation's requester keys; an existing
     # installation keeps the cost it was created with, or every codename
     # would stop working.
@@ -148,6 +153,8 @@ class Config:
             open_requests_per_requester=_int(env, "HAVEN_OPEN_REQUESTS_PER_CODENAME", 5),
             messages_per_requester_per_day=_int(env, "HAVEN_MESSAGES_PER_CODENAME_PER_DAY", 30),
             submissions_per_hour=_int(env, "HAVEN_SUBMISSIONS_PER_HOUR", 120),
+            codenames_per_hour=_int(env, "HAVEN_CODENAMES_PER_HOUR", 20),
+            requests_per_codename_per_day=_int(env, "HAVEN_REQUESTS_PER_CODENAME_PER_DAY", 5),
             kdf_opslimit=_int(env, "HAVEN_KDF_OPSLIMIT", 2),
             kdf_memlimit_kib=_int(env, "HAVEN_KDF_MEMLIMIT_KIB", 256 * 1024),
             kdf_concurrency=_int(env, "HAVEN_KDF_CONCURRENCY", 2),
@@ -196,6 +203,8 @@ class Config:
             ("HAVEN_OPEN_REQUESTS_PER_CODENAME", self.open_requests_per_requester, 1),
             ("HAVEN_MESSAGES_PER_CODENAME_PER_DAY", self.messages_per_requester_per_day, 1),
             ("HAVEN_SUBMISSIONS_PER_HOUR", self.submissions_per_hour, 1),
+            ("HAVEN_CODENAMES_PER_HOUR", self.codenames_per_hour, 1),
+            ("HAVEN_REQUESTS_PER_CODENAME_PER_DAY", self.requests_per_codename_per_day, 1),
             ("HAVEN_KDF_OPSLIMIT", self.kdf_opslimit, 1),
             ("HAVEN_KDF_CONCURRENCY", self.kdf_concurrency, 1),
             ("HAVEN_RETENTION_DAYS", self.retention_days, 1),

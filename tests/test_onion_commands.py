@@ -122,5 +122,8 @@ def test_torrc_block(staff_app: Flask, initialised: Config) -> None:
     text = result.output
     for line in ("Sandbox 1", "SafeLogging 1", "HiddenServiceDir /srv/tor/haven-public",
                  "HiddenServicePoWDefensesEnabled 1",
+                 "HiddenServiceMaxStreams 20", "HiddenServiceMaxStreamsCloseCircuit 1",
                  f"HiddenServicePort 80 unix:{initialised.instance_path / 'public.sock'}"):
         assert line in text
+    # Only the public onion: the staff onion's client authorization keeps strangers out.
+    assert text.count("HiddenServiceMaxStreams ") == 1

@@ -18,7 +18,7 @@ from onion_app.requester.forms import HELP_MAX, STORY_MAX, TITLE_MAX
 from onion_app.serving.commands.operator import purge_now
 from onion_app.store import Database, connection
 from onion_app.store import requests as rows
-from onion_app.web.limits import RateWindow
+from onion_app.web.limits import TokenBucket
 from onion_app.web.state import Runtime, state_of
 from tests.journey import (
     CODENAME,
@@ -268,13 +268,95 @@ def test_daily_message_cap(public_app: Flask, initialised: Config) -> None:
 
 
 def test_site_wide_submission_cap(public_app: Flask) -> None:
-    state_of(public_app).submissions = RateWindow(per_hour=1)
+    state_of(public_app).submissions = TokenBucket(per_hour=1, burst=1)
     client = public_app.test_client()
     new_account(client)
     submitted_id(client)
     response = submit(client, story="waiting story")
     assert response.status_code == 429
-    assert "waiting story" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "waiting story" in page
+    assert "wait a few minutes" in page
+    # The next token: an hour away at one an hour, so about 3600 s.
+    assert 3500 < int(response.headers["Retry-After"]) <= 3600
+
+
+def test_daily_cap_per_codename(public_app: Flask, initialised: Config) -> None:
+    client = public_app.test_client()
+    new_account(client)
+    for _ in range(initialised.requests_per_codename_per_day):
+        public_id = submitted_id(client)
+    # Closing one frees a place among the open ones, not in the day's count.
+    client.post(f"/requests/{public_id}/close",
+                data={"csrf_token": csrf(client, f"/requests/{public_id}")})
+    response = submit(client, story="the sixth story today")
+    assert response.status_code == 429
+    page = response.get_data(as_text=True)
+    assert "the most Haven takes from one codename in a day" in page
+    assert "the sixth story today" in page
+    assert 86000 < int(response.headers["Retry-After"]) <= 86400
+    # Refused by its own cap, the codename took no site-wide token.
+    other = public_app.test_client()
+    new_account(other)
+    submitted_id(other)
+
+
+def test_new_codenames_are_bounded_and_the_shown_one_is_kept(public_app: Flask) -> None:
+    state_of(public_app).codenames = TokenBucket(per_hour=2, burst=1)
+    new_account(public_app.test_client())
+    client = public_app.test_client()
+    page = client.get("/start").get_data(as_text=True)
+    shown = CODENAME.search(page)
+    token = CSRF.search(page)
+    assert shown
+    assert token
+    response = client.post("/start", data={"csrf_token": token.group(1),
+                                           "shown": shown.group(1), "codename": shown.group(1)})
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 1800
+    refused = response.get_data(as_text=True)
+    assert "Keep the codename you wrote down" in refused
+    # The codename already on paper is the one shown again, and it still works.
+    assert CODENAME.search(refused).group(1) == shown.group(1)  # type: ignore[union-attr]
+    state_of(public_app).codenames = TokenBucket(per_hour=2, burst=1)
+    again = client.post("/start", data={"csrf_token": token.group(1),
+                                        "shown": shown.group(1), "codename": shown.group(1)})
+    assert again.status_code == 302
+
+
+def test_one_visitor_cannot_lock_out_others_for_long(public_app: Flask,
+                                                     initialised: Config) -> None:
+    """The issue's attack at the default limits: one visitor makes codenames and
+    requests as fast as Haven takes them, then stops; a newcomer gets through
+    within a few (simulated) minutes instead of an hour."""
+    now = [0.0]
+    here = state_of(public_app)
+    config = initialised
+    here.submissions = TokenBucket(config.submissions_per_hour,
+                                   burst=config.submissions_per_hour // 6, clock=lambda: now[0])
+    here.codenames = TokenBucket(config.codenames_per_hour,
+                                 burst=config.codenames_per_hour // 2, clock=lambda: now[0])
+    attacker = public_app.test_client()
+    made = sent = 0
+    while True:
+        page = attacker.get("/start").get_data(as_text=True)
+        shown, token = CODENAME.search(page), CSRF.search(page)
+        assert shown
+        assert token
+        if attacker.post("/start", data={"csrf_token": token.group(1), "shown": shown.group(1),
+                                         "codename": shown.group(1)}).status_code != 302:
+            break
+        made += 1
+        while submit(attacker).status_code == 302:
+            sent += 1
+    assert made == config.codenames_per_hour // 2
+    # Together the codenames emptied the burst (each may send five a day).
+    assert sent == min(made * config.requests_per_codename_per_day,
+                       config.submissions_per_hour // 6)
+    newcomer = public_app.test_client()
+    now[0] = 180.0  # three minutes: the next codename token (one per 3 min at 20 an hour)
+    new_account(newcomer)
+    submitted_id(newcomer)
 
 
 def test_login_messages(client: FlaskClient) -> None:
@@ -292,14 +374,17 @@ def test_login_messages(client: FlaskClient) -> None:
 
 
 def test_busy_key_derivation_is_a_polite_429(public_app: Flask) -> None:
-    gate = KdfGate(concurrency=1, wait_seconds=0)
+    gate = KdfGate(concurrency=1)
     here = state_of(public_app)
     here.runtime = Runtime(here.database, gate)
     client = public_app.test_client()
     with gate.slot():
         response = login(client, "abacus abdomen abdominal abide abiding ability ablaze")
     assert response.status_code == 429
-    assert "wait a minute" in response.get_data(as_text=True)
+    assert response.headers["Retry-After"] == "5"
+    page = response.get_data(as_text=True)
+    assert "wait a minute" in page
+    assert "abdominal" not in page  # the codename is a secret: never sent back
 
 
 def test_close_then_no_more_replies(client: FlaskClient) -> None:
@@ -464,7 +549,7 @@ def test_requests_sealed_to_the_account_key_keep_opening(public_app: Flask,
     new_id = submitted_id(client, title="NEW-TITLE")
     logout(client)
     conn = Database(initialised).open()
-    keys = requester_keys.derive(conn, initialised, codename, KdfGate(1))
+    keys = requester_keys.derive(lambda: conn, initialised, codename, KdfGate(1))
     found = rows.find_requester(conn, keys.lookup_id)
     assert found is not None
     legacy_id = rows.new_public_id()
@@ -660,7 +745,10 @@ def test_the_list_of_requests_is_paged(initialised: Config, runtime: Runtime) ->
     from onion_app import create_app
     from onion_app.web.paging import LIST_PAGE_SIZE
 
-    config = initialised.with_changes(open_requests_per_requester=LIST_PAGE_SIZE + 5)
+    # One codename sends more than a day's (and a burst's) worth here: limits raised.
+    config = initialised.with_changes(open_requests_per_requester=LIST_PAGE_SIZE + 5,
+                                      requests_per_codename_per_day=LIST_PAGE_SIZE + 5,
+                                      submissions_per_hour=6 * (LIST_PAGE_SIZE + 5))
     client = create_app("public", config, runtime).test_client()
     new_account(client)
     for number in range(LIST_PAGE_SIZE + 3):

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from nacl.public import PrivateKey
 
 from crypto.errors import InvalidPublicKey, WrongPassphrase
 from crypto.hybrid import HybridPrivateKey
 from crypto.keytext import encode_public_key
 from onion_app.domain import volunteer_keys as accounts
+from onion_app.domain.kdf_gate import Busy
 from onion_app.domain.volunteer_keys import Stretching
 from onion_app.store import Connection, staff
 from onion_app.web.state import Runtime
@@ -86,3 +88,35 @@ def test_rewrap_keeps_the_key(db: Connection, runtime: Runtime) -> None:
     assert before is not None
     assert after is not None
     assert after == before
+
+
+def test_the_staff_app_makes_the_dummy_verifier_once_at_start(staff_app: Flask,
+                                                              runtime: Runtime) -> None:
+    """Made as the staff app starts, in the gate: an unknown handle's login then
+    needs one slot, like any other, and nothing runs outside the bound."""
+    stretching = runtime.stretching
+    with stretching.gate.slot(), stretching.gate.slot():  # every slot taken
+        # Already made: asking for it derives nothing, so it is not refused.
+        made = runtime.dummy_verifier.get(stretching.params, stretching.gate)
+    assert made.startswith(b"$argon2id$")
+
+
+def test_the_dummy_verifier_is_never_made_outside_the_gate(runtime: Runtime) -> None:
+    stretching = runtime.stretching
+    fresh = accounts.DummyVerifier()
+    with stretching.gate.slot(), stretching.gate.slot(), pytest.raises(Busy):
+        fresh.get(stretching.params, stretching.gate)
+    # At start it waits for its slot instead, and is then made once.
+    first = fresh.prepare(stretching.params, stretching.gate)
+    assert fresh.get(stretching.params, stretching.gate) is first
+
+
+def test_an_unknown_handle_costs_one_slot_like_a_known_one(db: Connection,
+                                                           runtime: Runtime) -> None:
+    stretching = runtime.stretching
+    stretching.dummy.prepare(stretching.params, stretching.gate)
+    with stretching.gate.slot():  # one of two slots left
+        assert accounts.check_passphrase(db, "nobody-here", "whatever it is",
+                                         stretching) is None
+        with stretching.gate.slot(), pytest.raises(Busy):
+            accounts.check_passphrase(db, "nobody-here", "whatever it is", stretching)

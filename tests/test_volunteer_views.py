@@ -16,6 +16,7 @@ from onion_app.config import Config
 from onion_app.domain import sealing
 from onion_app.requester.forms import HELP_MAX, STORY_MAX, TITLE_MAX
 from onion_app.store import Database
+from onion_app.web.state import state_of
 from tests import journey as requester
 from tests.database_pages import decrypted_pages
 from tests.haven_cli import cli_runner
@@ -637,3 +638,23 @@ def test_a_deleted_request_leaves_the_log_linked_to_nobody(site: Staff, initiali
     log = audit_log(initialised)
     assert ("lawyer", "claimed", "a deleted request") in log
     assert ("lawyer", "flagged (spam)", "a deleted request") in log
+
+
+def test_a_full_kdf_gate_is_a_polite_429_at_once(staff_app: Flask) -> None:
+    """Every derivation slot busy: sign-in and applying are refused at once
+    with Retry-After, keeping what was typed except the secrets."""
+    gate = state_of(staff_app).kdf_gate
+    client = staff_app.test_client()
+    with gate.slot(), gate.slot():
+        signed = login(client, "some-handle", "a secret passphrase here")
+        applied = apply(client, "new-applicant", passphrase="another long passphrase",
+                        follow_redirects=False)
+    for response in (signed, applied):
+        assert response.status_code == 429
+        assert response.headers["Retry-After"] == "5"
+        page = response.get_data(as_text=True)
+        assert "Wait a minute, then try again" in page
+        assert "passphrase here" not in page
+        assert "another long passphrase" not in page
+    assert 'value="some-handle"' in signed.get_data(as_text=True)
+    assert "I am new-applicant, a lawyer in Berlin." in applied.get_data(as_text=True)

@@ -41,6 +41,8 @@ Warn = Callable[[str], None]
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _UNIX_PATH = re.compile(r"/[^\s\"\\]+")
+#: tor's ceiling for MaxStreams (a 16-bit count of streams per circuit).
+MAX_STREAMS_LIMIT = 65535
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ class ServiceSpec:
       means no client authorization
     :var PowSettings pow: the proof-of-work defence, or None for none
     :var int virtual_port: the port clients connect to
+    :var int max_streams: the most connections one rendezvous circuit may
+      hold open at once; 0 for no limit
+    :var bool max_streams_close_circuit: tear down a circuit that asks for
+      more (instead of ignoring the extra stream requests)
     """
 
     name: str
@@ -64,6 +70,8 @@ class ServiceSpec:
     client_keys: tuple[str, ...] = ()
     pow: PowSettings | None = None
     virtual_port: int = 80
+    max_streams: int = 0
+    max_streams_close_circuit: bool = False
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
@@ -71,6 +79,11 @@ class ServiceSpec:
         _check_target(self.target)
         if not 0 < self.virtual_port < 65536:
             raise InvalidServiceSpec(f"virtual port out of range: {self.virtual_port}")
+        if not 0 <= self.max_streams <= MAX_STREAMS_LIMIT:
+            raise InvalidServiceSpec(
+                f"max_streams must be from 0 to {MAX_STREAMS_LIMIT}: {self.max_streams}")
+        if self.max_streams_close_circuit and not self.max_streams:
+            raise InvalidServiceSpec("max_streams_close_circuit needs a max_streams")
         if self.key is not None:
             parse_service_key(self.key)
         object.__setattr__(
@@ -124,13 +137,21 @@ def add_onion_command(spec: ServiceSpec, *, with_pow: bool = True) -> str:
 
     :param with_pow: include the PoW keywords if the spec has PoW settings
 
-    :returns: e.g. ``ADD_ONION NEW:ED25519-V3 Flags=Detach Port=80,unix:/x/app.sock
-      PoWDefensesEnabled=1 PoWQueueRate=250 PoWQueueBurst=2500``
+    :returns: e.g. ``ADD_ONION NEW:ED25519-V3 Flags=Detach,MaxStreamsCloseCircuit
+      MaxStreams=20 Port=80,unix:/x/app.sock PoWDefensesEnabled=1 PoWQueueRate=250
+      PoWQueueBurst=2500``
     """
     parts = ["ADD_ONION", spec.key or "NEW:ED25519-V3"]
-    # V3Auth is required with ClientAuthV3: without it tor answers
-    # "512 No auth type specified".
-    parts.append("Flags=Detach,V3Auth" if spec.client_keys else "Flags=Detach")
+    flags = ["Detach"]
+    if spec.client_keys:
+        # V3Auth is required with ClientAuthV3: without it tor answers
+        # "512 No auth type specified".
+        flags.append("V3Auth")
+    if spec.max_streams_close_circuit:
+        flags.append("MaxStreamsCloseCircuit")
+    parts.append("Flags=" + ",".join(flags))
+    if spec.max_streams:
+        parts.append(f"MaxStreams={spec.max_streams}")
     parts.append(f"Port={spec.virtual_port},{spec.target}")
     parts.extend(f"ClientAuthV3={key}" for key in spec.client_keys)
     if with_pow and spec.pow is not None:

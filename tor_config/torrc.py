@@ -31,6 +31,10 @@ def _service_block(spec: ServiceSpec, root: Path) -> list[str]:
         f"HiddenServiceDir {directory}",
         f"HiddenServicePort {spec.virtual_port} {spec.target}",
     ]
+    if spec.max_streams:
+        lines.append(f"HiddenServiceMaxStreams {spec.max_streams}")
+    if spec.max_streams_close_circuit:
+        lines.append("HiddenServiceMaxStreamsCloseCircuit 1")
     if spec.pow is not None:
         lines += [
             "HiddenServicePoWDefensesEnabled 1",

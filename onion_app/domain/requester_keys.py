@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import struct
+from collections.abc import Callable
 
 from crypto.hybrid import ReaderPrivateKey
 from crypto.kdf import KdfParams
 from crypto.requester import RequesterKeys, derive_requester_keys, new_install_salt
 from onion_app.config import Config
-from onion_app.domain.kdf_gate import KdfGate
+from onion_app.domain.kdf_gate import Busy, KdfGate
 from onion_app.store import settings
 from onion_app.store.connection import Connection
 
@@ -33,15 +34,22 @@ def install_params(conn: Connection, config: Config) -> tuple[bytes, KdfParams]:
     return salt, KdfParams(opslimit=opslimit, memlimit=memlimit)
 
 
-def derive(conn: Connection, config: Config, codename: str, gate: KdfGate) -> RequesterKeys:
+def derive(connect: Callable[[], Connection], config: Config, codename: str,
+           gate: KdfGate) -> RequesterKeys:
     """Derives a requester's keys, holding one of the few KDF slots meanwhile.
 
-    :raises Busy: if every slot stays taken for the wait
+    :param connect: gives the database connection; not called when every slot
+        is taken, so a refused login costs no database work (under a flood of
+        logins, most are refused)
+    :raises Busy: if every slot is taken
     :raises InvalidCodename: if the text is not a codename
     """
-    salt, params = install_params(conn, config)
-    with gate.slot():
-        return derive_requester_keys(codename, salt, params=params)
+    if not gate.has_room():
+        raise Busy("every key derivation slot is taken")
+    # Here, in the request's thread (its connection belongs to it), and
+    # before taking a slot: opening the database may itself need one.
+    salt, params = install_params(connect(), config)
+    return gate.run(lambda: derive_requester_keys(codename, salt, params=params))
 
 
 def request_key(keys: RequesterKeys, public_id: str, version: int | None) -> ReaderPrivateKey:

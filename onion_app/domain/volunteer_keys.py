@@ -1,8 +1,9 @@
 """Volunteer keys: passphrase rules, key wrapping, and checking a login.
 
 A login runs argon2id twice (the verifier, then the unwrap), each inside one
-of the process's few KDF slots; an unknown handle is checked against a dummy verifier
-so a failure takes the same time whether or not the handle exists.
+of the process's few KDF slots; an unknown handle is checked against a dummy
+verifier (made once per process, inside the gate: :class:`DummyVerifier`) so a
+failure takes the same time whether or not the handle exists.
 
 New keys are hybrid (X25519 + ML-KEM-768). A volunteer whose wrapped key
 predates that gains an ML-KEM key at their next sign-in (:func:`gain_mlkem_key`),
@@ -12,6 +13,7 @@ a third argon2id run, once.
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -84,21 +86,58 @@ class NewKeys:
     mlkem_public_key: bytes | None = None
 
 
+class DummyVerifier:
+    """The verifier an unknown handle is checked against, made once per process.
+
+    Made per login, it would be one more 256 MiB derivation that nothing
+    bounds (eight unknown handles at once took a fresh server to 1.8 GiB), so
+    it is made once, inside the gate like every other derivation: at start
+    (:meth:`prepare`), or by whichever login first needs it.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[KdfParams, bytes] = {}
+        self._lock = threading.Lock()
+
+    def prepare(self, params: KdfParams, gate: KdfGate) -> bytes:
+        """The dummy verifier at ``params``, made now if it was not yet,
+        waiting for a slot: for start-up, where nobody waits on a page."""
+        with self._lock:
+            if params not in self._made:
+                with gate.waiting_slot():
+                    self._made[params] = _dummy(params)
+            return self._made[params]
+
+    def get(self, params: KdfParams, gate: KdfGate) -> bytes:
+        """The dummy verifier at ``params``; made in a slot if it was not yet.
+
+        :raises Busy: if it must be made and every slot is taken
+        """
+        with self._lock:
+            if params not in self._made:
+                self._made[params] = gate.run(functools.partial(_dummy, params))
+            return self._made[params]
+
+
+def _dummy(params: KdfParams) -> bytes:
+    return hash_passphrase("not any volunteer's passphrase", params=params)
+
+
 @dataclass(frozen=True)
 class Stretching:
-    """The process's argon2id: the cost for new keys, and the bound on how many
-    derivations run at once."""
+    """The process's argon2id: the cost for new keys, the bound on how many
+    derivations run at once, and the process's one dummy verifier."""
 
     params: KdfParams
     gate: KdfGate
+    dummy: DummyVerifier
 
     def run(self, work: Callable[[], T]) -> T:
-        """Runs ``work`` inside one slot of the gate.
+        """Runs ``work`` inside one slot of the gate, on its low-priority threads.
 
-        :raises Busy: if no slot frees up in time
+        :raises Busy: if every slot is taken
         """
-        with self.gate.slot():
-            return work()
+        return self.gate.run(work)
 
 
 def keys_for(passphrase: str, offline_key: str | None, stretching: Stretching) -> NewKeys:
@@ -128,11 +167,6 @@ def new_key_pair() -> ReaderPrivateKey:
     return gain_mlkem(PrivateKey.generate())
 
 
-@functools.cache
-def _dummy_verifier(params: KdfParams) -> bytes:
-    return hash_passphrase("not any volunteer's passphrase", params=params)
-
-
 def check_passphrase(conn: Connection, handle: str, passphrase: str,
                      stretching: Stretching) -> Volunteer | None:
     """The volunteer row if handle and passphrase match; None otherwise, in equal time.
@@ -141,7 +175,7 @@ def check_passphrase(conn: Connection, handle: str, passphrase: str,
     """
     row = staff.by_handle(conn, handle)
     verifier = (row.passphrase_hash if row is not None
-                else _dummy_verifier(stretching.params))
+                else stretching.dummy.get(stretching.params, stretching.gate))
     ok = stretching.run(lambda: verify_passphrase(verifier, passphrase))
     return row if ok and row is not None else None
 

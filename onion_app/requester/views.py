@@ -33,7 +33,7 @@ from onion_app.requester.forms import LoginForm, PracticeForm, RequestForm, Star
 from onion_app.store import requests as rows
 from onion_app.store.connection import write_if_free
 from onion_app.store.rows import RequestRow
-from onion_app.web import auth
+from onion_app.web import auth, limits
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
 from onion_app.web.limits import RateExceeded
 from onion_app.web.paging import list_page, thread_page
@@ -45,6 +45,8 @@ BUSY = _l("Many people are signing in right now. Nothing was lost: wait a minute
 LOGIN_FAILED = _l("That codename did not open an account. Check each word and try again.")
 STORE_BUSY = _l("Haven is very busy right now. What you wrote is still here: send it again "
                  "in a minute.")
+NEW_CODENAMES_BUSY = _l("Many people are asking for help right now. Keep the codename you wrote "
+                        "down and type it again in a few minutes.")
 NOT_A_CODENAME = _l("That is not a valid codename. A codename is seven words from Haven's list.")
 
 Page = str | tuple[str, int] | Response
@@ -131,9 +133,18 @@ def start() -> Page:
     if mismatch is not None:
         refuse(form.codename, _mismatch_text(mismatch))
         return _start_page(form, shown, 400)
+    # The same codename is shown again when refused: it is on paper already.
+    codenames = state().codenames
     try:
-        keys = requester_keys.derive(get_db(), current_config(), shown, state().kdf_gate)
+        codenames.take()
+    except RateExceeded as error:
+        limits.retry_after(error.retry_after)
+        refuse(form.codename, NEW_CODENAMES_BUSY)
+        return _start_page(form, shown, 429)
+    try:
+        keys = requester_keys.derive(get_db, current_config(), shown, state().kdf_gate)
     except Busy:
+        codenames.give_back()
         refuse(form.codename, BUSY)
         return _start_page(form, shown, 429)
     conn = get_db()
@@ -195,12 +206,12 @@ def login() -> Page:
         unknown = codename_check.unknown_words(typed)
         refuse(form.codename, _not_on_the_list(unknown) if unknown else NOT_A_CODENAME)
         return _login_page(form, 400)
-    conn = get_db()
     try:
-        keys = requester_keys.derive(conn, current_config(), typed, state().kdf_gate)
+        keys = requester_keys.derive(get_db, current_config(), typed, state().kdf_gate)
     except Busy:
         refuse(form.codename, BUSY)
         return _login_page(form, 429)
+    conn = get_db()
     found = rows.find_requester(conn, keys.lookup_id)
     if found is None:
         refuse(form.codename, LOGIN_FAILED)
@@ -292,11 +303,26 @@ def new_request(me: Session) -> Page:
                        cap), "error")
         return _request_form(form, 429)
     try:
-        state().submissions.take()
-    except RateExceeded:
+        # Per codename first: a codename at its day's limit must not use up
+        # a site-wide token it cannot spend.
+        state().requests_per_codename.take(me.account_id)
+    except RateExceeded as error:
         conn.rollback()
+        limits.retry_after(error.retry_after)
+        flash(ngettext("You have sent %(num)s new request today, the most Haven takes from one "
+                       "codename in a day. What you wrote is still here: send it tomorrow.",
+                       "You have sent %(num)s new requests today, the most Haven takes from one "
+                       "codename in a day. What you wrote is still here: send it tomorrow.",
+                       config.requests_per_codename_per_day), "error")
+        return _request_form(form, 429)
+    try:
+        state().submissions.take()
+    except RateExceeded as error:
+        conn.rollback()
+        state().requests_per_codename.give_back(me.account_id)
+        limits.retry_after(error.retry_after)
         flash(_("Haven is receiving very many requests right now. What you wrote is still "
-                "here: wait an hour and send it again."), "error")
+                "here: wait a few minutes and send it again."), "error")
         return _request_form(form, 429)
     new = sealing.NewRequest(
         text=sealing.RequestText((form.title.data or "").strip(), form.story.data or "",

@@ -88,6 +88,16 @@ def read_status(config: Config) -> StatusReport | None:
         return None
 
 
+# Connections one Tor circuit may hold open to the public onion at once. Tor
+# Browser opens at most 6 to one site (Firefox's per-server limit) and keeps
+# every Haven tab on one circuit, so 20 leaves room for connections still
+# closing while new ones open, and a browser never meets it. A circuit that
+# asks for more is torn down (MaxStreamsCloseCircuit): the client must build a
+# new rendezvous, with its proof of work when the defence is active, so
+# holding serve.CONNECTION_LIMIT connections open costs at least ten circuits.
+PUBLIC_MAX_STREAMS = 20
+
+
 def build_specs(database: Database) -> dict[str, ServiceSpec]:
     """Both services as the database describes them now.
 
@@ -100,7 +110,8 @@ def build_specs(database: Database) -> dict[str, ServiceSpec]:
     return {
         "public": ServiceSpec("public", f"unix:{socket_path(config, 'public')}",
                               key=keys["public"],
-                              pow=PowSettings(config.pow_queue_rate, config.pow_queue_burst)),
+                              pow=PowSettings(config.pow_queue_rate, config.pow_queue_burst),
+                              max_streams=PUBLIC_MAX_STREAMS, max_streams_close_circuit=True),
         "staff": ServiceSpec("staff", f"unix:{socket_path(config, 'staff')}",
                              key=keys["staff"], client_keys=client_keys),
     }

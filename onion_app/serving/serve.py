@@ -2,11 +2,14 @@
 
 waitress rather than Flask's development server: it is a production server
 with no C dependencies, bounded threads, request-body limits, and it writes no
-access log unless asked (Haven must keep none).
+access log unless asked (Haven must keep none). Haven's threads serve pages
+before forms (:mod:`.lanes`); its connections are bounded and shed when idle
+(:mod:`.connections`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from dataclasses import dataclass, field
@@ -14,15 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from waitress.server import create_server
 
-from onion_app.serving import buffers, server_errors
+from onion_app.serving import buffers, connections, server_errors
 from onion_app.serving.buffers import InMemorySlices
+from onion_app.serving.lanes import LanedDispatcher
 from onion_app.web.state import state_of
 
 # Enough threads that a few slow Tor circuits cannot starve the rest; argon2id
 # derivations are bounded separately, so threads are not what limits memory.
 THREADS = 8
+# Threads that may serve form posts at once (logins, where argon2id runs):
+# the other THREADS - FORM_THREADS are always free for pages, whatever a
+# flood of posts does. A refused login is answered in milliseconds, so four
+# keep up with far more posts than the two derivation slots can take.
+FORM_THREADS = 4
+# Seconds stopping waits for requests still being served.
+STOP_WAIT_SECONDS = 5
 
 
 @dataclass
@@ -38,26 +48,54 @@ class Served:
             return f"unix:{server.adj.unix_socket}"
         return f"http://{server.effective_host}:{server.effective_port}/"
 
-    def close(self) -> None:
-        """Stops accepting, then stops the worker threads."""
+    def close(self, wait: int = STOP_WAIT_SECONDS) -> None:
+        """Stops accepting, lets the requests being served finish (up to
+        ``wait`` seconds), then closes every connection and ends the loops.
+
+        Every socket is closed in its loop's own thread, through the trigger:
+        one closed from here while the loop polls it fails that loop with
+        EBADF. The trigger itself is closed by the last worker thread to stop,
+        so a request still running after ``wait`` makes its last wake-up call
+        to a live pipe, not a closed (or reused) descriptor.
+        """
         for server in self.servers.values():
-            server.task_dispatcher.shutdown(timeout=5)
-            # Closing everything in the server's own map (listener, trigger,
-            # open channels) is what ends its loop. It happens in the loop's
-            # own thread, through the trigger: a socket closed from here while
-            # the loop waits on it in select() fails that loop with EBADF.
+            server.trigger.pull_trigger(functools.partial(_stop_accepting, server))
+        for server in self.servers.values():
+            server.task_dispatcher.shutdown(timeout=wait)
+        for server in self.servers.values():
             server.trigger.pull_trigger(functools.partial(_close_channels, server))
         for thread in self.threads:
-            thread.join(timeout=5)
-        for server in self.servers.values():
-            _close_channels(server)  # a loop that had already stopped
-        for server in self.servers.values():
+            thread.join(timeout=wait)
+        for server, thread in zip(self.servers.values(), self.threads, strict=True):
+            if not thread.is_alive():  # a loop that had stopped before the trigger ran
+                _close_channels(server)
             if server.adj.unix_socket:
                 Path(server.adj.unix_socket).unlink(missing_ok=True)
 
 
+def _stop_accepting(server: Any) -> None:
+    """In the loop's thread: no new connections (the listener is closed)."""
+    server.accepting = False
+    server.del_channel()
+    server.socket.close()
+
+
 def _close_channels(server: Any) -> None:
+    """In the loop's thread: closes every connection, which ends the loop.
+
+    An answer finished during the wait may still sit in its connection's
+    buffer: it gets one last try at being sent (waitress's own flush, which
+    never blocks) before the connection closes. The trigger leaves the loop
+    now and is closed once no worker thread can pull it any more.
+    """
     for channel in list(server._map.values()):
+        if channel is server.trigger:
+            channel.del_channel()
+            server.task_dispatcher.when_stopped(channel.close)
+            continue
+        if getattr(channel, "total_outbufs_len", 0):
+            with contextlib.suppress(OSError):
+                channel._flush_some_if_lockable(do_close=False)
         channel.close()
 
 
@@ -79,11 +117,14 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
             where = {"unix_socket": str(sockets[role]), "unix_socket_perms": "600"}
         else:
             where = {"host": host, "port": (ports or {})[role]}
-        servers[role] = create_server(
-            InMemorySlices(app), threads=THREADS, map={},
+        dispatcher = LanedDispatcher(form_threads=FORM_THREADS)
+        dispatcher.set_thread_count(THREADS)
+        servers[role] = connections.make_server(
+            InMemorySlices(app), dispatcher, threads=THREADS,
             ident="",  # no Server header
             # No request or page ever spooled to a temporary file: see buffers.py.
             **buffers.adjustments(config.max_content_length),
+            **connections.settings(),
             clear_untrusted_proxy_headers=True,
             expose_tracebacks=False,
             **where,

@@ -21,11 +21,11 @@ import re
 import sys
 from typing import Any
 
-from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.task import WSGITask
 from waitress.utilities import RequestHeaderFieldsTooLarge
 
+from onion_app.serving import connections
 from onion_app.web.error_pages import SERVER_ERROR
 
 # The only headers an error page needs: the language (from the browser or
@@ -109,13 +109,13 @@ class HavenErrorTask(WSGITask):
         return dict(environ)
 
 
-class HavenChannel(HTTPChannel):
-    """A waitress channel whose errors are answered by the app."""
+class AnsweringChannel(connections.HavenChannel):
+    """Haven's channel (connections.py), whose errors are answered by the app."""
 
     parser_class = HavenParser
     error_task_class = HavenErrorTask  # type: ignore[assignment]  # a WSGITask, on purpose
 
 
 def answer_errors_with_the_app(server: Any) -> None:
-    """Makes every connection ``server`` accepts from now on a :class:`HavenChannel`."""
-    server.channel_class = HavenChannel
+    """Makes every connection ``server`` accepts from now on an :class:`AnsweringChannel`."""
+    server.channel_class = AnsweringChannel

@@ -76,7 +76,7 @@ class Database:
             return self._key
 
     def _open_existing_key(self) -> DatabaseKey:
-        with self.kdf_slot():
+        with self._stretch_slot():
             key = key_for_existing(self.config)
         try:
             open_database(self.config.db_path, key).close()
@@ -96,6 +96,13 @@ class Database:
     def kdf_slot(self) -> AbstractContextManager[object]:
         """Holds a slot of the process's bound on key derivations, if it has one."""
         return self._kdf_slot() if self._kdf_slot is not None else contextlib.nullcontext()
+
+    def _stretch_slot(self) -> AbstractContextManager[object]:
+        """A slot if the key comes from a passphrase (argon2id); reading a key
+        file derives nothing, so it takes none."""
+        if self.config.db_passphrase is None:
+            return contextlib.nullcontext()
+        return self.kdf_slot()
 
     def open(self) -> Connection:
         """A new connection the caller must close (Flask's teardown does, per request).
@@ -161,7 +168,7 @@ class Database:
         created = False
         with self._lock:
             if self._key is None and not self.config.db_path.exists():
-                with self.kdf_slot():
+                with self._stretch_slot():
                     key = key_for_new(self.config)
                 open_database(self.config.db_path, key, create=True).close()
                 self._key = key

@@ -24,7 +24,7 @@ from onion_app.volunteer.forms import (
     CodeForm,
     LoginForm,
 )
-from onion_app.web import auth
+from onion_app.web import auth, limits
 from onion_app.web.forms import refuse
 from onion_app.web.sessions import ENROLLING, Session
 from onion_app.web.state import current_config, get_db, state
@@ -53,6 +53,7 @@ def login() -> Page:
     handle = form.handle.data or ""
     throttle = state().throttle
     if throttle.held(handle):
+        limits.retry_after(throttle.seconds_held(handle))
         flash(str(HELD), "error")
         return _login_page(form, 429)
     conn = get_db()

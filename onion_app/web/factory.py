@@ -21,8 +21,8 @@ from flask_wtf.csrf import CSRFProtect
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
-from onion_app.web import auth, content_types, error_pages, favicon, page_cache, staff_auth
-from onion_app.web.limits import RateWindow
+from onion_app.web import auth, content_types, error_pages, favicon, limits, page_cache, staff_auth
+from onion_app.web.limits import AccountWindow, TokenBucket
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
 from onion_app.web.state import AppState, Runtime, attach
@@ -121,6 +121,7 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     CSRFProtect(app)
     i18n.init_app(app, role)
     error_pages.register(app)
+    limits.init_app(app)
     _register_blueprints(app, role)
     favicon.register(app)
     auth.init_app(app)
@@ -151,7 +152,14 @@ def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
         sessions=SessionStore(idle * 60, lifetime * 60),
         idle_minutes=idle, lifetime_minutes=lifetime,
         open_endpoints=OPEN_ENDPOINTS | {favicon.ENDPOINT}, login_endpoint=login,
-        submissions=RateWindow(config.submissions_per_hour))
+        # Bursts of ten minutes' worth of submissions and of half an hour's
+        # worth of codenames: enough for a busy moment, and whoever empties one
+        # waits for the next token (30 s and 3 min at the defaults), not an hour.
+        submissions=TokenBucket(config.submissions_per_hour,
+                                burst=max(1, config.submissions_per_hour // 6)),
+        codenames=TokenBucket(config.codenames_per_hour,
+                              burst=max(1, config.codenames_per_hour // 2)),
+        requests_per_codename=AccountWindow(config.requests_per_codename_per_day))
 
 
 # The anonymous pages every visitor starts from, served from a per-language

@@ -2,6 +2,8 @@
 
 A session outlives nothing: every request reloads the volunteer's row, so a
 suspension or deletion takes effect on the next page, not at the next login.
+The staff app also makes the process's dummy verifier as it starts (see
+:class:`~onion_app.domain.volunteer_keys.DummyVerifier`).
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ from onion_app.store import staff
 from onion_app.store.rows import Volunteer
 from onion_app.web import auth
 from onion_app.web.sessions import Session
-from onion_app.web.state import get_db
+from onion_app.web.state import get_db, state_of
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def init_app(app: Flask) -> None:
-    """Adds the check that a signed-in volunteer's account is still live."""
+    """Adds the check that a signed-in volunteer's account is still live, and
+    makes the dummy verifier an unknown handle's login is checked against."""
+    # Now, at start, waiting for a slot of the gate like any derivation: made
+    # at a login instead, it would cost that login a second slot.
+    stretching = state_of(app).stretching
+    stretching.dummy.prepare(stretching.params, stretching.gate)
 
     @app.before_request
     def account_still_live() -> Response | None:

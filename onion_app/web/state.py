@@ -19,9 +19,9 @@ from onion_app.config import Config
 from onion_app.domain.kdf_gate import KdfGate
 from onion_app.domain.key_proof import PendingProofs
 from onion_app.domain.totp import CodeChecker
-from onion_app.domain.volunteer_keys import Stretching
+from onion_app.domain.volunteer_keys import DummyVerifier, Stretching
 from onion_app.store import Connection, Database
-from onion_app.web.limits import RateWindow
+from onion_app.web.limits import AccountWindow, TokenBucket
 from onion_app.web.sessions import SessionRegistry, SessionStore
 from onion_app.web.throttle import LoginThrottle
 
@@ -34,6 +34,8 @@ class Runtime:
 
     database: Database
     kdf_gate: KdfGate
+    # Made once per process, in the gate (not per unknown-handle login).
+    dummy_verifier: DummyVerifier = field(default_factory=DummyVerifier)
     # Every app's sessions, for whoever ends an account outside that app's
     # requests: the retention purge, or deletion and suspension.
     sessions: SessionRegistry = field(default_factory=SessionRegistry)
@@ -45,7 +47,9 @@ class Runtime:
     def for_config(cls, config: Config) -> Runtime:
         """A database handle and a derivation bound for ``config``; derives nothing yet."""
         gate = KdfGate(config.kdf_concurrency)
-        return cls(Database(config, kdf_slot=gate.slot), gate)
+        # The database key is derived once, before anyone is served: it waits
+        # for a slot rather than being refused, and still counts in the bound.
+        return cls(Database(config, kdf_slot=gate.waiting_slot), gate)
 
     @property
     def config(self) -> Config:
@@ -54,7 +58,7 @@ class Runtime:
     @property
     def stretching(self) -> Stretching:
         """Argon2id for volunteer keys: this installation's cost, the process's bound."""
-        return Stretching(self.config.kdf_params, self.kdf_gate)
+        return Stretching(self.config.kdf_params, self.kdf_gate, self.dummy_verifier)
 
 
 @dataclass
@@ -69,8 +73,11 @@ class AppState:
     lifetime_minutes: int
     open_endpoints: frozenset[str]
     login_endpoint: str
-    # The site-wide window on new requests (the public app's).
-    submissions: RateWindow
+    # The public app's bounds on new requests (site-wide, and per codename)
+    # and on new codenames; see web.limits.
+    submissions: TokenBucket
+    codenames: TokenBucket
+    requests_per_codename: AccountWindow
     # The staff app's login throttle and spent TOTP codes.
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     codes: CodeChecker = field(default_factory=CodeChecker)

@@ -7,6 +7,7 @@ needed here and the database keeps none.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -33,6 +34,12 @@ class LoginThrottle:
         """Whether attempts on this handle are refused for now."""
         with self._lock:
             return self._held_until.get(handle.lower(), 0.0) > self._clock()
+
+    def seconds_held(self, handle: str) -> int:
+        """How many more seconds attempts on this handle are refused (0: none)."""
+        with self._lock:
+            left = self._held_until.get(handle.lower(), 0.0) - self._clock()
+        return max(0, math.ceil(left))
 
     def failed(self, handle: str) -> bool:
         """Records a failure. :returns: whether this failure started a hold"""

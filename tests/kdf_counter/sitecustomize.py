@@ -1,8 +1,9 @@
 """Counts argon2id runs in a Haven subprocess (tests only).
 
 Put this folder on PYTHONPATH and name a file in HAVEN_TEST_KDF_LOG: every
-call of ``crypto.kdf.derive_key`` and of PyNaCl's argon2id appends one line
-(its memory cost) before it runs. Nothing happens without the variable.
+call of PyNaCl's argon2id appends one line (``kdf`` or ``str``, the function:
+a key derivation or a passphrase verifier, then its memory cost) before it
+runs. Nothing happens without the variable.
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ if _LOG:
     _real_kdf = argon2id.kdf
     _real_str = argon2id.str
 
-    def _note(memlimit: int) -> None:
+    def _note(kind: str, memlimit: int) -> None:
         with open(_LOG, "a", encoding="ascii") as handle:
-            handle.write(f"{memlimit}\n")
+            handle.write(f"{kind} {memlimit}\n")
 
     def _counted_kdf(size: int, password: bytes, salt: bytes, *args: Any, **kwargs: Any) -> bytes:
-        _note(int(kwargs.get("memlimit", args[1] if len(args) > 1 else 0)))
+        _note("kdf", int(kwargs.get("memlimit", args[1] if len(args) > 1 else 0)))
         return _real_kdf(size, password, salt, *args, **kwargs)
 
     def _counted_str(password: bytes, *args: Any, **kwargs: Any) -> bytes:
-        _note(int(kwargs.get("memlimit", args[1] if len(args) > 1 else 0)))
+        _note("str", int(kwargs.get("memlimit", args[1] if len(args) > 1 else 0)))
         return _real_str(password, *args, **kwargs)
 
     argon2id.kdf = _counted_kdf

@@ -96,6 +96,7 @@ def tor(short_dir: Path) -> Iterator[TorProcess]:
 def specs(short_dir: Path) -> list[ServiceSpec]:
     """Haven's two services as run.py will describe them."""
     return [
-        ServiceSpec("public", f"unix:{short_dir}/public.sock", pow=PowSettings()),
+        ServiceSpec("public", f"unix:{short_dir}/public.sock", pow=PowSettings(),
+                    max_streams=20, max_streams_close_circuit=True),
         ServiceSpec("staff", f"unix:{short_dir}/staff.sock", client_keys=(STAFF_CLIENT_PUBLIC,)),
     ]

@@ -66,6 +66,27 @@ def test_command_for_a_new_public_service() -> None:
     assert "PoW" not in add_onion_command(spec, with_pow=False)
 
 
+def test_command_with_a_stream_limit_per_circuit() -> None:
+    spec = ServiceSpec("public", "unix:/srv/haven/public.sock", max_streams=20,
+                       max_streams_close_circuit=True)
+    assert add_onion_command(spec) == (
+        "ADD_ONION NEW:ED25519-V3 Flags=Detach,MaxStreamsCloseCircuit MaxStreams=20 "
+        "Port=80,unix:/srv/haven/public.sock"
+    )
+    quiet = ServiceSpec("public", "unix:/srv/haven/public.sock", max_streams=5)
+    assert "Flags=Detach MaxStreams=5 " in add_onion_command(quiet)
+
+
+@pytest.mark.parametrize(("changes", "words"), [
+    ({"max_streams": -1}, "max_streams must be from 0"),
+    ({"max_streams": 65536}, "max_streams must be from 0"),
+    ({"max_streams_close_circuit": True}, "needs a max_streams"),
+])
+def test_bad_stream_limits_are_refused(changes: dict[str, object], words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        ServiceSpec("public", "127.0.0.1:8080", **changes)  # type: ignore[arg-type]
+
+
 def test_command_for_a_staff_service_with_two_devices() -> None:
     other = base64.b32encode(bytes(32)).decode().rstrip("=")
     spec = ServiceSpec("staff", "127.0.0.1:8081", client_keys=(STAFF_CLIENT_PUBLIC, other.lower()))
@@ -90,6 +111,18 @@ def test_publish_gives_both_services_v3_addresses(
     assert services["public"].pow_enabled
     assert services["staff"].client_keys == (STAFF_CLIENT_PUBLIC,)
     assert {s.service_id for s in services.values()} <= running_services(controller)
+
+
+@pytest.mark.tor
+def test_tor_checks_the_stream_limit_keywords(controller: HavenController,
+                                              specs: list[ServiceSpec]) -> None:
+    # The public spec's MaxStreams and MaxStreamsCloseCircuit were accepted
+    # above; the same command with the flag misspelt is refused, so tor reads them.
+    command = add_onion_command(specs[0])
+    assert "MaxStreamsCloseCircuit" in command
+    refused = controller.msg(command.replace("MaxStreamsCloseCircuit", "MaxStreamsCloseCircut"))
+    assert not refused.is_ok()
+    assert "MaxStreamsCloseCircut" in str(refused)
 
 
 @pytest.mark.tor

@@ -20,13 +20,16 @@ def test_block_has_each_services_options(specs: list[ServiceSpec]) -> None:
     public = lines.index("HiddenServiceDir /var/lib/tor/haven-public")
     staff = lines.index("HiddenServiceDir /var/lib/tor/haven-staff")
     assert lines[public + 1] == f"HiddenServicePort 80 {specs[0].target}"
-    assert lines[public + 2 : public + 5] == [
+    assert lines[public + 2 : public + 7] == [
+        "HiddenServiceMaxStreams 20",
+        "HiddenServiceMaxStreamsCloseCircuit 1",
         "HiddenServicePoWDefensesEnabled 1",
         "HiddenServicePoWQueueRate 250",
         "HiddenServicePoWQueueBurst 2500",
     ]
     assert lines[staff + 1] == f"HiddenServicePort 80 {specs[1].target}"
     assert "PoW" not in "\n".join(lines[staff:])
+    assert "MaxStreams" not in "\n".join(lines[staff:])
     assert "/var/lib/tor/haven-staff/authorized_clients/<device>.auth" in text
     assert text.endswith("\n")
 
