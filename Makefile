@@ -9,9 +9,12 @@ BIN := $(VENV)/bin
 # Haven and what running it needs; the tests' tools come on top, only for them.
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-DEB_RUN := tor
+# mat2 removes files' hidden metadata, inside a bubblewrap sandbox.
+DEB_RUN := tor mat2 bubblewrap
 # DejaVu draws Arabic and Persian in the browser tests' screenshots.
-DEB_TEST := tor chromium fonts-dejavu-core
+# exiftool reads (and writes) the metadata the attachment tests check; IO::String
+# lets it read a DOCX from a pipe.
+DEB_TEST := tor chromium fonts-dejavu-core mat2 bubblewrap libimage-exiftool-perl libio-string-perl
 # Compiled catalogues are built, not committed: one per .po file.
 PO := $(wildcard translations/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)

@@ -83,7 +83,7 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
             InMemorySlices(app), threads=THREADS, map={},
             ident="",  # no Server header
             # No request or page ever spooled to a temporary file: see buffers.py.
-            **buffers.adjustments(config.max_content_length),
+            **buffers.adjustments(config.max_request_body),
             clear_untrusted_proxy_headers=True,
             expose_tracebacks=False,
             **where,

@@ -13,14 +13,15 @@ import traceback
 from pathlib import Path
 from typing import IO, Any
 
-from flask import Flask, Request, abort, request
+from flask import Flask, Request, abort, current_app, request
 from flask.logging import default_handler
 from flask_wtf.csrf import CSRFProtect
 
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
-from onion_app.web import auth, error_pages, staff_auth
+from onion_app.web import auth, error_pages, staff_auth, uploads
+from onion_app.web.content_types import takes_files
 from onion_app.web.limits import RateWindow
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
@@ -87,7 +88,9 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_PERMANENT=False,
-        MAX_CONTENT_LENGTH=config.max_content_length,
+        # Forms with files take up to this; every other view is held to
+        # config.max_content_length (_files_only_where_expected).
+        MAX_CONTENT_LENGTH=config.max_request_body,
         # A requester on a slow circuit may take an hour over their story; the
         # token lives as long as the session, which has its own time limits.
         WTF_CSRF_TIME_LIMIT=None,
@@ -95,6 +98,7 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
         WTF_CSRF_SSL_STRICT=False,
         SEND_FILE_MAX_AGE_DEFAULT=86400,
         TEMPLATES_AUTO_RELOAD=False,
+        HAVEN_TEXT_BODY_LIMIT=config.max_content_length,
     )
     # Flask's own handler stamps each line with the time; the app's records go
     # to the process's handler instead (onion_app.serving.logs), which does not.
@@ -106,6 +110,7 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     error_pages.register(app)
     _register_blueprints(app, role)
     auth.init_app(app)
+    uploads.init_app(app, config)
     if role == "staff":
         staff_auth.init_app(app)
     app.jinja_env.globals["haven_role"] = role
@@ -134,13 +139,14 @@ def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
         submissions=RateWindow(config.submissions_per_hour))
 
 
-# Flask-WTF folds uploaded files into form data, so a file sent where text
-# is expected would reach a text validator; only these views take files.
-FILE_ENDPOINTS = frozenset({"volunteer.upload_reply"})
-
-
 def _files_only_where_expected() -> None:
-    if request.files and request.endpoint not in FILE_ENDPOINTS:
+    # Flask-WTF folds uploaded files into form data, so a file sent where text
+    # is expected would reach a text validator; only views marked
+    # @accepts_files take files, and only they take bodies past the text limit.
+    if takes_files(current_app.view_functions.get(request.endpoint or "")):
+        return
+    request.max_content_length = current_app.config["HAVEN_TEXT_BODY_LIMIT"]
+    if request.files:
         abort(400)
 
 
