@@ -9,8 +9,9 @@ BIN := $(VENV)/bin
 # Haven and what running it needs; the tests' tools come on top, only for them.
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-# mat2 removes files' hidden metadata, inside a bubblewrap sandbox.
-DEB_RUN := tor mat2 bubblewrap
+# mat2 removes files' hidden metadata, inside a bubblewrap sandbox (WebP through
+# GdkPixbuf's WebP loader).
+DEB_RUN := tor mat2 bubblewrap webp-pixbuf-loader
 # DejaVu draws Arabic and Persian in the browser tests' screenshots.
 # exiftool reads (and writes) the metadata the attachment tests check; IO::String
 # lets it read a DOCX from a pipe.

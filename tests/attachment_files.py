@@ -51,6 +51,14 @@ def jpeg(width: int = 64, height: int = 48, *, noise: bool = False, quality: int
                     "-GPSLongitude=28.9784", "-GPSLongitudeRef=E")
 
 
+def image(kind: str) -> bytes:
+    """A PNG or WebP (``kind`` as Pillow names it) with a camera make and model."""
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (10, 120, 200)).save(out, kind)
+    make, model, _ = SECRETS["jpeg"]
+    return exiftool(out.getvalue(), "-o", "-", f"-Make={make}", f"-Model={model}")
+
+
 def pdf(padding: int = 0) -> bytes:
     """A one-page PDF whose information dictionary names an author and a tool.
 

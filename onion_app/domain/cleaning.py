@@ -64,7 +64,22 @@ path = "/tmp/work/file." + extension
 with open(path, "wb") as f:
     f.write(data)
 del data
-from libmat2 import parser_factory
+from libmat2 import images, parser_factory
+
+
+class WEBPParser(images.GdkPixbufAbstractParser):
+    # mat2 0.13.3 (Debian 12) has no WebP parser; this is how later mat2
+    # releases add one: GdkPixbuf (with webp-pixbuf-loader) redraws the image.
+    _type = "webp"
+    mimetypes = {"image/webp"}
+    meta_allowlist = {"SourceFile", "ExifToolVersion", "FileName", "Directory",
+                      "FileSize", "FileModifyDate", "FileAccessDate",
+                      "FileInodeChangeDate", "FilePermissions", "FileType",
+                      "FileTypeExtension", "MIMEType", "ImageWidth", "ImageHeight",
+                      "ImageSize", "Megapixels", "VP8Version", "HorizontalScale",
+                      "VerticalScale"}
+
+
 parser, _ = parser_factory.get_parser(path)
 if parser is None:
     sys.exit(3)
@@ -117,6 +132,9 @@ def run_sandboxed(argv: Sequence[str], stdin: bytes, limits: Limits) -> tuple[in
         "--ro-bind-try", "/etc/fonts", "/etc/fonts",
         "--proc", "/proc", "--dev", "/dev",
         "--size", str(limits.tmpfs_bytes), "--tmpfs", _TMPFS,
+        # bwrap's root and /dev are tmpfs of its own: read-only, so that /tmp
+        # (bounded) is the one writable place.
+        "--remount-ro", "/dev", "--remount-ro", "/",
         "--chdir", _TMPFS, "--clearenv", "--setenv", "HOME", _TMPFS,
         "--setenv", "LANG", "C.UTF-8", "--setenv", "PATH", "/usr/bin",
         *argv,
