@@ -19,7 +19,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from onion_app.config import Config
+from onion_app.domain import attachments, retention
 from onion_app.store import Database
+from onion_app.store import attachments as files_store
 from onion_app.web.factory import create_app
 from onion_app.web.state import Runtime
 from tests import attachment_files as files
@@ -319,3 +321,39 @@ def test_no_clear_byte_of_any_file_is_left_in_the_database_or_on_disk(
             except OSError:
                 continue  # another process's file, gone or closed to us
             assert [n for n in looked_for if n in content] == [], path
+
+
+def test_the_purge_forgets_files_down_to_their_ciphertext(site: Site, database: Database,
+                                                          initialised: Config) -> None:
+    client, public_id = asked(site, [("n.txt", b"private note\n" * 100)])
+    with Database(initialised).connect() as conn:
+        sealed = [bytes(row[0]) for row in conn.execute("SELECT chunk FROM attachment_chunks")]
+        assert len(sealed) == 1
+        conn.execute("UPDATE requests SET updated_on = '2020-01-01'")
+        conn.commit()
+        assert retention.purge(conn, 30).requests == 1
+        assert conn.execute("SELECT count(*) FROM attachments").fetchone()[0] == 0
+    pages = decrypted_pages(database)
+    # secure_delete zeroed the pages the chunks lived in: not even ciphertext is left.
+    assert [n for n in needles(sealed[0]) if n in pages] == []
+
+
+def test_a_volunteer_matched_later_reads_the_files_too(site: Site,
+                                                       initialised: Config) -> None:
+    client = site.public.test_client()
+    codename = requester.new_account(client)
+    note = b"Seen by whoever reads the request.\n"
+    response = ask(client, [("n.txt", note)], skills=["care"], languages=["fa"])
+    public_id = response.location.rsplit("/", 1)[1]
+    with Database(initialised).connect() as conn:
+        _, key = requester.add_volunteer(conn, "late-doctor", ["care"], ["fa"])
+        row = conn.execute("SELECT id FROM requests WHERE public_id = ?",
+                           (public_id,)).fetchone()
+        [stored] = files_store.files_of_request(conn, int(row[0]))
+        assert attachments.open_file(conn, int(row[0]), public_id, stored.public_id, key) is None
+    requester.logout(client)
+    assert requester.login(client, codename).status_code == 302  # re-matching at sign-in
+    with Database(initialised).connect() as conn:
+        opened = attachments.open_file(conn, int(row[0]), public_id, stored.public_id, key)
+    assert opened is not None
+    assert opened.data == note
