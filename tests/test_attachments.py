@@ -325,7 +325,7 @@ def test_no_clear_byte_of_any_file_is_left_in_the_database_or_on_disk(
 
 def test_the_purge_forgets_files_down_to_their_ciphertext(site: Site, database: Database,
                                                           initialised: Config) -> None:
-    client, public_id = asked(site, [("n.txt", b"private note\n" * 100)])
+    asked(site, [("n.txt", b"private note\n" * 100)])
     with Database(initialised).connect() as conn:
         sealed = [bytes(row[0]) for row in conn.execute("SELECT chunk FROM attachment_chunks")]
         assert len(sealed) == 1

@@ -34,7 +34,7 @@ XLSX = zipped({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<w/>"})
     (ODS, file_types.ODS),
     (files.docx(), file_types.DOCX),
     (XLSX, file_types.XLSX),
-    ("Нужна помощь юриста.\r\n\tСпасибо.\n".encode(), file_types.TEXT),
+    ("Нужна помощь юриста.\r\n\tСпасибо.\n".encode(), file_types.TEXT),  # noqa: RUF001
 ])
 def test_each_accepted_kind_is_recognised_by_its_bytes(data: bytes,
                                                        kind: file_types.FileType) -> None:
@@ -47,7 +47,7 @@ def test_each_accepted_kind_is_recognised_by_its_bytes(data: bytes,
     b"\x7fELF\x02\x01\x01" + bytes(100),              # a Linux one
     b"<svg xmlns='http://www.w3.org/2000/svg'>\x00",  # markup with a NUL
     b"GIF89a" + bytes(20),
-    "text with an escape \x1b[31m".encode(),
+    b"text with an escape \x1b[31m",
     b"\xff\xfe n\x00o\x00t\x00 UTF-8",
     zipped({"a.txt": b"a plain zip"}),
     zipped({"mimetype": b"application/epub+zip"}),
