@@ -59,8 +59,10 @@ $(AXE): package.json package-lock.json | deb-node
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-bench: $(STAMP)
+# attachments_bench draws its JPEG with Pillow, from the [test] extra.
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/crypto_bench.py
+	$(BIN)/python bench/attachments_bench.py
 
 # Installs the missing Debian packages when we are root; otherwise says how.
 define ensure_debs
