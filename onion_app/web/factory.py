@@ -21,7 +21,7 @@ from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
 from onion_app.web import auth, error_pages, staff_auth, uploads
-from onion_app.web.content_types import takes_files
+from onion_app.web.content_types import MULTIPART, takes_files
 from onion_app.web.limits import RateWindow
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
@@ -88,9 +88,8 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_PERMANENT=False,
-        # Forms with files take up to this; every other view is held to
-        # config.max_content_length (_files_only_where_expected).
-        MAX_CONTENT_LENGTH=config.max_request_body,
+        # A form with files may send more (_files_only_where_expected).
+        MAX_CONTENT_LENGTH=config.max_content_length,
         # A requester on a slow circuit may take an hour over their story; the
         # token lives as long as the session, which has its own time limits.
         WTF_CSRF_TIME_LIMIT=None,
@@ -98,7 +97,7 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
         WTF_CSRF_SSL_STRICT=False,
         SEND_FILE_MAX_AGE_DEFAULT=86400,
         TEMPLATES_AUTO_RELOAD=False,
-        HAVEN_TEXT_BODY_LIMIT=config.max_content_length,
+        HAVEN_FILES_BODY_LIMIT=config.max_request_body,
     )
     # Flask's own handler stamps each line with the time; the app's records go
     # to the process's handler instead (onion_app.serving.logs), which does not.
@@ -142,10 +141,13 @@ def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
 def _files_only_where_expected() -> None:
     # Flask-WTF folds uploaded files into form data, so a file sent where text
     # is expected would reach a text validator; only views marked
-    # @accepts_files take files, and only they take bodies past the text limit.
+    # @accepts_files take files, and only a multipart body sent to one of them
+    # may pass the text limit (its text fields are still bounded, each, by
+    # Werkzeug's MAX_FORM_MEMORY_SIZE).
     if takes_files(current_app.view_functions.get(request.endpoint or "")):
+        if request.mimetype == MULTIPART:
+            request.max_content_length = current_app.config["HAVEN_FILES_BODY_LIMIT"]
         return
-    request.max_content_length = current_app.config["HAVEN_TEXT_BODY_LIMIT"]
     if request.files:
         abort(400)
 
