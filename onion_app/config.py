@@ -63,6 +63,8 @@ class Config:
     cleaner_concurrency: int = 2
     cleaner_memory_mib: int = 1024
     cleaner_seconds: int = 60
+    # Bodies past max_content_length (forms with files) held at once.
+    uploads_at_once: int = 4
     # Requests and threads untouched this many days are purged.
     retention_days: int = 90
     # An operator's running tor to attach to (control socket path or
@@ -137,6 +139,7 @@ class Config:
             cleaner_concurrency=_int(env, "HAVEN_CLEANER_CONCURRENCY", 2),
             cleaner_memory_mib=_int(env, "HAVEN_CLEANER_MEMORY_MIB", 1024),
             cleaner_seconds=_int(env, "HAVEN_CLEANER_SECONDS", 60),
+            uploads_at_once=_int(env, "HAVEN_UPLOADS_AT_ONCE", 4),
             tor_control=env.get("HAVEN_TOR_CONTROL") or None,
             tor_options=_tor_options(env.get("HAVEN_TOR_OPTIONS", "")),
             pow_queue_rate=_int(env, "HAVEN_POW_QUEUE_RATE", 250),
@@ -182,6 +185,7 @@ class Config:
             ("HAVEN_CLEANER_CONCURRENCY", self.cleaner_concurrency, 1),
             ("HAVEN_CLEANER_MEMORY_MIB", self.cleaner_memory_mib, 64),
             ("HAVEN_CLEANER_SECONDS", self.cleaner_seconds, 1),
+            ("HAVEN_UPLOADS_AT_ONCE", self.uploads_at_once, 1),
         ):
             if value < low:
                 raise ConfigError(f"{name} must be at least {low}")

@@ -18,6 +18,7 @@ from waitress.server import create_server
 
 from onion_app.serving import buffers
 from onion_app.serving.buffers import InMemorySlices
+from onion_app.serving.upload_slots import UploadSlots
 from onion_app.web.state import state_of
 
 # Enough threads that a few slow Tor circuits cannot starve the rest; argon2id
@@ -72,6 +73,7 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
     servers: dict[str, Any] = {}
     for role, app in apps.items():
         config = state_of(app).config
+        uploads = UploadSlots(config.uploads_at_once, config.max_content_length).channel_class()
         where: dict[str, Any]
         if sockets is not None:
             # A socket left by a killed Haven would make the bind fail.
@@ -88,6 +90,8 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
             expose_tracebacks=False,
             **where,
         )
+        # Forms with files: a bounded number of their bodies held at once.
+        servers[role].channel_class = uploads
     served = Served(servers)
     for role, server in servers.items():
         thread = threading.Thread(target=server.run, name=f"haven-{role}", daemon=True)
