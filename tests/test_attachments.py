@@ -210,7 +210,7 @@ def test_sending_without_the_failed_file(site: Site) -> None:
 @pytest.mark.parametrize(("name", "data", "words"), [
     ("summons.pdf", b"MZ\x90\x00\x03" + bytes(range(256)) * 4, "does not take this kind"),
     ("notes.txt", b"", "does not take this kind"),
-])
+], ids=["a program named .pdf", "an empty file"])
 def test_a_file_of_another_kind_is_refused_and_the_form_kept(site: Site, name: str,
                                                               data: bytes, words: str) -> None:
     client = site.public.test_client()

@@ -35,7 +35,7 @@ XLSX = zipped({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<w/>"})
     (files.docx(), file_types.DOCX),
     (XLSX, file_types.XLSX),
     ("Нужна помощь юриста.\r\n\tСпасибо.\n".encode(), file_types.TEXT),  # noqa: RUF001
-])
+], ids=lambda value: getattr(value, "extension", ""))  # the data differ at each collection
 def test_each_accepted_kind_is_recognised_by_its_bytes(data: bytes,
                                                        kind: file_types.FileType) -> None:
     assert file_types.sniff(data) == kind
@@ -53,7 +53,8 @@ def test_each_accepted_kind_is_recognised_by_its_bytes(data: bytes,
     zipped({"mimetype": b"application/epub+zip"}),
     zipped({"[Content_Types].xml": b"<Types/>", "ppt/presentation.xml": b"<p/>"}),
     b"PK\x03\x04 truncated",
-])
+], ids=["empty", "exe", "elf", "svg", "gif", "escape", "utf-16", "zip", "epub", "pptx",
+        "truncated zip"])
 def test_anything_else_is_not_taken(data: bytes) -> None:
     assert file_types.sniff(data) is None
 
