@@ -21,7 +21,7 @@ PO := $(wildcard translations/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: run test lint typecheck pytest deb-run deb-test deb-node bench clean translations extract
+.PHONY: run test lint typecheck pytest deb-run deb-test deb-bench deb-node bench clean translations extract
 
 run: deb-run $(STAMP) translations
 	$(BIN)/haven
@@ -59,10 +59,12 @@ $(AXE): package.json package-lock.json | deb-node
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# attachments_bench draws its JPEG with Pillow, from the [test] extra.
-bench: $(TEST_STAMP)
-	$(BIN)/python bench/crypto_bench.py
-	$(BIN)/python bench/attachments_bench.py
+# The bench suite (bench/run_all.py runs every bench/*.py marked IN_BENCH_SUITE),
+# under 10 minutes; wrk loads the HTTP servers. Only `make bench` needs it.
+# attachments_bench draws its files with Pillow (the [test] extra) and exiftool.
+DEB_BENCH := wrk libimage-exiftool-perl
+bench: deb-bench deb-run $(TEST_STAMP) translations
+	$(BIN)/python bench/run_all.py
 
 # Installs the missing Debian packages when we are root; otherwise says how.
 define ensure_debs
@@ -83,6 +85,9 @@ deb-run:
 
 deb-test:
 	$(call ensure_debs,$(DEB_TEST))
+
+deb-bench:
+	$(call ensure_debs,$(DEB_BENCH))
 
 # node and npm from Debian, unless the machine already has them from elsewhere.
 deb-node:

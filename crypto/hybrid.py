@@ -115,8 +115,18 @@ class HybridPrivateKey:
             )
 
     def decapsulation_key(self) -> MLKEM768PrivateKey:
-        """The ML-KEM half as pyca/cryptography's key object (expanded from the seed)."""
-        return MLKEM768PrivateKey.from_seed_bytes(self.mlkem_seed)
+        """The ML-KEM half as pyca/cryptography's key object (expanded from the seed).
+
+        Expanded once per key object and kept beside the seed it comes from
+        (in memory, for as long as the seed is): expanding costs about three
+        decapsulations, and one page opens up to 25 stanzas with one key.
+        """
+        found: MLKEM768PrivateKey | None = self.__dict__.get("_decapsulation_key")
+        if found is None:
+            found = MLKEM768PrivateKey.from_seed_bytes(self.mlkem_seed)
+            # Not a field: equality, hashing and repr stay the seed's.
+            object.__setattr__(self, "_decapsulation_key", found)
+        return found
 
     @property
     def public_key(self) -> HybridPublicKey:

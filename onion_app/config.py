@@ -52,6 +52,10 @@ class Config:
     # About 0.3 s once per process: a seized file costs that per guess.
     db_kdf_opslimit: int = 3
     db_kdf_memlimit_kib: int = 256 * 1024
+    # SQLite's page cache of each server thread's connection, in KiB. Pages
+    # hold metadata and sealed blobs, never clear content, and stay in this
+    # process's memory (SQLCipher wipes them when freed).
+    db_cache_kib: int = 8 * 1024
     requester_idle_minutes: int = 30
     requester_lifetime_minutes: int = 120
     volunteer_idle_minutes: int = 30
@@ -133,6 +137,7 @@ class Config:
             kdf_concurrency=_int(env, "HAVEN_KDF_CONCURRENCY", 2),
             db_kdf_opslimit=_int(env, "HAVEN_DB_KDF_OPSLIMIT", 3),
             db_kdf_memlimit_kib=_int(env, "HAVEN_DB_KDF_MEMLIMIT_KIB", 256 * 1024),
+            db_cache_kib=_int(env, "HAVEN_DB_CACHE_KIB", 8 * 1024),
             retention_days=_int(env, "HAVEN_RETENTION_DAYS", 90),
             attachments_per_message=_int(env, "HAVEN_ATTACHMENTS_PER_MESSAGE", 3),
             attachment_max_bytes=_int(env, "HAVEN_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
@@ -186,6 +191,7 @@ class Config:
             ("HAVEN_CLEANER_MEMORY_MIB", self.cleaner_memory_mib, 64),
             ("HAVEN_CLEANER_SECONDS", self.cleaner_seconds, 1),
             ("HAVEN_UPLOADS_AT_ONCE", self.uploads_at_once, 1),
+            ("HAVEN_DB_CACHE_KIB", self.db_cache_kib, 64),
         ):
             if value < low:
                 raise ConfigError(f"{name} must be at least {low}")

@@ -641,3 +641,25 @@ def test_a_database_held_by_another_writer_keeps_what_was_typed(
         page = response.get_data(as_text=True)
         assert "Haven is very busy right now" in page
         assert typed in page
+
+
+def test_the_list_of_requests_is_paged(initialised: Config, runtime: Runtime) -> None:
+    from onion_app import create_app
+    from onion_app.web.paging import LIST_PAGE_SIZE
+
+    config = initialised.with_changes(open_requests_per_requester=LIST_PAGE_SIZE + 5)
+    client = create_app("public", config, runtime).test_client()
+    new_account(client)
+    for number in range(LIST_PAGE_SIZE + 3):
+        submitted_id(client, title=f"Title number {number}.")
+    first = client.get("/requests").get_data(as_text=True)
+    assert first.count("Title number") == LIST_PAGE_SIZE
+    assert f"Title number {LIST_PAGE_SIZE + 2}." in first  # newest first
+    assert "Title number 0." not in first
+    assert "/requests?page=2" in first
+    second = client.get("/requests?page=2").get_data(as_text=True)
+    assert second.count("Title number") == 3
+    assert "Title number 0." in second
+    assert "/requests?page=1" in second
+    # Past the end: the last page, not an empty one.
+    assert client.get("/requests?page=9").get_data(as_text=True).count("Title number") == 3

@@ -103,3 +103,52 @@ def test_dashboard_uses_the_reader_index(conn: Connection) -> None:
         " ON r.id = rr.request_id WHERE rr.volunteer_id = ? ORDER BY rr.request_id DESC", (1,)))
     assert "request_readers_by_volunteer" in plan
     assert "TEMP B-TREE" not in plan  # no sort step: the index gives the order
+
+
+def _one(conn: Connection, volunteer_id: int, urgency: str) -> int:
+    requester_id = rows.create_requester(conn, rows.new_public_id().encode(), b"P" * 32)
+    return rows.create_request(
+        conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency=urgency,
+        region="unsaid", skills=["legal"], languages=["fa"], body=b"b",
+        readers=[rows.Reader("f" * 32, volunteer_id, b"\x01s")])
+
+
+def test_dashboard_urgent_first_then_newest(conn: Connection) -> None:
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
+    normal_old = _one(conn, volunteer_id, "normal")
+    urgent = _one(conn, volunteer_id, "urgent")
+    critical = _one(conn, volunteer_id, "critical")
+    normal_new = _one(conn, volunteer_id, "normal")
+    urgent_new = _one(conn, volunteer_id, "urgent")
+    found, total = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+    assert [r.id for r in found] == [critical, urgent_new, urgent, normal_new, normal_old]
+    assert total == 5
+    # Resolved, an urgent request no longer jumps the queue; reopened, it does again.
+    caseload.resolve(conn, critical)
+    found, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+    assert [r.id for r in found] == [urgent_new, urgent, normal_new, critical, normal_old]
+    rows.set_status(conn, critical, "open")
+    found, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+    assert found[0].id == critical
+
+
+def test_unfiltered_count_is_every_request_the_volunteer_reads(conn: Connection) -> None:
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
+    other_id, _ = add_volunteer(conn, "w", ["legal"], ["fa"])
+    _requests(conn, volunteer_id, 4)
+    _requests(conn, other_id, 2)
+    closed = _one(conn, volunteer_id, "urgent")
+    rows.set_status(conn, closed, "closed")
+    assert caseload.dashboard(conn, volunteer_id, caseload.Filters())[1] == 5
+    assert caseload.dashboard(conn, volunteer_id, caseload.Filters(status="open"))[1] == 4
+    assert caseload.dashboard(conn, other_id, caseload.Filters())[1] == 2
+
+
+def test_dashboard_reads_display_order_from_one_index(conn: Connection) -> None:
+    # The plan, not a timing: no sort step, whatever the volunteer reads.
+    plan = " ".join(str(tuple(step)) for step in conn.execute(
+        "EXPLAIN QUERY PLAN SELECT r.id FROM request_readers rr"
+        " JOIN requests r ON r.id = rr.request_id WHERE rr.volunteer_id = 1"
+        " ORDER BY rr.priority DESC, rr.request_id DESC LIMIT 25"))
+    assert "request_readers_dashboard" in plan
+    assert "TEMP B-TREE" not in plan

@@ -34,7 +34,7 @@ from onion_app.web import auth, uploads
 from onion_app.web.content_types import accepts_files
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
 from onion_app.web.limits import RateExceeded
-from onion_app.web.paging import thread_page
+from onion_app.web.paging import list_page, thread_page
 from onion_app.web.sessions import Session
 from onion_app.web.state import current_config, get_db, state
 
@@ -187,15 +187,15 @@ def logout() -> Response:
 @auth.login_required
 def my_requests(me: Session) -> str:
     conn = get_db()
-    listing = rows.requests_of(conn, me.account_id)
-    # A requester has a handful of requests: deriving each one's key and
-    # opening its title costs well under a millisecond, and a list of titles
-    # is what a person looks for.
+    page = list_page(rows.count_requests_of(conn, me.account_id))
+    listing = rows.requests_of(conn, me.account_id, offset=page.offset, limit=page.size)
+    # A list of titles is what a person looks for; only this page's are
+    # opened (a key derivation and a decryption each), however many there are.
     titles = {row.id: sealing.open_request(conn, row.id, row.public_id,
                                            _key_for(me, row)).title
               for row in listing}
     return render_template("requester/requests.html", requests=listing, titles=titles,
-                           urgencies=URGENCIES)
+                           urgencies=URGENCIES, page=page)
 
 
 @blueprint.route("/requests/new", methods=["GET", "POST"])

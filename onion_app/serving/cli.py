@@ -108,6 +108,8 @@ def _serve_local(here: Runtime) -> None:
         _serve_until_stopped(stop, reload_wanted, on_reload=None)
     finally:
         served.close()
+        # The server threads' kept connections (store/database.py).
+        here.database.close()
     click.echo("stopped")
 
 
@@ -175,6 +177,7 @@ def _serve_onions(here: Runtime, stop: threading.Event, reload_wanted: threading
                 onions.stop()
         finally:
             served.close()
+            here.database.close()
 
 
 def _to_a_terminal() -> bool:

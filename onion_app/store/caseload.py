@@ -1,8 +1,13 @@
 """SQL for the requests a volunteer reads: their dashboard and their actions.
 
-The dashboard is one query over metadata tables, driven by the index on
-``request_readers (volunteer_id, request_id)``; the bodies and stanzas of the
-one page shown are then fetched in a single query. No query per row.
+The dashboard lists a volunteer's requests urgent first (open and at risk of
+life or liberty, then open and urgent), then newest. It is one query over
+metadata tables walking the index ``request_readers (volunteer_id, priority
+DESC, request_id DESC)`` of migration 0012 in that very order, so page 1 reads
+25 rows whether the volunteer reads a hundred requests or twenty thousand;
+the total, when no filter needs the requests table, is counted on that index
+alone. The bodies and stanzas of the one page shown are then fetched in a
+single query. No query per row.
 """
 
 from __future__ import annotations
@@ -44,6 +49,11 @@ _COLUMNS = """
 """
 
 
+def _needs_requests(filters: Filters) -> bool:
+    """Whether a filter reads the requests table (else the count need not join)."""
+    return bool(filters.skill) or filters.status in STATUS_FILTERS
+
+
 def _where(volunteer_id: int, filters: Filters) -> tuple[str, list[Any]]:
     clauses = ["rr.volunteer_id = ?"]
     params: list[Any] = [volunteer_id]
@@ -64,13 +74,19 @@ def _where(volunteer_id: int, filters: Filters) -> tuple[str, list[Any]]:
 
 def dashboard(conn: Connection, volunteer_id: int,
               filters: Filters) -> tuple[list[RequestRow], int]:
-    """One page of the requests sealed to a volunteer, newest first, and the total."""
+    """One page of the requests sealed to a volunteer, urgent first, then
+    newest, and the total."""
     where, params = _where(volunteer_id, filters)
     base = "FROM request_readers rr JOIN requests r ON r.id = rr.request_id WHERE " + where
-    total = int(conn.execute(f"SELECT count(*) {base}", params).fetchone()[0])
+    if _needs_requests(filters):
+        total = int(conn.execute(f"SELECT count(*) {base}", params).fetchone()[0])
+    else:
+        total = int(conn.execute("SELECT count(*) FROM request_readers WHERE volunteer_id = ?",
+                                 (volunteer_id,)).fetchone()[0])
     offset = (max(filters.page, 1) - 1) * PAGE_SIZE
     found = rows.many(RequestRow, conn.execute(
-        f"SELECT {_COLUMNS} {base} ORDER BY rr.request_id DESC LIMIT ? OFFSET ?",
+        f"SELECT {_COLUMNS} {base} ORDER BY rr.priority DESC, rr.request_id DESC"
+        " LIMIT ? OFFSET ?",
         [*params, PAGE_SIZE, offset],
     ))
     return found, total

@@ -21,8 +21,13 @@ SQLITE_PLAIN_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
 
 
-def open_database(path: Path, key: DatabaseKey, *, create: bool = False) -> Connection:
+def open_database(path: Path, key: DatabaseKey, *, create: bool = False,
+                  kept: bool = False) -> Connection:
     """Opens (or, with ``create``, creates) an encrypted database.
+
+    :param kept: for a connection kept for a thread's life (see
+        :class:`onion_app.store.database.ThreadConnections`), which that thread
+        alone uses but whichever thread shuts the process down closes
 
     :returns: a connection with the key set, memory security on, secure delete,
         foreign keys, WAL and a busy timeout; rows come back as ``sqlite3.Row``-like
@@ -42,7 +47,7 @@ def open_database(path: Path, key: DatabaseKey, *, create: bool = False) -> Conn
     try:
         conn = sqlcipher3.connect(
             f"{path.absolute().as_uri()}?mode={mode}", uri=True,
-            detect_types=0, check_same_thread=True,
+            detect_types=0, check_same_thread=not kept,
         )
     except sqlcipher3.OperationalError:
         raise DatabaseMissing(f"{display(path)} cannot be opened") from None

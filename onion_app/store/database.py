@@ -5,6 +5,13 @@ argon2id run of 256 MiB, so it must not happen per caller), finishes a rekey
 that a crash interrupted, and hands out connections as context managers. The
 apps, the onion services, the key store, the purge job and every operator
 command receive a handle; nothing opens the file another way.
+
+Web requests do not open a connection each: opening one costs a key check
+and a cold page cache, and closing the last one checkpoints the WAL, several
+milliseconds in all. Each server thread keeps one instead
+(:class:`ThreadConnections`), with a page cache of ``HAVEN_DB_CACHE_KIB``;
+a request's transaction never outlives the request (:meth:`Database.release`),
+and every kept connection is closed at shutdown (:meth:`Database.close`).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -47,6 +55,9 @@ class Database:
         self._kdf_slot = kdf_slot
         self._key: DatabaseKey | None = None
         self._lock = threading.Lock()
+        self._kept = ThreadConnections()
+        # A handle dropped without close() (a test's, say) still closes its files.
+        weakref.finalize(self, self._kept.close_all)
 
     def __repr__(self) -> str:
         return f"Database({self.config.db_path})"
@@ -93,6 +104,36 @@ class Database:
         """
         return open_database(self.config.db_path, self.key)
 
+    def thread_connection(self) -> Connection:
+        """This thread's kept connection, opened on its first use; the caller
+        hands it back with :meth:`release` and never closes it.
+
+        :raises StoreError: with one plain sentence if the database will not open
+        """
+        return self._kept.get(self._open_kept)
+
+    def _open_kept(self) -> Connection:
+        conn = open_database(self.config.db_path, self.key, kept=True)
+        # Negative: a size in KiB rather than in pages.
+        conn.execute(f"PRAGMA cache_size = -{int(self.config.db_cache_kib)}")
+        return conn
+
+    def release(self, conn: Connection) -> None:
+        """Ends what a request left open on a kept connection: a transaction
+        the request neither committed nor rolled back is rolled back, so no
+        write and no lock outlives the request. A connection that cannot
+        even roll back is closed, and the thread's next request opens anew."""
+        try:
+            if conn.in_transaction:
+                conn.rollback()
+        except Exception:
+            self._kept.discard(conn)
+            raise
+
+    def close(self) -> None:
+        """Closes every kept connection (at shutdown, and after a rekey)."""
+        self._kept.close_all()
+
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
         """A connection for the body of a ``with``: rolled back if the body
@@ -138,10 +179,65 @@ class Database:
             return migrations.apply_pending(conn)
 
     def replace_key(self, key: DatabaseKey, config: Config) -> None:
-        """After a rekey: the new key and the configuration that opens the file."""
+        """After a rekey: the new key and the configuration that opens the file.
+
+        Kept connections opened the old file under the old key: they go.
+        """
         with self._lock:
             self._key = key
             self.config = config
+        self._kept.close_all()
+
+
+class ThreadConnections:
+    """One connection per thread that asks, kept while the thread lives.
+
+    Keyed by the thread object itself (an ident may be reused after a thread
+    ends); a connection whose thread has ended is closed when the next one is
+    opened. The connections are opened with ``kept=True`` so that shutdown,
+    in another thread, may close them; no other thread ever uses them.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_thread: dict[int, tuple[threading.Thread, Connection]] = {}
+
+    def get(self, opener: Callable[[], Connection]) -> Connection:
+        thread = threading.current_thread()
+        with self._lock:
+            found = self._by_thread.get(thread.ident or 0)
+        if found is not None and found[0] is thread:
+            return found[1]
+        conn = opener()
+        with self._lock:
+            ended = [key for key, (owner, _) in self._by_thread.items()
+                     if not owner.is_alive() or owner is thread]
+            stale = [self._by_thread.pop(key)[1] for key in ended]
+            self._by_thread[thread.ident or 0] = (thread, conn)
+        for old in stale:
+            with contextlib.suppress(Exception):
+                old.close()
+        return conn
+
+    def discard(self, conn: Connection) -> None:
+        with self._lock:
+            for key, (_, kept) in list(self._by_thread.items()):
+                if kept is conn:
+                    del self._by_thread[key]
+        with contextlib.suppress(Exception):
+            conn.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            kept = [conn for _, conn in self._by_thread.values()]
+            self._by_thread.clear()
+        for conn in kept:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._by_thread)
 
 
 def pending_key_path(config: Config) -> Path:

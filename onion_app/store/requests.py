@@ -193,12 +193,21 @@ _LIST_COLUMNS = """
 """
 
 
-def requests_of(conn: Connection, requester_id: int) -> list[RequestRow]:
-    """A requester's requests, newest first, with counts; no ciphertext."""
+def requests_of(conn: Connection, requester_id: int, *, offset: int = 0,
+                limit: int = -1) -> list[RequestRow]:
+    """A requester's requests, newest first, with counts; no ciphertext:
+    ``limit`` of them (all when negative) from the ``offset``-th on."""
     return rows.many(RequestRow, conn.execute(
-        f"SELECT {_LIST_COLUMNS} FROM requests r WHERE r.requester_id = ? ORDER BY r.id DESC",  # noqa: S608  (fixed text)
-        (requester_id,),
+        f"SELECT {_LIST_COLUMNS} FROM requests r WHERE r.requester_id = ?"  # noqa: S608  (fixed text)
+        " ORDER BY r.id DESC LIMIT ? OFFSET ?",
+        (requester_id, limit, offset),
     ))
+
+
+def count_requests_of(conn: Connection, requester_id: int) -> int:
+    """How many requests a requester has (on the index requests_by_requester)."""
+    return int(conn.execute("SELECT count(*) FROM requests WHERE requester_id = ?",
+                            (requester_id,)).fetchone()[0])
 
 
 def request_of(conn: Connection, requester_id: int, public_id: str) -> RequestRow | None:

@@ -15,12 +15,13 @@ from typing import IO, Any
 
 from flask import Flask, Request, abort, current_app, request
 from flask.logging import default_handler
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
-from onion_app.web import auth, error_pages, staff_auth, uploads
+from onion_app.web import auth, error_pages, page_cache, staff_auth, uploads
 from onion_app.web.content_types import MULTIPART, takes_files
 from onion_app.web.limits import RateWindow
 from onion_app.web.security import SecurityHeaders
@@ -42,6 +43,17 @@ class HavenRequest(Request):
         return io.BytesIO()
 
 
+class SigningOnce(SecureCookieSessionInterface):
+    """Flask's signed cookie session, its signer made once per app, not twice
+    per request: the key it signs with is fixed when the app is made."""
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        found = app.extensions.get("haven.session_signer")
+        if found is None:
+            found = app.extensions["haven.session_signer"] = super().get_signing_serializer(app)
+        return found
+
+
 class HavenFlask(Flask):
     """Flask, logging failures without anything a visitor sent.
 
@@ -51,6 +63,7 @@ class HavenFlask(Flask):
     """
 
     request_class = HavenRequest
+    session_interface = SigningOnce()
 
     def log_exception(self, exc_info: Any) -> None:
         _kind, error, trace = exc_info
@@ -112,6 +125,8 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     uploads.init_app(app, config)
     if role == "staff":
         staff_auth.init_app(app)
+    # Last: a page served from the cache ends the request's hooks early.
+    page_cache.init_app(app, CACHED_PAGES[role])
     app.jinja_env.globals["haven_role"] = role
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     return app
@@ -138,15 +153,25 @@ def _state_for(role: str, config: Config, runtime: Runtime) -> AppState:
         submissions=RateWindow(config.submissions_per_hour))
 
 
+# The anonymous pages every visitor starts from, served from a per-language
+# cache to anyone not signed in (onion_app/web/page_cache.py).
+CACHED_PAGES = {
+    "public": frozenset({"requester.landing", "requester.login"}),
+    "staff": frozenset({"volunteer.landing", "volunteer.login"}),
+}
+
+
 def _files_only_where_expected() -> None:
+    # Files come only in multipart bodies; looking at request.files would
+    # parse every other body (and read the form of every GET) for nothing.
+    if request.mimetype != MULTIPART:
+        return
     # Flask-WTF folds uploaded files into form data, so a file sent where text
     # is expected would reach a text validator; only views marked
-    # @accepts_files take files, and only a multipart body sent to one of them
-    # may pass the text limit (its text fields are still bounded, each, by
-    # Werkzeug's MAX_FORM_MEMORY_SIZE).
+    # @accepts_files take files, and only their multipart bodies may pass the
+    # text limit (each text field is still bounded by MAX_FORM_MEMORY_SIZE).
     if takes_files(current_app.view_functions.get(request.endpoint or "")):
-        if request.mimetype == MULTIPART:
-            request.max_content_length = current_app.config["HAVEN_FILES_BODY_LIMIT"]
+        request.max_content_length = current_app.config["HAVEN_FILES_BODY_LIMIT"]
         return
     if request.files:
         abort(400)

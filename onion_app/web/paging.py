@@ -48,6 +48,18 @@ class ThreadPage:
         return min(self.offset + self.size, self.total)
 
 
+# Requests on one page of a requester's list: each title shown is decrypted
+# for the page, so a page costs the same with 3 requests or 300.
+LIST_PAGE_SIZE = 10
+
+
+def list_page(total: int, size: int = LIST_PAGE_SIZE) -> ThreadPage:
+    """The page of a ``total``-item list, newest first, that ``page`` asks for:
+    the first when it is missing or not a number, the last when past the end."""
+    pages = max((total + size - 1) // size, 1)
+    return ThreadPage(number=min(page_number(), pages), pages=pages, total=total, size=size)
+
+
 def thread_page(total: int) -> ThreadPage:
     """The page of a ``total``-message thread the ``page`` argument asks for.
 

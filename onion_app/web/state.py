@@ -86,7 +86,7 @@ class AppState:
 
 
 def attach(app: Flask, app_state: AppState) -> None:
-    """Gives ``app`` its state, and the teardown that closes a request's connection."""
+    """Gives ``app`` its state, and the teardown that ends a request's transaction."""
     app.extensions[_KEY] = app_state
     app_state.runtime.sessions.register(app_state.sessions)
     app.teardown_appcontext(_close_db)
@@ -109,13 +109,14 @@ def current_config() -> Config:
 
 
 def get_db() -> Connection:
-    """The request's connection, opened on first use and closed at teardown
-    (flaskr's ``get_db``, over the process's one database handle).
+    """The request's connection: this server thread's kept one, whose open
+    transaction, if any, is rolled back at teardown (flaskr's ``get_db``,
+    over the process's one database handle; see ``store/database.py``).
 
     :raises StoreError: with one plain sentence if the database will not open
     """
     if "db" not in g:
-        g.db = state().database.open()
+        g.db = state().database.thread_connection()
     conn: Connection = g.db
     return conn
 
@@ -123,4 +124,4 @@ def get_db() -> Connection:
 def _close_db(_exc: BaseException | None = None) -> None:
     conn = g.pop("db", None)
     if conn is not None:
-        conn.close()
+        state().database.release(conn)

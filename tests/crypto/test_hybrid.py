@@ -304,3 +304,14 @@ def test_the_mlkem_fingerprint_covers_the_mlkem_half() -> None:
     assert fingerprint(swapped.x25519) == fingerprint(key.x25519)
     assert mlkem_fingerprint(swapped) != mlkem_fingerprint(key)
     assert len(mlkem_fingerprint(key)) == 32
+
+
+def test_the_decapsulation_key_is_expanded_once_per_key_object() -> None:
+    key = gain_mlkem(PrivateKey.generate())
+    expanded = key.decapsulation_key()
+    assert key.decapsulation_key() is expanded
+    assert (expanded.public_key().public_bytes_raw()
+            == MLKEM768PrivateKey.from_seed_bytes(key.mlkem_seed).public_key().public_bytes_raw())
+    # Equality and repr are still the key's, not the cache's.
+    assert key == HybridPrivateKey(key.x25519, key.mlkem_seed)
+    assert "_decapsulation_key" not in repr(key)

@@ -1,0 +1,196 @@
+"""Requests per second of Haven's cheap pages, beside a bare Flask app.
+
+A server process runs Haven's two apps and, on the same waitress settings
+(Haven's own ``serving.serve.start``), a bare Flask app that answers each
+path with the exact bytes Haven sent for it. wrk then loads each server in
+turn, Haven and bare interleaved, several rounds, so both see the same noisy
+machine; the ratio is the median over rounds of Haven's req/s over bare's.
+
+    .venv/bin/python bench/http_bench.py [--seconds 4] [--rounds 3] [--connections 32]
+
+Needs wrk (``make bench`` installs it); without it, falls back to a bounded
+Python load generator, which measures both sides the same way but saturates
+sooner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import types
+from http.client import HTTPConnection
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import havenbench as hb
+
+IN_BENCH_SUITE = True
+
+# (row name, app, path, needs the signed-in requester, goal ratio, goal req/s)
+TARGETS = [
+    ("public /", "public", "/", False, 0.6, 1000.0),
+    ("public /login", "public", "/login", False, 0.6, None),
+    ("signed-in /requests (3 requests)", "public", "/requests", True, 0.4, None),
+    ("staff /login", "staff", "/login", False, 0.6, None),
+]
+
+
+def serve() -> int:
+    """The server process: prints the addresses and cookie as one JSON line,
+    serves until stdin closes."""
+    from flask import Flask
+
+    # 32 connections on 8 threads queue by design; waitress would say so each time.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+
+    from onion_app import create_app
+    from onion_app.domain import sealing
+    from onion_app.serving import serve as serving
+    from onion_app.web.state import Runtime
+
+    with hb.instance() as config:
+        runtime = Runtime.for_config(config)
+        apps = {"public": create_app("public", config, runtime),
+                "staff": create_app("staff", config, runtime)}
+        with runtime.database.connect() as conn:
+            requester_id, keys = hb.add_requester(conn)
+            hb.add_volunteers(conn, 20, rng=hb.random.Random(3))
+            for number in range(3):
+                sealing.submit_request(conn, requester_id, keys, sealing.NewRequest(
+                    sealing.RequestText(f"Request {number}", "A story. " * 80, "Help."),
+                    frozenset(hb.SKILL_CODES[:2]), frozenset(hb.LANGUAGE_CODES[:2]),
+                    "unsaid", "normal"), config.match_limit)
+            conn.commit()
+        client = hb.signed_in(apps["public"], "requester", requester_id, requester_keys=keys,
+                              account_ref=bytes(keys.public_key).hex())
+        cookie = hb.session_cookie(client, apps["public"])
+        bare = {role: Flask(f"bare_{role}") for role in apps}
+        for _name, role, path, signed, _goal, _floor in TARGETS:
+            page = hb.ok((client if signed else apps[role].test_client()).get(path), path)
+            _bare_route(bare[role], path, page.get_data())
+        # serve.start reads the waitress settings from the app's configuration;
+        # the bare apps borrow Haven's, so both sides run on identical settings.
+        for app in bare.values():
+            app.extensions["haven"] = types.SimpleNamespace(config=config)
+        served = serving.start({**apps, **{f"bare_{r}": a for r, a in bare.items()}},
+                               "127.0.0.1", ports=dict.fromkeys(
+                                   [*apps, *(f"bare_{r}" for r in bare)], 0))
+        addresses = {role: served.address(role) for role in served.servers}
+        print(json.dumps({"addresses": addresses, "cookie": cookie}), flush=True)
+        try:
+            sys.stdin.read()
+        finally:
+            served.close()
+    return 0
+
+
+def _bare_route(app: object, path: str, body: bytes) -> None:
+    def page() -> tuple[bytes, int, dict[str, str]]:
+        return body, 200, {"Content-Type": "text/html; charset=utf-8"}
+
+    app.add_url_rule(path, endpoint=path, view_func=page)  # type: ignore[attr-defined]
+
+
+def load_wrk(url: str, cookie: str | None, seconds: float, connections: int) -> float:
+    # A long timeout: on a loaded machine a slow answer is a slow answer, not an error.
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(int(seconds), 1)}s", "--latency",
+               "--timeout", "20s"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True,  # noqa: S603  (wrk, fixed arguments)
+                         timeout=seconds + 30).stdout
+    found = re.search(r"Requests/sec:\s*([\d.]+)", out)
+    if found is None or "Non-2xx" in out:
+        raise SystemExit(f"wrk on {url} went wrong:\n{out}")
+    if "Socket errors" in out:
+        print(f"  (wrk on {url}: {out.split('Socket errors:')[1].splitlines()[0].strip()})")
+    return float(found.group(1))
+
+
+def load_python(url: str, cookie: str | None, seconds: float, connections: int) -> float:
+    """A bounded keep-alive load generator: ``connections`` threads for ``seconds``."""
+    host_port = url.split("//", 1)[1].split("/", 1)[0]
+    path = "/" + url.split("//", 1)[1].split("/", 1)[1]
+    host, port = host_port.rsplit(":", 1)
+    counts = [0] * connections
+    failures: list[int] = []
+    stop = time.monotonic() + seconds
+
+    def worker(slot: int) -> None:
+        conn = HTTPConnection(host, int(port), timeout=10)
+        headers = {"Cookie": cookie} if cookie else {}
+        while time.monotonic() < stop:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                failures.append(response.status)
+            counts[slot] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(connections)]
+    start = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"{url} answered {failures[0]}")
+    return sum(counts) / (time.monotonic() - start)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    if args.serve:
+        return serve()
+    load = load_wrk if shutil.which("wrk") else load_python
+    print(f"load generator: {'wrk -t2' if load is load_wrk else 'Python threads'}, "
+          f"{args.connections} connections, {args.seconds:g} s per run, {args.rounds} rounds")
+    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE,  # noqa: S603  (this script)
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        ready = json.loads(server.stdout.readline())
+        for name, role, path, signed, goal, floor in TARGETS:
+            cookie = ready["cookie"] if signed else None
+            haven_url = ready["addresses"][role].rstrip("/") + path
+            bare_url = ready["addresses"][f"bare_{role}"].rstrip("/") + path
+            ratios, havens, bares = [], [], []
+            for _ in range(args.rounds):
+                haven = load(haven_url, cookie, args.seconds, args.connections)
+                bare = load(bare_url, cookie, args.seconds, args.connections)
+                havens.append(haven)
+                bares.append(bare)
+                ratios.append(haven / bare)
+            ratio = statistics.median(ratios)
+            rate = statistics.median(havens)
+            print(f"{name:<34} Haven {rate:7.0f} req/s   bare Flask "
+                  f"{statistics.median(bares):7.0f} req/s   ratio {ratio:.2f}x "
+                  f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
+            met = ratio >= goal and (floor is None or rate >= floor)
+            goal_text = f">= {goal}x" + (f" and >= {floor:,.0f} req/s" if floor else "")
+            hb.row(f"{name} req/s vs bare Flask", f"{rate:.0f} req/s, {ratio:.2f}x",
+                   goal_text, met)
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()
+        server.wait(timeout=30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Server time of a new request, sealed to 10 of N volunteers, as N grows.
+
+For each N a fresh instance gets N vetted volunteers with hybrid keys, every
+one of whom matches the request (so matching really picks 10 of N); a
+signed-in requester then sends the new-request form through the app, in
+process: parsing, the caps, matching, hybrid sealing to 11 readers, storing
+and the commit. The p50 should stay flat from 10 to 10,000 volunteers.
+
+    .venv/bin/python bench/submission_bench.py [--sizes 10,100,1000,10000] [--runs 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import havenbench as hb
+
+IN_BENCH_SUITE = True
+GOAL_MS = 5.0
+
+
+def measure(size: int, runs: int) -> float:
+    from onion_app import create_app
+    from onion_app.web.state import Runtime
+
+    rng = hb.random.Random(size)
+    with hb.instance() as config:
+        config = hb.without_csrf(config)
+        runtime = Runtime.for_config(config)
+        app = create_app("public", config, runtime)
+        start = time.perf_counter()
+        with runtime.database.connect() as conn:
+            hb.add_volunteers(conn, size, rng=rng,
+                              always=(hb.SKILL_CODES[0], hb.LANGUAGE_CODES[0]))
+            requester_id, keys = hb.add_requester(conn)
+            conn.commit()
+        built = time.perf_counter() - start
+        client = hb.signed_in(app, "requester", requester_id, requester_keys=keys,
+                              account_ref=bytes(keys.public_key).hex())
+        form = {"title": "A request", "story": "What is happening, told at length. " * 60,
+                "help": "What would help.", "skills": [hb.SKILL_CODES[0]],
+                "languages": [hb.LANGUAGE_CODES[0]], "region": "unsaid", "urgency": "normal"}
+        times = hb.timed(lambda: hb.ok(client.post("/requests/new", data=form),
+                                       "/requests/new", 302), runs)
+        disk = hb.commit_ms(config.instance_path)
+        bare = hb.bare_page_ms()
+        with runtime.database.connect() as conn:
+            readers = conn.execute(
+                "SELECT count(*) FROM request_readers WHERE volunteer_id IS NOT NULL"
+                " AND request_id = (SELECT max(id) FROM requests)").fetchone()[0]
+    print(f"{size:>6,} volunteers (made in {built:5.1f} s): submission p50 "
+          f"{hb.p50(times):6.2f} ms   p90 {hb.p90(times):6.2f} ms   "
+          f"sealed to {readers} volunteers; same run: bare Flask page {bare:.2f} ms, "
+          f"bare SQLite commit {disk:.2f} ms",
+          flush=True)
+    return hb.p50(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10,100,1000,10000")
+    parser.add_argument("--runs", type=int, default=25)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    found = {size: measure(size, args.runs) for size in sizes}
+    worst = max(found.values())
+    growth = found[sizes[-1]] / found[sizes[0]]
+    hb.row("submission sealed to 10 of N volunteers, p50",
+           " / ".join(f"{found[s]:.1f} ms at {s:,}" for s in sizes) + f" (x{growth:.1f})",
+           f"<= {GOAL_MS:g} ms, flat", worst <= GOAL_MS and growth < 1.5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
