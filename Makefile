@@ -9,10 +9,14 @@ BIN := $(VENV)/bin
 # Haven and what running it needs; the tests' tools come on top, only for them.
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-# gnupg encrypts the opt-in digest mail to a volunteer's OpenPGP key.
-DEB_RUN := tor gnupg
+# gnupg encrypts the opt-in digest mail to a volunteer's OpenPGP key; mat2
+# removes files' hidden metadata, inside a bubblewrap sandbox (WebP through
+# GdkPixbuf's WebP loader).
+DEB_RUN := tor gnupg mat2 bubblewrap webp-pixbuf-loader
 # DejaVu draws Arabic and Persian in the browser tests' screenshots.
-DEB_TEST := tor gnupg chromium fonts-dejavu-core
+# exiftool reads (and writes) the metadata the attachment tests check; IO::String
+# lets it read a DOCX from a pipe.
+DEB_TEST := tor gnupg chromium fonts-dejavu-core mat2 bubblewrap libimage-exiftool-perl libio-string-perl
 # Compiled catalogues are built, not committed: one per .po file.
 PO := $(wildcard translations/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)
@@ -61,8 +65,9 @@ $(AXE): package.json package-lock.json | deb-node
 # bench/fuzz.py (10,000 fuzzed requests, a few minutes) runs after it, on its
 # own; it needs hypothesis, one of the test tools.
 # Then matching alone, old (Python) against new (SQL), 10 to 10,000 volunteers.
-DEB_BENCH := wrk
-bench: deb-bench $(TEST_STAMP) translations
+# attachments_bench draws its files with Pillow (the [test] extra) and exiftool.
+DEB_BENCH := wrk libimage-exiftool-perl
+bench: deb-bench deb-run $(TEST_STAMP) translations
 	$(BIN)/python bench/run_all.py
 	$(BIN)/python bench/fuzz.py
 	$(BIN)/python bench/matching_bench.py --requests 100

@@ -5,13 +5,17 @@
     {"haven_bundle": 1,
      "kind": "request",
      "items": [{"ad": "<base64>", "body": "<base64>",
-                "stanzas": {"<fingerprint>": "<base64>", "...": "..."}}]}
+                "stanzas": {"<fingerprint>": "<base64>", "...": "..."},
+                "files": [{"index": 0, "ad": "<base64>", "header": "<base64>",
+                           "chunks": ["<base64>", "..."]}]}]}
 
 A request is a bundle of one item; a thread is a bundle of several, oldest
 first. ``kind`` is a label for people and the importing code; the
 cryptographic binding of each item to its row is its ``ad``. Parsing is
 strict: unknown or duplicate keys, non-canonical base64, and
 malformed fingerprints are all refused, so one bundle has one meaning.
+``files`` (an item's attachments, :mod:`crypto.attachment`) is present only
+when the item has some.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ __all__ = [
     "BUNDLE_VERSION",
     "MAX_BUNDLE_SIZE",
     "Bundle",
+    "BundleFile",
     "BundleItem",
     "dump_bundle",
     "load_bundle",
@@ -37,21 +42,36 @@ __all__ = [
 
 #: Value of ``haven_bundle`` this code reads and writes.
 BUNDLE_VERSION = 1
-#: Largest bundle text :func:`load_bundle` accepts, in bytes (64 MiB).
-MAX_BUNDLE_SIZE = 64 * 1024 * 1024
+#: Largest bundle text :func:`load_bundle` accepts, in bytes (512 MiB: a thread
+#: with its attachments, base64-encoded).
+MAX_BUNDLE_SIZE = 512 * 1024 * 1024
 
 _KIND = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _FINGERPRINT = re.compile(r"[0-9a-f]{32}")
 _TOP_KEYS = frozenset({"haven_bundle", "kind", "items"})
 _ITEM_KEYS = frozenset({"ad", "body", "stanzas"})
+_ITEM_KEYS_WITH_FILES = _ITEM_KEYS | {"files"}
+_FILE_KEYS = frozenset({"index", "ad", "header", "chunks"})
+
+
+@dataclass(frozen=True)
+class BundleFile:
+    """One sealed attachment of an item: its index among the item's files, its
+    associated data, its header and its chunks (:mod:`crypto.attachment`)."""
+
+    index: int
+    associated_data: bytes
+    header: bytes
+    chunks: tuple[bytes, ...]
 
 
 @dataclass(frozen=True)
 class BundleItem:
-    """One envelope and the associated data it was sealed with."""
+    """One envelope, the associated data it was sealed with, and its files."""
 
     associated_data: bytes
     envelope: Envelope
+    files: tuple[BundleFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,16 +134,22 @@ def _dump_item(item: BundleItem) -> dict[str, Any]:
         raise InvalidBundle("every item needs at least one stanza")
     for fp in item.envelope.stanzas:
         _check_fingerprint(fp)
-    return {
+    dumped: dict[str, Any] = {
         "ad": _b64encode(item.associated_data),
         "body": _b64encode(item.envelope.body),
         "stanzas": {fp: _b64encode(s) for fp, s in sorted(item.envelope.stanzas.items())},
     }
+    if item.files:
+        dumped["files"] = [{"index": f.index, "ad": _b64encode(f.associated_data),
+                            "header": _b64encode(f.header),
+                            "chunks": [_b64encode(c) for c in f.chunks]} for f in item.files]
+    return dumped
 
 
 def _load_item(value: object, number: int) -> BundleItem:
     where = f"item {number}"
-    item = _expect_object(value, _ITEM_KEYS, where)
+    with_files = isinstance(value, dict) and "files" in value
+    item = _expect_object(value, _ITEM_KEYS_WITH_FILES if with_files else _ITEM_KEYS, where)
     stanzas = item["stanzas"]
     if not isinstance(stanzas, dict) or not stanzas:
         raise InvalidBundle(f"{where}: stanzas must be a non-empty object")
@@ -132,7 +158,29 @@ def _load_item(value: object, number: int) -> BundleItem:
         _check_fingerprint(fp)
         decoded[fp] = _b64decode(stanza, f"{where}: a stanza")
     envelope = Envelope(body=_b64decode(item["body"], f"{where}: body"), stanzas=decoded)
-    return BundleItem(associated_data=_b64decode(item["ad"], f"{where}: ad"), envelope=envelope)
+    files = _load_files(item["files"], where) if with_files else ()
+    return BundleItem(associated_data=_b64decode(item["ad"], f"{where}: ad"), envelope=envelope,
+                      files=files)
+
+
+def _load_files(value: object, where: str) -> tuple[BundleFile, ...]:
+    if not isinstance(value, list) or not value:
+        raise InvalidBundle(f"{where}: files, when present, must be a non-empty list")
+    found = []
+    for number, entry in enumerate(value, 1):
+        what = f"{where}, file {number}"
+        file = _expect_object(entry, _FILE_KEYS, what)
+        index, chunks = file["index"], file["chunks"]
+        if type(index) is not int or not 0 <= index < 1 << 32:
+            raise InvalidBundle(f"{what}: index must be an integer from 0 to 2**32-1")
+        if not isinstance(chunks, list) or not chunks:
+            raise InvalidBundle(f"{what}: chunks must be a non-empty list")
+        found.append(BundleFile(index, _b64decode(file["ad"], f"{what}: ad"),
+                                _b64decode(file["header"], f"{what}: header"),
+                                tuple(_b64decode(c, f"{what}: a chunk") for c in chunks)))
+    if len({f.index for f in found}) != len(found):
+        raise InvalidBundle(f"{where}: two files share an index")
+    return tuple(found)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

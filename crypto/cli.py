@@ -19,6 +19,7 @@ from pathlib import Path
 from nacl.public import PrivateKey
 
 from crypto import bundle as bundles
+from crypto import cli_files
 from crypto.envelope import fingerprint, open_envelope, seal
 from crypto.errors import DecryptionError, InvalidBundle, InvalidInput, InvalidPublicKey
 from crypto.hybrid import (
@@ -164,14 +165,15 @@ def _add_open(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     parser = commands.add_parser(
         "open",
         help="decrypt a bundle downloaded from Haven",
-        description="Decrypt the items of BUNDLE sealed to your key and print them, or "
-        "write them to OUT (mode 0600, never overwritten).",
+        description="Decrypt what BUNDLE holds for your key: text printed or written to OUT, "
+        "files to FOLDER (default: BUNDLE-files); mode 0600, nothing overwritten.",
     )
     parser.add_argument("bundle", type=Path, metavar="BUNDLE", help="bundle file from Haven")
     parser.add_argument(
         "-k", "--key", required=True, type=Path, metavar="KEYFILE", help="your key file"
     )
     parser.add_argument("-o", "--output", type=Path, metavar="OUT", help="file to create")
+    parser.add_argument("--files", type=Path, metavar="FOLDER", help="for attached files")
     _add_passphrase_fd(parser)
     parser.set_defaults(run=_open)
 
@@ -272,18 +274,23 @@ def _open(args: argparse.Namespace) -> int:
     private_key = unwrap_private_key(wrapped, _passphrase(args, confirm=False))
     total = len(bundle.items)
     chunks: list[bytes] = []
+    attached: list[cli_files.Numbered] = []
     for number, item in enumerate(bundle.items, 1):
         stanza = item.envelope.stanzas.get(mine)
         if stanza is None:
             chunks.append(_item_heading(number, total, "not sealed to your key"))
             continue
         plaintext = open_envelope(item.envelope.body, stanza, private_key, item.associated_data)
+        attached += [(number, f) for f in cli_files.open_files(item, stanza, private_key)]
         if total == 1:
             chunks.append(plaintext)
         else:
             ending = b"" if plaintext.endswith(b"\n") else b"\n"
             chunks.append(_item_heading(number, total) + plaintext + ending)
     _emit(b"".join(chunks), args.output, mode=0o600)
+    if attached:
+        folder = args.files or args.bundle.with_name(args.bundle.stem + "-files")
+        print("\n".join(cli_files.write_files(folder, attached)), file=sys.stderr)
     opened = sum(mine in item.envelope.stanzas for item in bundle.items)
     if opened < total:
         print(f"Opened {opened} of {total} items.", file=sys.stderr)

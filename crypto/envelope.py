@@ -41,13 +41,16 @@ from crypto.stanza import CONTENT_KEY_SIZE, open_stanza, seal_content_key
 
 __all__ = [
     "BODY_VERSION",
+    "ContentKey",
     "Envelope",
     "add_reader",
     "body_size",
     "fingerprint",
+    "open_content_key",
     "open_envelope",
     "open_for_reader",
     "seal",
+    "seal_with_key",
 ]
 
 #: First byte of a body.
@@ -67,6 +70,21 @@ class Envelope:
 
     body: bytes
     stanzas: dict[str, bytes]
+
+
+@dataclass(frozen=True, repr=False)
+class ContentKey:
+    """An envelope's content key, for sealing and opening what travels with the
+    envelope (:mod:`crypto.attachment`): whoever reads the envelope reads those too.
+
+    .. warning:: Anyone holding it reads the envelope and everything sealed
+       under keys derived from it. It is never stored or logged.
+    """
+
+    secret: bytes
+
+    def __repr__(self) -> str:
+        return "ContentKey(...)"
 
 
 def body_size(padded_size: int) -> int:
@@ -104,6 +122,24 @@ def seal(
     :raises InvalidInput: if there are no readers or ``max_size`` is not a bucket.
     :raises InvalidPublicKey: if a reader's key is a low-order point.
     """
+    envelope, _ = seal_with_key(plaintext, readers, associated_data, max_size=max_size,
+                                random=random)
+    return envelope
+
+
+def seal_with_key(
+    plaintext: bytes,
+    readers: Iterable[ReaderPublicKey],
+    associated_data: bytes,
+    *,
+    max_size: int = DEFAULT_MAX_SIZE,
+    random: RandomSource = system_random,
+) -> tuple[Envelope, ContentKey]:
+    """:func:`seal`, also returning the content key, so that attachments can be
+    sealed under keys derived from it (:func:`crypto.attachment.seal_attachment`).
+
+    Raises what :func:`seal` raises and draws randomness in the same order.
+    """
     padded = pad(plaintext, max_size)
     distinct: dict[str, ReaderPublicKey] = {}
     for reader in readers:
@@ -117,7 +153,7 @@ def seal(
     nonce = draw(random, _NONCE_SIZE)
     body = _seal_body(padded, content_key, nonce, associated_data)
     stanzas = {fp: seal_content_key(content_key, r, random=random) for fp, r in distinct.items()}
-    return Envelope(body=body, stanzas=stanzas)
+    return Envelope(body=body, stanzas=stanzas), ContentKey(content_key)
 
 
 def open_envelope(
@@ -140,6 +176,28 @@ def open_envelope(
         check_max_size(max_size)
     content_key = open_stanza(stanza, private_key)
     return _open_body(body, content_key, associated_data, max_size)
+
+
+def open_content_key(
+    body: bytes,
+    stanza: bytes,
+    private_key: ReaderPrivateKey,
+    associated_data: bytes,
+    *,
+    max_size: int | None = None,
+) -> ContentKey:
+    """Return the content key of ``body``, after opening the body with it.
+
+    The body is opened, not only its commitment checked, so the key returned
+    belongs to this row (its associated data) and to no other.
+
+    :raises DecryptionError: on any failure :func:`open_envelope` reports.
+    """
+    if max_size is not None:
+        check_max_size(max_size)
+    content_key = open_stanza(stanza, private_key)
+    _open_body(body, content_key, associated_data, max_size)
+    return ContentKey(content_key)
 
 
 def open_for_reader(

@@ -80,6 +80,15 @@ class Config:
     requester_lifetime_minutes: int = 120
     volunteer_idle_minutes: int = 30
     volunteer_lifetime_minutes: int = 8 * 60
+    # Files with a request or a reply (issue 15): how many, how large each,
+    # and what the sandboxed metadata remover may use; 0 files turns them off.
+    attachments_per_message: int = 3
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    cleaner_concurrency: int = 2
+    cleaner_memory_mib: int = 1024
+    cleaner_seconds: int = 60
+    # Bodies past max_content_length (forms with files) held at once.
+    uploads_at_once: int = 4
     # Requests and threads untouched this many days are purged.
     retention_days: int = 90
     # An operator's running tor to attach to (control socket path or
@@ -122,6 +131,13 @@ class Config:
         return KdfParams(opslimit=self.db_kdf_opslimit, memlimit=self.db_kdf_memlimit_kib * 1024)
 
     @property
+    def max_request_body(self) -> int:
+        """The largest body a form with files may send: the text's limit, the
+        files, and room for multipart's part headers."""
+        return (self.max_content_length
+                + self.attachments_per_message * (self.attachment_max_bytes + 4096))
+
+    @property
     def db_path(self) -> Path:
         return self.instance_path / "haven.db"
 
@@ -162,6 +178,12 @@ class Config:
             db_kdf_memlimit_kib=_int(env, "HAVEN_DB_KDF_MEMLIMIT_KIB", 256 * 1024),
             db_cache_kib=_int(env, "HAVEN_DB_CACHE_KIB", 8 * 1024),
             retention_days=_int(env, "HAVEN_RETENTION_DAYS", 90),
+            attachments_per_message=_int(env, "HAVEN_ATTACHMENTS_PER_MESSAGE", 3),
+            attachment_max_bytes=_int(env, "HAVEN_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
+            cleaner_concurrency=_int(env, "HAVEN_CLEANER_CONCURRENCY", 2),
+            cleaner_memory_mib=_int(env, "HAVEN_CLEANER_MEMORY_MIB", 1024),
+            cleaner_seconds=_int(env, "HAVEN_CLEANER_SECONDS", 60),
+            uploads_at_once=_int(env, "HAVEN_UPLOADS_AT_ONCE", 4),
             tor_control=env.get("HAVEN_TOR_CONTROL") or None,
             tor_options=_tor_options(env.get("HAVEN_TOR_OPTIONS", "")),
             pow_queue_rate=_int(env, "HAVEN_POW_QUEUE_RATE", 250),
@@ -214,6 +236,12 @@ class Config:
             ("HAVEN_KDF_MEMLIMIT_KIB", self.kdf_memlimit_kib, 8),
             ("HAVEN_DB_KDF_OPSLIMIT", self.db_kdf_opslimit, 1),
             ("HAVEN_DB_KDF_MEMLIMIT_KIB", self.db_kdf_memlimit_kib, 8),
+            ("HAVEN_ATTACHMENTS_PER_MESSAGE", self.attachments_per_message, 0),
+            ("HAVEN_ATTACHMENT_MAX_BYTES", self.attachment_max_bytes, 1024),
+            ("HAVEN_CLEANER_CONCURRENCY", self.cleaner_concurrency, 1),
+            ("HAVEN_CLEANER_MEMORY_MIB", self.cleaner_memory_mib, 64),
+            ("HAVEN_CLEANER_SECONDS", self.cleaner_seconds, 1),
+            ("HAVEN_UPLOADS_AT_ONCE", self.uploads_at_once, 1),
             ("HAVEN_DB_CACHE_KIB", self.db_cache_kib, 64),
         ):
             if value < low:
@@ -230,6 +258,10 @@ class Config:
                                  ("HAVEN_EMERGENCY", self.emergency, EMERGENCY_MAX)):
             if len(text) > most:
                 raise ConfigError(f"{name} must be at most {most} characters")
+        # A file's bucket is the next power of two: 64 MiB files fill 128 MiB.
+        if self.attachments_per_message > 10 or self.attachment_max_bytes > 64 * 1024 * 1024:
+            raise ConfigError("HAVEN_ATTACHMENTS_PER_MESSAGE is at most 10 and "
+                              "HAVEN_ATTACHMENT_MAX_BYTES at most 67108864 (64 MiB)")
         if self.db_passphrase is not None and len(self.db_passphrase) < 12:
             raise ConfigError("HAVEN_DB_PASSPHRASE must be at least 12 characters")
         if self.secret_key is not None and len(self.secret_key) < 32:

@@ -135,8 +135,9 @@ def test_changing_language_on_the_codename_page_keeps_the_codename(client: Flask
 def test_form_pages_switch_language_with_buttons_of_the_form(client: FlaskClient) -> None:
     new_account(client)
     page = client.get("/requests/new").get_data(as_text=True)
-    assert '<form method="post" action="/requests/new" id="form" novalidate>' in page
-    assert page.count('<button form="form" name="hl" value=') == 9
+    assert ('<form method="post" action="/requests/new" id="form" '
+            'enctype="multipart/form-data" novalidate>') in page
+    assert page.count('<button form=form name=hl value=') == 9
     assert 'href="/language/' not in page
     assert 'href="/language/fa?next=/requests"' in client.get("/requests").get_data(as_text=True)
 

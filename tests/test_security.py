@@ -3,6 +3,7 @@ holds script or a reference to another host."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -121,18 +122,29 @@ def test_wrapper_replaces_weaker_headers_set_by_a_view() -> None:
 
 
 def test_every_page_of_a_signed_in_requester(public_app: Flask) -> None:
-    from tests.journey import new_account, reply, submitted_id
+    from tests.journey import csrf, new_account, reply, submitted_id
 
     client = public_app.test_client()
     new_account(client)
     public_id = submitted_id(client, title="<b>t</b>", story="<i>s</i>")
     reply(client, public_id, "<u>r</u>")
+    sent = client.post(f"/requests/{public_id}/reply", content_type="multipart/form-data",
+                       data={"csrf_token": csrf(client, f"/requests/{public_id}"), "text": "f",
+                             "files": [(io.BytesIO(b"<b>a note</b>\n"), "<i>n</i>.txt")]})
+    assert sent.status_code == 302
+    file_id = re.findall(r"/files/([A-Za-z0-9_-]{22})\"", client.get(sent.location).get_data(
+        as_text=True))[0]
     for rule in public_app.url_map.iter_rules():
         if "GET" not in (rule.methods or set()) or rule.endpoint == "static":
             continue
-        url = rule.rule.replace("<public_id>", public_id).replace("<code>", "fa")
+        url = (rule.rule.replace("<public_id>", public_id).replace("<code>", "fa")
+               .replace("<file_id>", file_id))
         # The language chooser answers with a redirect; the page it leads to counts.
         response = client.get(url, follow_redirects=rule.endpoint == "language.choose")
         assert response.status_code == 200, rule.rule
+        if rule.endpoint == "requester.download":  # a download is sandboxed on top
+            assert response.headers["Content-Security-Policy"] == f"{CSP}; sandbox"
+            assert response.mimetype == "application/octet-stream"
+            continue
         check_headers(response)
         check_markup(response.get_data(as_text=True))

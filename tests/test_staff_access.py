@@ -6,6 +6,7 @@ the end, so a new route cannot slip in untested.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import pytest
@@ -41,6 +42,7 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/account/delete", {"volunteer": 200, "unmatched": 200, "operator": 200}),
     ("GET", "/cases/REQ", {"volunteer": 200, "unmatched": 404, "operator": 404}),
     ("GET", "/cases/REQ/bundle.json", {"volunteer": 200, "unmatched": 404, "operator": 404}),
+    ("GET", "/cases/REQ/files/FILE", {"volunteer": 200, "unmatched": 404, "operator": 404}),
     ("POST", "/cases/REQ/claim", {"volunteer": 302, "unmatched": 404, "operator": 404}),
     ("POST", "/cases/REQ/release", {"volunteer": 302, "unmatched": 404, "operator": 404}),
     ("POST", "/cases/REQ/reply", {"volunteer": 400, "unmatched": 404, "operator": 404}),
@@ -117,8 +119,12 @@ def world(staff_app: Flask, public_app: Flask, initialised: Config) -> World:
     asker = public_app.test_client()
     requester.new_account(asker)
     request_id = requester.submitted_id(asker, skills=["legal"], languages=["fa"])
+    asker.post(f"/requests/{request_id}/reply", content_type="multipart/form-data", data={
+        "csrf_token": requester.csrf(asker, f"/requests/{request_id}"), "text": "a file",
+        "files": [(io.BytesIO(b"a note\n"), "note.txt")]})
+    case = volunteer.get(f"/cases/{request_id}").get_data(as_text=True)
     page = operator.get("/operator/volunteers").get_data(as_text=True)
-    ids = {"REQ": request_id}
+    ids = {"REQ": request_id, "FILE": case.split(f"/cases/{request_id}/files/")[1][:22]}
     for handle in ("volunteer", "suspended"):
         start = page.index(f"<bdi>{handle}</bdi>")
         ids[handle] = page[start:].split('/operator/volunteers/')[1][:22]
@@ -130,7 +136,7 @@ def world(staff_app: Flask, public_app: Flask, initialised: Config) -> World:
 
 
 def _url(path: str, ids: dict[str, str]) -> str:
-    for name in ("REQ", "VOL"):
+    for name in ("REQ", "VOL", "FILE"):
         path = path.replace(name, ids[name])
     return path
 
@@ -165,7 +171,7 @@ def test_the_table_covers_every_staff_route(staff_app: Flask) -> None:
     covered = {(method, path) for method, path, _ in TABLE}
     for rule in staff_app.url_map.iter_rules():
         generic = (rule.rule.replace("<public_id>", "").replace("<action>", "grant")
-                   .replace("<code>", "es"))
+                   .replace("<code>", "es").replace("<file_id>", ""))
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             if (method, rule.rule) in NOT_IN_TABLE:
                 continue
@@ -174,7 +180,7 @@ def test_the_table_covers_every_staff_route(staff_app: Flask) -> None:
 
 
 def _shape(path: str) -> str:
-    return path.replace("REQ", "").replace("VOL", "")
+    return path.replace("REQ", "").replace("VOL", "").replace("FILE", "")
 
 
 def test_an_operator_cannot_reach_a_decrypted_request(world: World) -> None:

@@ -15,11 +15,13 @@ ones (:func:`upgrade_readers`, :func:`upgrade_own_stanzas`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nacl.public import PublicKey
 
-from crypto.envelope import add_reader, open_envelope, seal
+from crypto.attachment import Attachment, seal_attachment
+from crypto.envelope import ContentKey, add_reader, open_envelope, seal_with_key
 from crypto.errors import DecryptionError
 from crypto.hybrid import (
     HybridPrivateKey,
@@ -32,6 +34,7 @@ from crypto.hybrid import (
 from crypto.keys import fingerprint
 from crypto.requester import REQUEST_KEY_VERSION, RequesterKeys
 from onion_app.domain import matching
+from onion_app.store import attachments as files_store
 from onion_app.store import matching as store_matching
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
@@ -64,6 +67,25 @@ def request_ad(public_id: str) -> bytes:
 
 def message_ad(public_id: str) -> bytes:
     return f"haven/message/{public_id}/v{FORMAT_VERSION}".encode()
+
+
+def attachment_ad(parent: str, parent_public_id: str, position: int) -> bytes:
+    """Associated data of a file: its envelope's kind and public id, and its place."""
+    return f"haven/attachment/{parent}/{parent_public_id}/{position}/v{FORMAT_VERSION}".encode()
+
+
+def _store_files(conn: Connection, key: ContentKey, *, request_id: int,
+                 message_id: int | None, parent_public_id: str,
+                 files: Sequence[Attachment]) -> None:
+    """Seals each file under its envelope's content key and stores it chunk by
+    chunk: the envelope's readers, now and later, are the file's readers."""
+    parent = "request" if message_id is None else "message"
+    for position, attachment in enumerate(files):
+        header, chunks = seal_attachment(key, position,
+                                         attachment_ad(parent, parent_public_id, position),
+                                         attachment)
+        files_store.add_file(conn, request_id=request_id, message_id=message_id,
+                             position=position, header=header, chunks=chunks)
 
 
 @dataclass(frozen=True)
@@ -120,7 +142,8 @@ class NewRequest:
 
 
 def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
-                   new: NewRequest, policy: matching.Policy) -> str:
+                   new: NewRequest, policy: matching.Policy,
+                   files: Sequence[Attachment] = ()) -> str:
     """Seals a new request to its requester and its matched volunteers (and,
     when too few match, to triage volunteers), and stores it.
 
@@ -144,13 +167,14 @@ def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
     readers = [requester_key,
                *(stored_reader_key(c.public_key, c.mlkem_public_key)
                  for c, _ in by_fingerprint.values())]
-    envelope = seal(new.text.encode(), readers, request_ad(public_id), max_size=REQUEST_MAX_SIZE)
+    envelope, content_key = seal_with_key(new.text.encode(), readers, request_ad(public_id),
+                                          max_size=REQUEST_MAX_SIZE)
     stored = []
     for fp, stanza in envelope.stanzas.items():
         candidate, for_triage = by_fingerprint.get(fp, (None, False))
         stored.append(rows.Reader(fp, None if candidate is None else candidate.volunteer_id,
                                   stanza, for_triage))
-    rows.create_request(
+    request_id = rows.create_request(
         conn, requester_id=requester_id, public_id=public_id, urgency=new.urgency,
         region=new.region, skills=new.skills, languages=new.languages,
         body=envelope.body, readers=stored, requester_key=bytes(x25519_public(requester_key)),
@@ -159,6 +183,8 @@ def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
                              else None),
         matched_pool=pool,
     )
+    _store_files(conn, content_key, request_id=request_id, message_id=None,
+                 parent_public_id=public_id, files=files)
     return public_id
 
 
@@ -178,7 +204,8 @@ def open_request(conn: Connection, request_id: int, public_id: str,
 
 
 def post_message(conn: Connection, request_id: int, text: str, *, from_requester: bool,
-                 author_volunteer_id: int | None = None) -> str:
+                 author_volunteer_id: int | None = None,
+                 files: Sequence[Attachment] = ()) -> str:
     """Seals a message to every current reader of the request and stores it.
 
     :returns: the message's public id
@@ -186,10 +213,13 @@ def post_message(conn: Connection, request_id: int, text: str, *, from_requester
     public_id = rows.new_public_id()
     keys = [stored_reader_key(k.x25519, k.mlkem)
             for k in rows.request_reader_keys(conn, request_id)]
-    envelope = seal(text.encode(), keys, message_ad(public_id), max_size=MESSAGE_MAX_SIZE)
-    rows.create_message(conn, request_id=request_id, public_id=public_id,
-                        from_requester=from_requester, author_volunteer_id=author_volunteer_id,
-                        body=envelope.body, stanzas=envelope.stanzas)
+    envelope, content_key = seal_with_key(text.encode(), keys, message_ad(public_id),
+                                          max_size=MESSAGE_MAX_SIZE)
+    message_id = rows.create_message(
+        conn, request_id=request_id, public_id=public_id, from_requester=from_requester,
+        author_volunteer_id=author_volunteer_id, body=envelope.body, stanzas=envelope.stanzas)
+    _store_files(conn, content_key, request_id=request_id, message_id=message_id,
+                 parent_public_id=public_id, files=files)
     return public_id
 
 

@@ -19,7 +19,7 @@ from crypto.codename import generate_codename, normalize_codename
 from crypto.errors import InvalidCodename
 from crypto.hybrid import ReaderPrivateKey
 from crypto.requester import RequesterKeys
-from onion_app.domain import matching, requester_keys, sealing, widening
+from onion_app.domain import attachments, matching, requester_keys, sealing, widening
 from onion_app.domain.kdf_gate import Busy
 from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
 from onion_app.errors import AccountExists, StoreBusy
@@ -33,7 +33,8 @@ from onion_app.requester.forms import LoginForm, PracticeForm, RequestForm, Star
 from onion_app.store import requests as rows
 from onion_app.store.connection import write_if_free
 from onion_app.store.rows import RequestRow
-from onion_app.web import auth, limits
+from onion_app.web import auth, limits, uploads
+from onion_app.web.content_types import accepts_files
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
 from onion_app.web.limits import RateExceeded
 from onion_app.web.paging import list_page, thread_page
@@ -276,6 +277,7 @@ def my_requests(me: Session) -> str:
 
 
 @blueprint.route("/requests/new", methods=["GET", "POST"])
+@accepts_files
 @auth.login_required
 def new_request(me: Session) -> Page:
     form = RequestForm()
@@ -285,6 +287,10 @@ def new_request(me: Session) -> Page:
         form.languages.data = [current_language().code]
     if switching() or not form.validate_on_submit():
         return _request_form(form, 400 if form.errors else 200)
+    # Files are cleaned before the write lock is taken: that takes seconds.
+    files = uploads.receive(_owner(me))
+    if not files.ready:
+        return _request_form(form, 429 if files.busy else 400, files)
     conn = get_db()
     try:
         # The cap is checked and the request stored under one write lock:
@@ -331,15 +337,27 @@ def new_request(me: Session) -> Page:
         region=form.region.data, urgency=form.urgency.data,
     )
     public_id = sealing.submit_request(conn, me.account_id, _keys(me), new,
-                                       matching.Policy.of(config))
+                                       matching.Policy.of(config), files.files)
     conn.commit()
     flash(_("Your request is sealed and sent: it is stored on Haven, locked so that only you "
             "and the volunteers it is shared with can open it."), "ok")
     return redirect(url_for("requester.view_request", public_id=public_id))
 
 
-def _request_form(form: RequestForm, status: int) -> tuple[str, int]:
-    return render_template("requester/new_request.html", form=form), status
+def _request_form(form: RequestForm, status: int,
+                  files: uploads.Outcome | None = None) -> tuple[str, int]:
+    return render_template("requester/new_request.html", form=form, files=files,
+                           **_file_limits()), status
+
+
+def _owner(me: Session) -> str:
+    return uploads.owner_of(me.kind, me.account_id, me.account_ref)
+
+
+def _file_limits() -> dict[str, int]:
+    config = current_config()
+    return {"files_per_message": config.attachments_per_message,
+            "file_max_mib": config.attachment_max_bytes // (1024 * 1024)}
 
 
 def _mine(me: Session, public_id: str) -> RequestRow:
@@ -356,7 +374,7 @@ def view_request(me: Session, public_id: str) -> Page:
 
 
 def _thread_page(me: Session, request_row: RequestRow, reply: ReplyForm,
-                 status: int) -> tuple[str, int]:
+                 status: int, files: uploads.Outcome | None = None) -> tuple[str, int]:
     conn = get_db()
     key = _key_for(me, request_row)
     text = sealing.open_request(conn, request_row.id, request_row.public_id, key)
@@ -371,11 +389,25 @@ def _thread_page(me: Session, request_row: RequestRow, reply: ReplyForm,
     return render_template(
         "requester/request.html", request_row=request_row, text=text, thread=thread,
         page=page, reply=reply, confirm=ConfirmForm(), skills=SKILLS, languages=LANGUAGES,
-        regions=REGIONS, urgencies=URGENCIES,
+        regions=REGIONS, urgencies=URGENCIES, files=files,
+        attached=attachments.labels(conn, request_row.id, request_row.public_id, key),
+        **_file_limits(),
     ), status
 
 
+@blueprint.get("/requests/<public_id>/files/<file_id>")
+@auth.login_required
+def download(me: Session, public_id: str, file_id: str) -> Response:
+    request_row = _mine(me, public_id)
+    found = attachments.open_file(get_db(), request_row.id, request_row.public_id, file_id,
+                                  _key_for(me, request_row))
+    if found is None:
+        abort(404)
+    return uploads.download(found)
+
+
 @blueprint.post("/requests/<public_id>/reply")
+@accepts_files
 @auth.login_required
 def reply(me: Session, public_id: str) -> Page:
     request_row = _mine(me, public_id)
@@ -387,6 +419,9 @@ def reply(me: Session, public_id: str) -> Page:
     if request_row.status != "open":
         flash(_("This request is closed; it takes no more replies."), "error")
         return _thread_page(me, request_row, form, 400)
+    files = uploads.receive(_owner(me))
+    if not files.ready:
+        return _thread_page(me, request_row, form, 429 if files.busy else 400, files)
     conn = get_db()
     cap = current_config().messages_per_requester_per_day
     try:
@@ -403,7 +438,8 @@ def reply(me: Session, public_id: str) -> Page:
             "You have sent %(num)s messages today, the most Haven takes in a day. Your text is "
             "still here: send it tomorrow.", cap))
         return _thread_page(me, request_row, form, 429)
-    sealing.post_message(conn, request_row.id, form.text.data or "", from_requester=True)
+    sealing.post_message(conn, request_row.id, form.text.data or "", from_requester=True,
+                         files=files.files)
     conn.commit()
     flash(_("Your reply is sealed and sent."), "ok")
     return redirect(url_for("requester.view_request", public_id=public_id))

@@ -21,6 +21,7 @@ from flask import Flask
 from onion_app.serving import buffers, connections, server_errors
 from onion_app.serving.buffers import InMemorySlices
 from onion_app.serving.lanes import LanedDispatcher
+from onion_app.serving.upload_slots import UploadSlots
 from onion_app.web.state import state_of
 
 # Enough threads that a few slow Tor circuits cannot starve the rest; argon2id
@@ -110,6 +111,7 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
     servers: dict[str, Any] = {}
     for role, app in apps.items():
         config = state_of(app).config
+        uploads = UploadSlots(config.uploads_at_once, config.max_content_length).channel_class
         where: dict[str, Any]
         if sockets is not None:
             # A socket left by a killed Haven would make the bind fail.
@@ -123,7 +125,7 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
             InMemorySlices(app), dispatcher, threads=THREADS,
             ident="",  # no Server header
             # No request or page ever spooled to a temporary file: see buffers.py.
-            **buffers.adjustments(config.max_content_length),
+            **buffers.adjustments(config.max_request_body),
             **connections.settings(),
             clear_untrusted_proxy_headers=True,
             expose_tracebacks=False,
@@ -131,6 +133,8 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
         )
         # waitress's own 400/413/431 pages become Haven's (server_errors.py).
         server_errors.answer_errors_with_the_app(servers[role])
+        # Forms with files: a bounded number of their bodies held at once.
+        servers[role].channel_class = uploads(servers[role].channel_class)
     served = Served(servers)
     for role, server in servers.items():
         thread = threading.Thread(target=server.run, name=f"haven-{role}", daemon=True)

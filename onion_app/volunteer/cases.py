@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from crypto.envelope import open_envelope
 from crypto.errors import DecryptionError
 from crypto.hybrid import ReaderPrivateKey
-from onion_app.domain import sealing
+from onion_app.domain import attachments, sealing
 from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
 from onion_app.i18n import gettext as _
 from onion_app.i18n import with_user_text
@@ -19,7 +19,7 @@ from onion_app.store.connection import write_if_free
 from onion_app.store.rows import RequestRow
 from onion_app.volunteer import blueprint, offline
 from onion_app.volunteer.forms import FlagForm, ReferForm, UploadForm
-from onion_app.web import auth
+from onion_app.web import auth, uploads
 from onion_app.web.content_types import accepts_files
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
 from onion_app.web.paging import page_number, thread_page
@@ -82,14 +82,17 @@ def case(me: Session, public_id: str) -> Page:
     return _case_page(me, _case(me, public_id), ReplyForm(), 200)
 
 
-def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int) -> tuple[str, int]:
+def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int,
+               files: uploads.Outcome | None = None) -> tuple[str, int]:
     conn = get_db()
     text = thread = None
+    attached: dict[str, list[attachments.FileLabel]] = {}
     page = thread_page(rows.message_count(conn, row.id))
     if me.private_key is not None:
         text = sealing.open_request(conn, row.id, row.public_id, me.private_key)
         thread = sealing.open_thread(conn, row.id, me.private_key, offset=page.offset,
                                      limit=page.size)
+        attached = attachments.labels(conn, row.id, row.public_id, me.private_key)
     # Best effort: reading a case must not wait for, or fail on, the write lock.
     write_if_free(conn, lambda c: caseload.mark_seen(c, me.account_id, row.id))
     refer = ReferForm()
@@ -99,10 +102,24 @@ def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int) -> t
         refer=refer,
         button=ConfirmForm(), me=signed_in_volunteer(me), offline=me.private_key is None,
         skills=SKILLS, languages=LANGUAGES, regions=REGIONS, urgencies=URGENCIES,
+        files=files, attached=attached,
+        files_per_message=current_config().attachments_per_message,
+        file_max_mib=current_config().attachment_max_bytes // (1024 * 1024),
     ), status
 
 
+@blueprint.get("/cases/<public_id>/files/<file_id>")
+@auth.login_required
+def download(me: Session, public_id: str, file_id: str) -> Response:
+    row = _case(me, public_id)
+    found = attachments.open_file(get_db(), row.id, row.public_id, file_id, _key(me))
+    if found is None:
+        abort(404)
+    return uploads.download(found)
+
+
 @blueprint.post("/cases/<public_id>/reply")
+@accepts_files
 @auth.login_required
 def reply(me: Session, public_id: str) -> Page:
     row = _case(me, public_id)
@@ -113,9 +130,12 @@ def reply(me: Session, public_id: str) -> Page:
     if row.status != "open":
         refuse(form.text, _("This request is no longer open; it takes no more replies."))
         return _case_page(me, row, form, 400)
+    files = uploads.receive(uploads.owner_of(me.kind, me.account_id, me.account_ref))
+    if not files.ready:
+        return _case_page(me, row, form, 429 if files.busy else 400, files=files)
     conn = get_db()
     sealing.post_message(conn, row.id, form.text.data or "", from_requester=False,
-                         author_volunteer_id=me.account_id)
+                         author_volunteer_id=me.account_id, files=files.files)
     conn.commit()
     flash(_("Your reply is sealed to the requester and every volunteer on this request."),
           "ok")

@@ -15,7 +15,7 @@ from flask import abort, render_template
 from nacl.public import PublicKey
 from werkzeug.wrappers import Response
 
-from crypto.bundle import Bundle, BundleItem, dump_bundle, load_bundle
+from crypto.bundle import Bundle, BundleFile, BundleItem, dump_bundle, load_bundle
 from crypto.envelope import Envelope, body_size
 from crypto.errors import DecryptionError, InvalidBundle
 from crypto.keys import fingerprint
@@ -23,6 +23,7 @@ from crypto.keytext import encode_public_key
 from crypto.stanza import HYBRID_STANZA_VERSION, STANZA_VERSION, stanza_version
 from onion_app.domain import sealing
 from onion_app.i18n import gettext as _
+from onion_app.store import attachments as files_store
 from onion_app.store import caseload
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
@@ -88,17 +89,35 @@ def export_bundle(me: Session, public_id: str) -> Response:
     stanza = rows.request_stanza(conn, row.id, mine)
     if stanza is None:
         abort(404)
+    files = _bundle_files(conn, row.id, public_id)
     items = [BundleItem(sealing.request_ad(public_id),
-                        Envelope(rows.request_body(conn, row.id), {mine: stanza}))]
+                        Envelope(rows.request_body(conn, row.id), {mine: stanza}),
+                        files.get(None, ()))]
     for message in rows.thread_of(conn, row.id, mine):
         if message.stanza is not None:
             items.append(BundleItem(sealing.message_ad(message.public_id),
                                     Envelope(message.body,
-                                             {mine: message.stanza})))
+                                             {mine: message.stanza}),
+                                    files.get(message.id, ())))
     response = Response(dump_bundle(Bundle("request", tuple(items))),
                         mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="haven-{public_id}.json"'
     return response
+
+
+def _bundle_files(conn: Connection, request_id: int,
+                  public_id: str) -> dict[int | None, tuple[BundleFile, ...]]:
+    """A request's sealed files by envelope (None: the request's own), as
+    bundles carry them: ``python -m crypto open`` writes them out."""
+    message_ids = files_store.message_public_ids(conn, request_id)
+    found: dict[int | None, list[BundleFile]] = {}
+    for stored in files_store.files_of_request(conn, request_id):
+        parent, parent_id = (("request", public_id) if stored.message_id is None
+                             else ("message", message_ids[stored.message_id]))
+        found.setdefault(stored.message_id, []).append(BundleFile(
+            stored.position, sealing.attachment_ad(parent, parent_id, stored.position),
+            stored.header, tuple(files_store.chunks(conn, stored.id))))
+    return {parent: tuple(files) for parent, files in found.items()}
 
 
 def store_reply(conn: Connection, me: Session, row: RequestRow, data: bytes) -> str | None:

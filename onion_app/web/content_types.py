@@ -55,5 +55,8 @@ def refuse_other_bodies() -> None:
         return
     view = current_app.view_functions.get(request.endpoint or "")
     if mimetype == MULTIPART and takes_files(view):
+        # Only a form with files may pass the text limit; each text field is
+        # still bounded by MAX_FORM_MEMORY_SIZE.
+        request.max_content_length = current_app.config["HAVEN_FILES_BODY_LIMIT"]
         return
     abort(415)

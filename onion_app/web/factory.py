@@ -21,7 +21,16 @@ from flask_wtf.csrf import CSRFProtect
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
 from onion_app.errors import ConfigError
-from onion_app.web import auth, content_types, error_pages, favicon, limits, page_cache, staff_auth
+from onion_app.web import (
+    auth,
+    content_types,
+    error_pages,
+    favicon,
+    limits,
+    page_cache,
+    staff_auth,
+    uploads,
+)
 from onion_app.web.limits import AccountWindow, TokenBucket
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
@@ -100,6 +109,7 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_PERMANENT=False,
+        # A form with files may send more (content_types.refuse_other_bodies).
         MAX_CONTENT_LENGTH=config.max_content_length,
         # A requester on a slow circuit may take an hour over their story; the
         # token lives as long as the session, which has its own time limits.
@@ -108,6 +118,7 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
         WTF_CSRF_SSL_STRICT=False,
         SEND_FILE_MAX_AGE_DEFAULT=86400,
         TEMPLATES_AUTO_RELOAD=False,
+        HAVEN_FILES_BODY_LIMIT=config.max_request_body,
     )
     # Flask's own handler stamps each line with the time; the app's records go
     # to the process's handler instead (onion_app.serving.logs), which does not.
@@ -125,6 +136,7 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     _register_blueprints(app, role)
     favicon.register(app)
     auth.init_app(app)
+    uploads.init_app(app, config)
     if role == "staff":
         staff_auth.init_app(app)
     # Last: a page served from the cache ends the request's hooks early.

@@ -43,6 +43,12 @@ class SecurityHeaders:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             kept = [(k, v) for k, v in headers if k.lower() not in _REPLACED]
             kept.extend(SECURITY_HEADERS)
+            # A download (an attachment) also gets a sandbox, should any
+            # browser ever render it in spite of its disposition.
+            if any(k.lower() == "content-disposition" and v.startswith("attachment")
+                   for k, v in kept):
+                kept = [(k, f"{v}; sandbox" if k.lower() == "content-security-policy" else v)
+                        for k, v in kept]
             content_type = next((v for k, v in kept if k.lower() == "content-type"), "")
             cached = any(k.lower() == "cache-control" for k, _ in kept)
             # Only the stylesheet may be cached; a page, an error or a QR code

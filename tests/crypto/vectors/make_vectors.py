@@ -1,6 +1,6 @@
 """Write the known-answer vectors in this folder. Run once, from the repository root:
 
-    .venv/bin/python tests/crypto/vectors/make_vectors.py
+    .venv/bin/python tests/crypto/vectors/make_vectors.py [FILE.json ...]
 
 Inputs are fixed bytes expanded from labels with SHA-512, so re-running writes
 the same files, except for the hybrid stanzas in ``hybrid.json``.
@@ -26,7 +26,8 @@ sys.path.insert(0, str(HERE.parents[2]))
 import nacl.bindings  # noqa: E402
 from nacl.public import PrivateKey  # noqa: E402
 
-from crypto.envelope import seal  # noqa: E402
+from crypto.attachment import Attachment, seal_attachment  # noqa: E402
+from crypto.envelope import ContentKey, seal  # noqa: E402
 from crypto.hybrid import HybridPrivateKey, xwing_combine  # noqa: E402
 from crypto.kdf import DEFAULT_KDF_PARAMS, TEST_KDF_PARAMS, KdfParams  # noqa: E402
 from crypto.keytext import encode_public_key  # noqa: E402
@@ -244,14 +245,49 @@ def hybrid_vectors() -> dict[str, object]:
             "requests": requests, "wrapped": wrapped, "keytext": keytext}
 
 
+def attachment_vectors() -> list[dict[str, object]]:
+    # The data is a pattern repeated to a length, so that a two-chunk file
+    # needs no 140 KB of hex; the chunks are pinned by their BLAKE2b digests,
+    # and the first chunk of the small ones in full.
+    cases = [
+        ("empty file", 0, "empty.txt", "text/plain", b"", 0, 0),
+        ("a name in Persian", 1, "احضاریه.pdf", "application/pdf", b"%PDF-1.4 summons", 16, 2),
+        ("fills 1 KiB", 2, "a.txt", "text/plain", fixed("fill", 64), 1024 - 40, 1),
+        ("two chunks", 0, "photo.jpg", "image/jpeg", fixed("two", 64), 70_000, 0),
+    ]
+    vectors = []
+    for name, index, file_name, media_type, pattern, length, note in cases:
+        data = (pattern * (length // max(len(pattern), 1) + 1))[:length]
+        content_key = fixed(f"{name}/content key", 32)
+        ad = f"haven/attachment/message/{name}/{index}/v1".encode()
+        random = fixed(f"{name}/random", 20)
+        header, chunks = seal_attachment(ContentKey(content_key), index, ad,
+                                         Attachment(note, file_name, media_type, data),
+                                         random=replay(random))
+        sealed = list(chunks)
+        vectors.append({
+            "name": name, "content_key": content_key.hex(), "index": index,
+            "associated_data": ad.hex(), "note": note, "file_name": file_name,
+            "media_type": media_type, "data_pattern": pattern.hex(), "data_length": length,
+            "random": random.hex(), "header": header.hex(),
+            "first_chunk": sealed[0].hex() if len(sealed[0]) <= 4096 else None,
+            "chunks_blake2b": [hashlib.blake2b(c, digest_size=32).hexdigest() for c in sealed],
+        })
+    return vectors
+
+
 def main() -> None:
-    outputs: dict[str, object] = {
-        "hybrid.json": hybrid_vectors(),
-        "envelope.json": envelope_vectors(),
-        "requester.json": requester_vectors(),
-        "volunteer.json": volunteer_vectors(),
-        "keytext.json": keytext_vectors(),
+    makers: dict[str, Callable[[], object]] = {
+        "hybrid.json": hybrid_vectors,
+        "envelope.json": envelope_vectors,
+        "requester.json": requester_vectors,
+        "volunteer.json": volunteer_vectors,
+        "keytext.json": keytext_vectors,
+        "attachment.json": attachment_vectors,
     }
+    # Named files only, when given: hybrid.json changes at every run.
+    wanted = sys.argv[1:] or list(makers)
+    outputs = {name: makers[name]() for name in wanted}
     for name, vectors in outputs.items():
         (HERE / name).write_text(json.dumps(vectors, indent=1, ensure_ascii=False) + "\n")
         print(f"wrote {name}")
