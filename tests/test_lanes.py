@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 import urllib.error
@@ -178,3 +179,17 @@ def test_landing_page_answers_while_posts_hold_the_form_threads(public_app: Flas
         for thread in posts:
             thread.join(60)
         served.close()
+
+
+def test_serving_shortens_the_gil_switch_interval(public_app: Flask) -> None:
+    """Pages wait for the GIL at each socket send and database call while form
+    threads run; the server shortens the wait (bench/login_flood.py)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    served = serve.start({"public": public_app}, "127.0.0.1", {"public": 0})
+    try:
+        assert sys.getswitchinterval() == pytest.approx(serve.SWITCH_INTERVAL)
+        assert serve.SWITCH_INTERVAL < 0.005
+    finally:
+        served.close()
+        sys.setswitchinterval(before)

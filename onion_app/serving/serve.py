@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from onion_app.web.state import state_of
 
 # Enough threads that a few slow Tor circuits cannot starve the rest; argon2id
 # derivations are bounded separately, so threads are not what limits memory.
+SWITCH_INTERVAL = 0.0005
 THREADS = 8
 # Threads that may serve form posts at once (logins, where argon2id runs):
 # the other THREADS - FORM_THREADS are always free for pages, whatever a
@@ -108,6 +110,12 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
     :returns: the running servers; the caller stops them with ``close()``
     :raises OSError: if a port or socket cannot be bound
     """
+    # Under a flood of form posts every server thread wants the GIL; a thread
+    # serving a cheap page would wait up to the switch interval (5 ms by
+    # default) at each point it gives the GIL up (a socket send, a database
+    # call), dozens of times a page. A shorter interval keeps cheap pages
+    # quick while forms are refused (bench/login_flood.py).
+    sys.setswitchinterval(SWITCH_INTERVAL)
     servers: dict[str, Any] = {}
     for role, app in apps.items():
         config = state_of(app).config
