@@ -105,6 +105,18 @@ def test_on_a_terminal_the_first_staff_key_is_shown_once(instance: Path) -> None
                 seen += os.read(primary, 65536)
     finally:
         process.send_signal(signal.SIGTERM)
+        # Keep reading while it stops: a full terminal buffer would block its
+        # last lines, and with them its exit.
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([primary], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(primary, 65536)
+                except OSError:  # the other end is closed: it has exited
+                    break
+        if process.poll() is None:
+            process.kill()
         process.wait(timeout=60)
         os.close(primary)
     text = seen.decode(errors="replace")
