@@ -78,6 +78,7 @@ class Auditor:
     def __call__(self, name: str) -> None:
         page = self.page
         self.audited.append(name)
+        page.wait_for_load_state("load")  # a click returns before the next page has loaded
         if page.evaluate("typeof window.axe") != "object":
             page.evaluate(AXE.read_text(encoding="utf-8"))
         violations = page.evaluate(

@@ -67,6 +67,9 @@ def _codename(page: Page) -> str:
 
 def _submit(page: Page) -> None:
     page.locator("main form#form button[type=submit]").click()
+    # click() returns once the next page has begun to arrive; measuring before
+    # it has loaded finds an empty document (and no small targets).
+    page.wait_for_load_state("load")
 
 
 def test_a_typo_in_the_codename_keeps_the_text_and_names_the_word(
@@ -186,6 +189,7 @@ def test_no_touch_target_under_44_px_and_screenshots(initialised: Config, lang: 
         page.goto(urls["public"] + f"/language/{lang}?next=/")
 
         def check(name: str) -> None:
+            page.wait_for_load_state("load")
             assert page.locator("html").get_attribute("lang") == lang, name
             small.extend(f"[{lang}] {name}: {found}" for found in page.evaluate(SMALL_TARGETS))
             path = shots / f"{lang}-{len(taken) + 1:02d}-{name}.png"
