@@ -13,10 +13,11 @@ TEST_STAMP := $(VENV)/.installed-test
 # removes files' hidden metadata, inside a bubblewrap sandbox (WebP through
 # GdkPixbuf's WebP loader).
 DEB_RUN := tor gnupg mat2 bubblewrap webp-pixbuf-loader
-# DejaVu draws Arabic and Persian in the browser tests' screenshots.
+# DejaVu draws Arabic and Persian in the browser tests' screenshots, and
+# WenQuanYi Micro Hei (1.6 MB) Chinese, which was boxes without it.
 # exiftool reads (and writes) the metadata the attachment tests check; IO::String
 # lets it read a DOCX from a pipe.
-DEB_TEST := tor gnupg chromium fonts-dejavu-core mat2 bubblewrap libimage-exiftool-perl libio-string-perl
+DEB_TEST := tor gnupg chromium fonts-dejavu-core fonts-wqy-microhei mat2 bubblewrap libimage-exiftool-perl libio-string-perl
 # Compiled catalogues are built, not committed: one per .po file.
 PO := $(wildcard translations/*/LC_MESSAGES/*.po)
 MO := $(PO:.po=.mo)

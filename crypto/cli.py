@@ -182,12 +182,17 @@ def _add_seal(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     parser = commands.add_parser(
         "seal",
         help="seal a reply into a bundle to upload to Haven",
-        description="Seal text typed or piped in (or read from INPUT) to every --to key, "
-        "and write a bundle to upload to Haven. Add your own public key with --to if "
-        "you want to be able to read it again.",
+        description="Seal text typed or piped in (or read from INPUT) to every reader "
+        "named with --to or listed in a --to-file, and write a bundle to upload to Haven. "
+        "Add your own public key with --to if you want to be able to read it again.",
     )
     parser.add_argument(
-        "--to", action="append", required=True, metavar="PUBKEY", help="a reader (repeatable)"
+        "--to", action="append", default=[], metavar="PUBKEY", help="a reader (repeatable)"
+    )
+    parser.add_argument(
+        "--to-file", action="append", default=[], type=Path, metavar="FILE",
+        help="a file of readers' public keys, one a line: the readers file that the staff "
+        "site offers for a request (repeatable)",
     )
     parser.add_argument(
         "--ad",
@@ -298,7 +303,12 @@ def _open(args: argparse.Namespace) -> int:
 
 
 def _seal(args: argparse.Namespace) -> int:
-    readers = [_reader(text) for text in args.to]
+    readers = [_reader(text, "--to") for text in args.to]
+    for path in args.to_file:
+        readers += [_reader(text, str(path)) for text in _key_lines(path)]
+    if not readers:
+        raise CommandError("name the readers: --to PUBKEY, or --to-file with the readers "
+                           "file the staff site offers for the request")
     if args.input is not None:
         plaintext = args.input.read_bytes()
     else:
@@ -316,11 +326,29 @@ def _seal(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reader(text: str) -> ReaderPublicKey:
+def _reader(text: str, source: str) -> ReaderPublicKey:
     try:
         return decode_public_key(text)
     except InvalidPublicKey as exc:
-        raise CommandError(f"--to {text!r} is not a usable Haven public key: {exc}") from None
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise CommandError(f"{source}: {shown!r} is not a usable Haven public key: {exc}"
+                           ) from None
+
+
+def _key_lines(path: Path) -> list[str]:
+    """The keys in a readers file: one a line; blank lines and ``#`` comments skipped."""
+    try:
+        text = path.read_text(encoding="ascii")
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{path} is not a readers file: it holds more than plain "
+                           "ASCII keys") from None
+    keys = [line.strip() for line in text.splitlines()]
+    keys = [key for key in keys if key and not key.startswith("#")]
+    if not keys:
+        raise CommandError(f"{path} names no reader")
+    return keys
 
 
 def _params_from(opslimit: int, memlimit_mib: int) -> KdfParams:

@@ -77,12 +77,24 @@ def open_challenge(challenge: str, key_file: Path) -> str:
     return opened.stdout
 
 
-def _seal_arguments(case_page: str) -> list[str]:
-    """The arguments of the seal command the offline page shows for a reply."""
+def _seal_arguments(client: FlaskClient, public_id: str, folder: Path) -> list[str]:
+    """The arguments of the seal command the offline page shows for a reply,
+    with the readers file it links downloaded into ``folder``."""
+    page = client.get(f"/cases/{public_id}/offline").get_data(as_text=True)
     found = re.search(r'<pre class="command">python -m crypto seal (.+?) -o reply.json</pre>',
-                      case_page)
+                      page)
     assert found, "the offline page shows no seal command"
-    return found.group(1).split()
+    arguments = found.group(1).split()
+    assert "haven-pk" not in page  # keys are in the file: the page stays light
+    assert f'href="/cases/{public_id}/readers.txt"' in page
+    readers = client.get(f"/cases/{public_id}/readers.txt")
+    name = f"haven-{public_id}-readers.txt"
+    assert readers.headers["Content-Disposition"] == f'attachment; filename="{name}"'
+    at = arguments.index("--to-file") + 1
+    assert arguments[at] == name
+    (folder / name).write_bytes(readers.data)
+    arguments[at] = str(folder / name)
+    return arguments
 
 
 def _upload(client: FlaskClient, public_id: str, data: bytes) -> object:
@@ -115,8 +127,7 @@ def test_offline_volunteer_reads_and_answers_with_bundles(
     assert "A FOLLOW-UP FROM THE REQUESTER" in opened.stdout
 
     assert f'href="/cases/{public_id}/offline"' in case
-    arguments = _seal_arguments(volunteer.get(f"/cases/{public_id}/offline").get_data(
-        as_text=True))
+    arguments = _seal_arguments(volunteer, public_id, tmp_path)
     reply_file = tmp_path / "reply.json"
     sealed = crypto_cli("seal", *arguments, "-o", str(reply_file),
                         stdin="OFFLINE-REPLY sealed on my own machine")
@@ -147,8 +158,7 @@ def test_bad_uploads_are_explained(offline: tuple[FlaskClient, Path], public_app
     asker = public_app.test_client()
     requester.new_account(asker)
     public_id = requester.submitted_id(asker)
-    case = volunteer.get(f"/cases/{public_id}/offline").get_data(as_text=True)
-    seal_arguments = _seal_arguments(case)
+    seal_arguments = _seal_arguments(volunteer, public_id, tmp_path)
     reply_file = tmp_path / "reply.json"
     crypto_cli("seal", *seal_arguments, "-o", str(reply_file), stdin="hello")
     data = mutate(reply_file.read_bytes())  # type: ignore[operator]
@@ -163,9 +173,10 @@ def test_a_reply_missing_a_reader_is_refused(offline: tuple[FlaskClient, Path],
     asker = public_app.test_client()
     requester.new_account(asker)
     public_id = requester.submitted_id(asker)
-    case = volunteer.get(f"/cases/{public_id}/offline").get_data(as_text=True)
-    words = _seal_arguments(case)
-    only_first = words[:2] + words[words.index("--ad"):]  # the first reader alone
+    words = _seal_arguments(volunteer, public_id, tmp_path)
+    readers = Path(words[words.index("--to-file") + 1])
+    assert len(readers.read_text().split()) == 2  # the operator and this volunteer
+    only_first = ["--to", readers.read_text().split()[0], *words[words.index("--ad"):]]
     reply_file = tmp_path / "reply.json"
     crypto_cli("seal", *only_first, "-o", str(reply_file), stdin="hello")
     bundle = load_bundle(reply_file.read_bytes())
@@ -184,8 +195,7 @@ def test_a_reply_that_does_not_open_breaks_nothing(offline: tuple[FlaskClient, P
     asker = public_app.test_client()
     codename = requester.new_account(asker)
     public_id = requester.submitted_id(asker)
-    case = volunteer.get(f"/cases/{public_id}/offline").get_data(as_text=True)
-    seal_arguments = _seal_arguments(case)
+    seal_arguments = _seal_arguments(volunteer, public_id, tmp_path)
     reply_file = tmp_path / "reply.json"
     crypto_cli("seal", *seal_arguments, "-o", str(reply_file), stdin="hello")
     bundle = load_bundle(reply_file.read_bytes())
@@ -210,8 +220,7 @@ def test_a_trailing_newline_in_the_ad_is_refused(offline: tuple[FlaskClient, Pat
     asker = public_app.test_client()
     requester.new_account(asker)
     public_id = requester.submitted_id(asker)
-    case = volunteer.get(f"/cases/{public_id}/offline").get_data(as_text=True)
-    words = _seal_arguments(case)
+    words = _seal_arguments(volunteer, public_id, tmp_path)
     ad_at = words.index("--ad") + 1
     words[ad_at] += "\n"
     reply_file = tmp_path / "reply.json"

@@ -41,31 +41,31 @@ MAX_UPLOAD = 2 * body_size(sealing.MESSAGE_MAX_SIZE) + 64 * 1024
 
 @dataclass(frozen=True)
 class ReplySlot:
-    """What the offline tool needs to seal a reply: the readers and the AD."""
+    """What the offline tool needs to seal a reply: the readers file and the AD."""
 
     associated_data: str
-    readers: list[str]
+    readers_file: str
 
     @property
     def command(self) -> str:
-        recipients = " ".join(f"--to {key}" for key in self.readers)
-        return f"python -m crypto seal {recipients} --ad {self.associated_data} -o reply.json"
+        return (f"python -m crypto seal --to-file {self.readers_file} "
+                f"--ad {self.associated_data} -o reply.json")
 
 
-def reply_slot(conn: Connection, row: RequestRow) -> ReplySlot:
-    keys = rows.request_reader_keys(conn, row.id)
-    public_id = rows.new_public_id()
-    return ReplySlot(sealing.message_ad(public_id).decode(),
-                     [encode_public_key(sealing.stored_reader_key(k.x25519, k.mlkem))
-                      for k in keys])
+def reply_slot(row: RequestRow) -> ReplySlot:
+    # A fresh message id each time: the reply is sealed to it, and stored under it.
+    return ReplySlot(sealing.message_ad(rows.new_public_id()).decode(),
+                     readers_file_name(row.public_id))
+
+
+def readers_file_name(public_id: str) -> str:
+    return f"haven-{public_id}-readers.txt"
 
 
 @blueprint.get("/cases/<public_id>/offline")
 @auth.login_required
 def offline_page(me: Session, public_id: str) -> tuple[str, int]:
-    """The bundle, the seal command and the upload, on a page of their own:
-    the command names every reader's hybrid key (some 1.6 KB each), which
-    would push the case page over 10 KB."""
+    """The bundle, the readers file, the seal command and the upload."""
     row = caseload.request_for(get_db(), me.account_id, public_id)
     if row is None:
         abort(404)
@@ -75,7 +75,27 @@ def offline_page(me: Session, public_id: str) -> tuple[str, int]:
 def page(row: RequestRow, upload: UploadForm, status: int) -> tuple[str, int]:
     """The offline page of a request, with ``upload`` as given (and its errors)."""
     return render_template("volunteer/offline.html", row=row, upload=upload,
-                           reply_slot=reply_slot(get_db(), row)), status
+                           reply_slot=reply_slot(row)), status
+
+
+@blueprint.get("/cases/<public_id>/readers.txt")
+@auth.login_required
+def readers_file(me: Session, public_id: str) -> Response:
+    """Every current reader's public key, one a line, for ``crypto seal --to-file``.
+
+    A download rather than text on the page: each hybrid key is some 1.6 KB,
+    and a request widened to a dozen readers would push the page past 10 KB.
+    """
+    conn = get_db()
+    row = caseload.request_for(conn, me.account_id, public_id)
+    if row is None:
+        abort(404)
+    keys = [encode_public_key(sealing.stored_reader_key(k.x25519, k.mlkem))
+            for k in rows.request_reader_keys(conn, row.id)]
+    response = Response("".join(f"{key}\n" for key in keys), mimetype="text/plain")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{readers_file_name(public_id)}"')
+    return response
 
 
 @blueprint.get("/cases/<public_id>/bundle.json")
@@ -147,7 +167,8 @@ def store_reply(conn: Connection, me: Session, row: RequestRow, data: bytes) -> 
                for k in rows.request_reader_keys(conn, row.id)}
     if set(item.envelope.stanzas) != set(readers):
         return _("The reply must be sealed to exactly the current readers of this request. "
-                 "Readers may have changed: copy the command shown below again.")
+                 "Readers may have changed: download the readers file again and seal "
+                 "the reply again.")
     if len(item.envelope.body) > body_size(sealing.MESSAGE_MAX_SIZE):
         return _("That reply is longer than Haven accepts.")
     if any(_format(s) != readers[fp] for fp, s in item.envelope.stanzas.items()):

@@ -164,7 +164,7 @@ def test_console_script_entry_point_is_the_cli() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [[], ["frobnicate"], ["keygen"], ["open", "bundle.json"], ["seal"], ["pubkey"]],
+    [[], ["frobnicate"], ["keygen"], ["open", "bundle.json"], ["pubkey"]],
 )
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
@@ -382,11 +382,56 @@ def test_seal_from_file_to_several_readers(
     capsys.readouterr()
 
 
+def test_seal_to_a_readers_file_and_a_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The staff site's readers file, one key a line; blank lines and comments
+    are skipped, and --to adds a reader of the sealer's own choosing."""
+    others = [PrivateKey.generate() for _ in range(3)]
+    readers = tmp_path / "haven-x-readers.txt"
+    readers.write_text("# readers\n" + "".join(
+        f"{encode_public_key(k.public_key)}\n\n" for k in others[:2]))
+    source = tmp_path / "reply.txt"
+    source.write_bytes(b"to all of you")
+    target = tmp_path / "reply.json"
+    assert main(["seal", "-i", str(source), "-o", str(target), "--to-file", str(readers),
+                 "--to", encode_public_key(others[2].public_key), "--ad", "m"]) == 0
+    (item,) = load_bundle(target.read_text()).items
+    assert len(item.envelope.stanzas) == 3
+    for reader in others:
+        assert open_for_reader(item.envelope, reader, b"m") == b"to all of you"
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read"),
+        (b"# nobody\n\n", "names no reader"),
+        ("haven-pk2:\u00e9\n".encode(), "is not a readers file"),
+        (b"haven-pk1:AAAA\n", "is not a usable Haven public key"),
+    ],
+)
+def test_seal_refuses_a_bad_readers_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, message: str
+) -> None:
+    readers = tmp_path / "readers.txt"
+    if content is not None:
+        readers.write_bytes(content)
+    source = tmp_path / "reply.txt"
+    source.write_bytes(b"x")
+    assert main(["seal", "-i", str(source), "--to-file", str(readers)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert str(readers) in err
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--to", "haven-pk1:AAAA"], "is not a usable Haven public key"),
         (["--to", encode_public_key(KEY.public_key), "--kind", "Bad Kind"], "kind"),
+        ([], "name the readers"),
     ],
 )
 def test_seal_refuses_bad_arguments(
