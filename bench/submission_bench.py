@@ -30,7 +30,7 @@ def measure(size: int, runs: int) -> float:
 
     rng = hb.random.Random(size)
     with hb.instance() as config:
-        config = hb.without_csrf(config)
+        config = hb.without_caps(hb.without_csrf(config))
         runtime = Runtime.for_config(config)
         app = create_app("public", config, runtime)
         start = time.perf_counter()
