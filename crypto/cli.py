@@ -19,9 +19,9 @@ from pathlib import Path
 from nacl.public import PrivateKey
 
 from crypto import bundle as bundles
-from crypto import cli_files
+from crypto import cli_files, cli_readers
 from crypto.envelope import fingerprint, open_envelope, seal
-from crypto.errors import DecryptionError, InvalidBundle, InvalidInput, InvalidPublicKey
+from crypto.errors import DecryptionError, InvalidBundle, InvalidInput
 from crypto.hybrid import (
     HybridPrivateKey,
     HybridPublicKey,
@@ -32,7 +32,6 @@ from crypto.hybrid import (
 )
 from crypto.kdf import DEFAULT_KDF_PARAMS, KdfParams
 from crypto.keytext import (
-    decode_public_key,
     decode_wrapped_key,
     encode_public_key,
     encode_wrapped_key,
@@ -303,12 +302,7 @@ def _open(args: argparse.Namespace) -> int:
 
 
 def _seal(args: argparse.Namespace) -> int:
-    readers = [_reader(text, "--to") for text in args.to]
-    for path in args.to_file:
-        readers += [_reader(text, str(path)) for text in _key_lines(path)]
-    if not readers:
-        raise CommandError("name the readers: --to PUBKEY, or --to-file with the readers "
-                           "file the staff site offers for the request")
+    readers = cli_readers.readers(args.to, args.to_file)
     if args.input is not None:
         plaintext = args.input.read_bytes()
     else:
@@ -324,31 +318,6 @@ def _seal(args: argparse.Namespace) -> int:
     text = bundles.dump_bundle(bundles.Bundle(kind=args.kind, items=(item,)))
     _emit(text.encode("ascii"), args.output, mode=0o644, sanitize=False)
     return 0
-
-
-def _reader(text: str, source: str) -> ReaderPublicKey:
-    try:
-        return decode_public_key(text)
-    except InvalidPublicKey as exc:
-        shown = text if len(text) <= 40 else text[:37] + "..."
-        raise CommandError(f"{source}: {shown!r} is not a usable Haven public key: {exc}"
-                           ) from None
-
-
-def _key_lines(path: Path) -> list[str]:
-    """The keys in a readers file: one a line; blank lines and ``#`` comments skipped."""
-    try:
-        text = path.read_text(encoding="ascii")
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path} is not a readers file: it holds more than plain "
-                           "ASCII keys") from None
-    keys = [line.strip() for line in text.splitlines()]
-    keys = [key for key in keys if key and not key.startswith("#")]
-    if not keys:
-        raise CommandError(f"{path} names no reader")
-    return keys
 
 
 def _params_from(opslimit: int, memlimit_mib: int) -> KdfParams:

@@ -53,6 +53,7 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     # Nobody is helping with REQ: resolving is refused, back to the case.
     ("GET", "/cases/REQ/resolve", {"volunteer": 302, "unmatched": 404, "operator": 404}),
     ("GET", "/cases/REQ/offline", {"volunteer": 200, "unmatched": 404, "operator": 404}),
+    ("GET", "/cases/REQ/readers.txt", {"volunteer": 200, "unmatched": 404, "operator": 404}),
     ("POST", "/cases/REQ/upload", {"volunteer": 400, "unmatched": 404, "operator": 404}),
     ("POST", "/cases/REQ/resolve", {"volunteer": 302, "unmatched": 404, "operator": 404}),
     ("POST", "/account/availability", {"volunteer": 302, "unmatched": 302, "operator": 302}),

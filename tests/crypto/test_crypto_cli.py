@@ -404,29 +404,6 @@ def test_seal_to_a_readers_file_and_a_key(
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (None, "cannot read"),
-        (b"# nobody\n\n", "names no reader"),
-        ("haven-pk2:\u00e9\n".encode(), "is not a readers file"),
-        (b"haven-pk1:AAAA\n", "is not a usable Haven public key"),
-    ],
-)
-def test_seal_refuses_a_bad_readers_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, message: str
-) -> None:
-    readers = tmp_path / "readers.txt"
-    if content is not None:
-        readers.write_bytes(content)
-    source = tmp_path / "reply.txt"
-    source.write_bytes(b"x")
-    assert main(["seal", "-i", str(source), "--to-file", str(readers)]) == 2
-    err = capsys.readouterr().err
-    assert message in err
-    assert str(readers) in err
-
-
-@pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--to", "haven-pk1:AAAA"], "is not a usable Haven public key"),
