@@ -36,6 +36,7 @@ from crypto.requester import RequesterKeys  # noqa: E402
 from onion_app import create_app  # noqa: E402
 from onion_app.config import Config  # noqa: E402
 from onion_app.domain import sealing  # noqa: E402
+from onion_app.domain.matching import Policy  # noqa: E402
 from onion_app.store import Database  # noqa: E402
 from onion_app.store import requests as rows  # noqa: E402
 from onion_app.web import auth  # noqa: E402
@@ -102,7 +103,7 @@ def one(name: str, data: bytes) -> dict[str, float]:
             new = sealing.NewRequest(sealing.RequestText("t", "s", "h"), frozenset({"legal"}),
                                      frozenset({"fa"}), "mena", "urgent")
             start = time.perf_counter()
-            sealing.submit_request(conn, requester_id, keys, new, 10,
+            sealing.submit_request(conn, requester_id, keys, new, Policy.of(config),
                                    [Attachment(0, name, "application/octet-stream", data)])
             conn.commit()
             seal_only = time.perf_counter() - start

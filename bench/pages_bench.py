@@ -27,7 +27,8 @@ LIMIT = 10 * 1024
 LIST_GOAL_MS = 20.0
 # Not pages: files, redirects and machine-readable answers.
 NOT_PAGES = {"static", "language.choose", "volunteer.enrol_qr", "volunteer.key_challenge",
-             "volunteer.export_bundle", "volunteer.enrol", "volunteer.applied"}
+             "volunteer.export_bundle", "volunteer.readers_file", "volunteer.enrol",
+             "volunteer.applied"}
 
 
 def _submit(conn: Any, config: Any, requester_id: int, keys: Any, count: int,

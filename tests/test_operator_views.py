@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from onion_app.config import Config
+from onion_app.operator.views import VOLUNTEERS_PAGE_SIZE
 from onion_app.store import Database
 from tests import journey as requester
 from tests.haven_cli import cli_runner
@@ -263,3 +264,23 @@ def test_csrf_is_needed_for_operator_actions(operator: FlaskClient) -> None:
     response = operator.post("/operator/volunteers/AAAAAAAAAAAAAAAAAAAAAA/suspend", data={})
     assert response.status_code == 400
     assert csrf(operator, "/operator/volunteers")
+
+
+def test_the_volunteer_list_is_paged_and_an_action_returns_to_its_page(
+        staff_app: Flask, operator: FlaskClient) -> None:
+    for n in range(VOLUNTEERS_PAGE_SIZE + 1):
+        apply(staff_app.test_client(), f"vol{n:02d}")
+        approve(operator, f"vol{n:02d}")
+    operator.get("/operator/")  # shows, so forgets, the last approval's notice
+    first = operator.get("/operator/volunteers").get_data(as_text=True)
+    assert first.count("<tr>") == VOLUNTEERS_PAGE_SIZE + 1  # the heading row, a page of rows
+    last = f"<bdi>vol{VOLUNTEERS_PAGE_SIZE:02d}</bdi>"  # by handle, after "op"
+    assert last not in first
+    second = operator.get("/operator/volunteers?page=2").get_data(as_text=True)
+    assert last in second
+    target = second.split('action="/operator/volunteers/')[1].split('"')[0]
+    assert target.endswith("/suspend?page=2")
+    done = button(operator, "/operator/volunteers/" + target, "/operator/volunteers?page=2")
+    assert done.status_code == 302
+    assert done.location == "/operator/volunteers?page=2"
+    assert "is suspended." in operator.get(done.location).get_data(as_text=True)

@@ -14,12 +14,19 @@ from onion_app.store import oversight, staff
 from onion_app.store import requests as rows
 from onion_app.web import auth
 from onion_app.web.forms import ConfirmForm
-from onion_app.web.paging import page_number
+from onion_app.web.paging import list_page, page_number
 from onion_app.web.sessions import Session
 from onion_app.web.staff_auth import operator_required, signed_in_volunteer
 from onion_app.web.state import current_config, get_db, state
 
 Page = str | tuple[str, int] | Response
+
+# Rows on a page of the volunteer and application lists. A row can name every
+# skill, and a volunteer's carries up to two action forms: eight of the
+# heaviest rows stay under 10 KB in every staff language (Russian, the
+# heaviest, near 8.9 KB; test_staff_page_weight), however many people apply.
+VOLUNTEERS_PAGE_SIZE = 8
+APPLICATIONS_PAGE_SIZE = 8
 
 # What each volunteer action does: the status it needs, what it sets, its log line.
 ACTIONS: dict[str, tuple[str, dict[str, int | str], str]] = {
@@ -60,8 +67,11 @@ def supply(me: Session) -> str:
 @blueprint.get("/applications")
 @operator_required
 def applications(me: Session) -> str:
-    return render_template("operator/applications.html",
-                           applicants=staff.listing(get_db(), "applied"), skills=SKILLS)
+    conn = get_db()
+    page = list_page(staff.count(conn, "applied"), size=APPLICATIONS_PAGE_SIZE)
+    return render_template("operator/applications.html", page=page, skills=SKILLS,
+                           applicants=staff.listing(conn, "applied", offset=page.offset,
+                                                    limit=page.size))
 
 
 @blueprint.route("/applications/<public_id>", methods=["GET", "POST"])
@@ -91,8 +101,11 @@ def application(me: Session, public_id: str) -> Page:
 @blueprint.get("/volunteers")
 @operator_required
 def volunteers(me: Session) -> str:
-    return render_template("operator/volunteers.html", volunteers=staff.listing(get_db()),
-                           form=ConfirmForm(), me=signed_in_volunteer(me), skills=SKILLS)
+    conn = get_db()
+    page = list_page(staff.count(conn), size=VOLUNTEERS_PAGE_SIZE)
+    return render_template("operator/volunteers.html", page=page, form=ConfirmForm(),
+                           volunteers=staff.listing(conn, offset=page.offset, limit=page.size),
+                           me=signed_in_volunteer(me), skills=SKILLS)
 
 
 @blueprint.post("/volunteers/<public_id>/<action>")
@@ -107,14 +120,20 @@ def volunteer_action(me: Session, public_id: str, action: str) -> Response:
         abort(404)
     if row.id == me.account_id:
         flash(_("You cannot do that to your own account; ask another operator."), "error")
-        return redirect(url_for("operator.volunteers"))
+        return redirect(_volunteers_page())
     staff.update(conn, row.id, **changes)
     staff.audit(conn, me.account_id, line, volunteer=row.id)
     conn.commit()
     if action == "suspend":
         auth.end_account("volunteer", row.id)
     flash(with_user_text(DONE[action], handle=row.handle), "ok")
-    return redirect(url_for("operator.volunteers"))
+    return redirect(_volunteers_page())
+
+
+def _volunteers_page() -> str:
+    """Back to the page of the list the action was taken on."""
+    number = page_number()
+    return url_for("operator.volunteers", page=number if number > 1 else None)
 
 
 @blueprint.get("/requests")

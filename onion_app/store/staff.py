@@ -144,13 +144,25 @@ def operator_exists(conn: Connection) -> bool:
                         " LIMIT 1").fetchone() is not None
 
 
-def listing(conn: Connection, status: str | None = None) -> list[Volunteer]:
+def listing(conn: Connection, status: str | None = None, *, offset: int = 0,
+            limit: int = -1) -> list[Volunteer]:
+    """Every account by handle, or those of one ``status`` oldest first; ``limit``
+    of them (-1: all) from ``offset``, for a page."""
     if status is None:
         return rows.many(Volunteer, conn.execute(
-            f"SELECT {_VOLUNTEER} FROM volunteers v ORDER BY v.handle"))  # noqa: S608
+            f"SELECT {_VOLUNTEER} FROM volunteers v ORDER BY v.handle"  # noqa: S608
+            " LIMIT ? OFFSET ?", (limit, offset)))
     return rows.many(Volunteer, conn.execute(
-        f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.status = ? ORDER BY v.id",  # noqa: S608
-        (status,)))
+        f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.status = ? ORDER BY v.id"  # noqa: S608
+        " LIMIT ? OFFSET ?", (status, limit, offset)))
+
+
+def count(conn: Connection, status: str | None = None) -> int:
+    """How many accounts there are (of one ``status``)."""
+    if status is None:
+        return int(conn.execute("SELECT count(*) FROM volunteers").fetchone()[0])
+    return int(conn.execute("SELECT count(*) FROM volunteers WHERE status = ?",
+                            (status,)).fetchone()[0])
 
 
 def update(conn: Connection, volunteer_id: int, **fields: Any) -> None:

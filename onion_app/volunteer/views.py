@@ -102,7 +102,7 @@ def _home(row: Volunteer) -> str:
     """Where a person lands after signing in: an operator with applications
     waiting goes to them (a new Haven's first operator has no requests at
     all); everyone else to their requests."""
-    if row.is_operator and staff.listing(get_db(), "applied"):
+    if row.is_operator and staff.count(get_db(), "applied"):
         return url_for("operator.applications")
     return url_for("volunteer.dashboard")
 
