@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     PasswordField,
@@ -19,7 +18,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
 from onion_app.i18n import language_names, lazy_text
 from onion_app.i18n import lazy_gettext as _l
-from onion_app.web.forms import FREE_TEXT, AtLeastOne, Checkboxes, choices_of
+from onion_app.web.forms import FREE_TEXT, AtLeastOne, Checkboxes, HavenForm, choices_of
 
 TITLE_MAX = 120
 STORY_MAX = 20_000
@@ -31,7 +30,7 @@ CODENAME_ATTRS = {"autocomplete": "off", "autocapitalize": "off", "spellcheck": 
                   "autocorrect": "off", "dir": "ltr"}  # the words are Latin on any page
 
 
-class StartForm(FlaskForm):  # type: ignore[misc]
+class StartForm(HavenForm):
     shown = HiddenField()
     # A box of a few lines, so all seven words typed stay in view on a phone.
     codename = TextAreaField(_l("Type your codename here"),
@@ -39,19 +38,19 @@ class StartForm(FlaskForm):  # type: ignore[misc]
                              validators=[DataRequired(_l("Type the codename shown above."))])
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(HavenForm):
     # Masked against a shoulder in a shared room; the page offers to show it.
     # A PasswordField never writes what was typed back into the page.
     codename = PasswordField(_l("Your codename"), render_kw=CODENAME_ATTRS,
                              validators=[DataRequired(_l("Type your codename."))])
 
 
-class PracticeForm(FlaskForm):  # type: ignore[misc]
+class PracticeForm(HavenForm):
     codename = PasswordField(_l("Your codename"), render_kw=CODENAME_ATTRS,
                              validators=[DataRequired(_l("Type your codename."))])
 
 
-class RequestForm(FlaskForm):  # type: ignore[misc]
+class RequestForm(HavenForm):
     skills = Checkboxes(_l("What kind of help do you need?"), choices=choices_of(SKILLS),
                         validators=[AtLeastOne(_l("Choose at least one kind of help."))])
     languages = Checkboxes(_l("Which languages can you read?"), choices=choices_of(LANGUAGES),

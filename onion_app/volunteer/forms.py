@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -20,7 +19,7 @@ from onion_app.domain.handles import HANDLE_MAX, HANDLE_MIN
 from onion_app.domain.taxonomy import AVAILABILITY, LANGUAGES, SKILLS
 from onion_app.i18n import lazy_gettext as _l
 from onion_app.i18n import lazy_text
-from onion_app.web.forms import FREE_TEXT, AtLeastOne, Checkboxes, choices_of
+from onion_app.web.forms import FREE_TEXT, AtLeastOne, Checkboxes, HavenForm, choices_of
 
 BIO_MAX = 2_000
 
@@ -34,18 +33,18 @@ def _normalised(value: object) -> object:
     return handles.normalise(value) if isinstance(value, str) else value
 
 
-def _well_formed(form: FlaskForm, field: Field) -> None:
+def _well_formed(form: HavenForm, field: Field) -> None:
     if field.data and not handles.well_formed(field.data):
         raise ValidationError(_l("Use letters, digits, dots, dashes or underscores."))
 
 
-def _one_script(form: FlaskForm, field: Field) -> None:
+def _one_script(form: HavenForm, field: Field) -> None:
     if field.data and not handles.single_script(field.data):
         raise ValidationError(_l("Use the letters of one alphabet only: a handle that mixes "
                                  "them can look like someone else's."))
 
 
-class ApplyForm(FlaskForm):  # type: ignore[misc]
+class ApplyForm(HavenForm):
     handle = StringField(_l("A handle"), filters=[_normalised], validators=[
         DataRequired(_l("Choose a handle.")),
         Length(min=HANDLE_MIN, max=HANDLE_MAX, message=lazy_text(
@@ -78,7 +77,7 @@ class ApplyForm(FlaskForm):  # type: ignore[misc]
                              "to the right people"))
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(HavenForm):
     handle = StringField(_l("Handle"), filters=[_normalised], validators=[
         DataRequired(_l("Type your handle.")),
         Length(max=HANDLE_MAX, message=_l("That is longer than any handle.")),
@@ -90,36 +89,36 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
         "autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
-class CodeForm(FlaskForm):  # type: ignore[misc]
+class CodeForm(HavenForm):
     code = StringField(_l("The 6-digit code your app shows now"), validators=[
         DataRequired(_l("Type the code your app shows."))], render_kw={
         "autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
-class ReferForm(FlaskForm):  # type: ignore[misc]
+class ReferForm(HavenForm):
     volunteer = SelectField(_l("Refer to"), validators=[DataRequired(_l("Choose a volunteer."))])
 
 
-class FlagForm(FlaskForm):  # type: ignore[misc]
+class FlagForm(HavenForm):
     # No reason is chosen in advance: a flag is a deliberate act, never a default.
     reason = RadioField(_l("Why?"), choices=choices_of({
         "spam": _l("Spam"), "abuse": _l("Abuse"), "other": _l("Something else wrong")}),
         validators=[InputRequired(_l("Choose why you flag it."))])
 
 
-class KeyCheckForm(FlaskForm):  # type: ignore[misc]
+class KeyCheckForm(HavenForm):
     answer = StringField(_l("What the command printed"), validators=[
         DataRequired(_l("Paste what the command printed.")),
         Length(max=200, message=_l("That is longer than the answer can be."))],
         render_kw=NO_AUTOFILL)
 
 
-class UploadForm(FlaskForm):  # type: ignore[misc]
+class UploadForm(HavenForm):
     bundle = FileField(_l("Reply bundle"),
                        validators=[FileRequired(_l("Choose the bundle file."))])
 
 
-class PassphraseChangeForm(FlaskForm):  # type: ignore[misc]
+class PassphraseChangeForm(HavenForm):
     current = PasswordField(_l("Current passphrase"), validators=[DataRequired(_l("Type it."))],
                             render_kw={"autocomplete": "current-password"})
     passphrase = PasswordField(_l("New passphrase"), render_kw={"autocomplete": "new-password"})
@@ -127,7 +126,7 @@ class PassphraseChangeForm(FlaskForm):  # type: ignore[misc]
                             render_kw={"autocomplete": "new-password"})
 
 
-class TotpResetForm(FlaskForm):  # type: ignore[misc]
+class TotpResetForm(HavenForm):
     current = PasswordField(_l("Current passphrase"), validators=[DataRequired(_l("Type it."))],
                             render_kw={"autocomplete": "current-password"})
     code = StringField(_l("Current code"), validators=[DataRequired(_l("Type the code."))],
@@ -135,7 +134,7 @@ class TotpResetForm(FlaskForm):  # type: ignore[misc]
 
 
 
-class PublicKeyForm(FlaskForm):  # type: ignore[misc]
+class PublicKeyForm(HavenForm):
     public_key = StringField(_l("Your new public key"),
                              validators=[DataRequired(_l("Paste the key."))],
                              render_kw={"autocomplete": "off", "spellcheck": "false"})

@@ -11,7 +11,6 @@ import datetime
 from dataclasses import dataclass
 
 from flask import flash, redirect, url_for
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.3
@@ -26,7 +25,7 @@ from onion_app.store.notifications import Subscription
 from onion_app.volunteer import blueprint
 from onion_app.volunteer.views import Page
 from onion_app.web import auth
-from onion_app.web.forms import ConfirmForm, refuse
+from onion_app.web.forms import ConfirmForm, HavenForm, refuse
 from onion_app.web.sessions import Session
 from onion_app.web.staff_auth import signed_in_volunteer
 from onion_app.web.state import get_db, state
@@ -37,12 +36,12 @@ CHOICE_LABELS = {
 }
 
 
-def _plain_address(form: FlaskForm, field: Field) -> None:
+def _plain_address(form: HavenForm, field: Field) -> None:
     if field.data and not is_address(field.data):
         raise ValidationError(_l("Enter an address like name@example.org."))
 
 
-class NotifyForm(FlaskForm):  # type: ignore[misc]
+class NotifyForm(HavenForm):
     # A text input, as haven.css styles them; inputmode gives phones an address keyboard.
     address = StringField(_l("Email address"), filters=[lambda v: v.strip() if v else v],
                           validators=[DataRequired(_l("Enter an address like name@example.org.")),
