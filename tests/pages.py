@@ -7,6 +7,7 @@ client, then fetches each page with the language cookie set.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,10 @@ from flask.testing import FlaskClient
 from nacl.public import PrivateKey
 
 from crypto.keytext import encode_public_key
+from onion_app.domain.handles import HANDLE_MAX
+from onion_app.domain.taxonomy import LANGUAGES, SKILLS
+from onion_app.store import staff
+from onion_app.store.connection import Connection
 from tests import journey as requester
 from tests.haven_cli import cli_runner
 from tests.journey import csrf
@@ -159,3 +164,19 @@ def _every_plain_page(app: Flask, client: FlaskClient) -> list[Page]:
 
 
 Walk = Callable[[str], list[Page]]
+
+
+def crowd(conn: Connection, count: int, status: str, *, heaviest: bool = True) -> None:
+    """``count`` accounts of ``status``. The heaviest rows the operator's lists
+    can show: the longest handles (two bytes a letter) and every skill; else
+    as people are: "lawyer-03", two skills."""
+    for n in range(count):
+        handle = (f"{status[0]}{n:02d}" + "ж" * (HANDLE_MAX - 3) if heaviest
+                  else f"{('lawyer', 'writer')[n % 2]}-{status[0]}{n:02d}")
+        skills = frozenset(SKILLS) if heaviest else frozenset(sorted(SKILLS)[n % 5:][:2])
+        staff.create_volunteer(conn, staff.Application(
+            handle=handle, public_key=os.urandom(32), wrapped_key=None,
+            passphrase_hash=b"unused", skills=skills, languages=frozenset(LANGUAGES),
+            availability="", bio="", references="", mlkem_public_key=None,
+            handle_skeleton=f"crowd-{status}-{n}"), status=status)
+    conn.commit()

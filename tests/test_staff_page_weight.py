@@ -6,21 +6,16 @@ application form (its language list) and a full dashboard page.
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 
-from onion_app.domain.handles import HANDLE_MAX
-from onion_app.domain.taxonomy import LANGUAGES, SKILLS
 from onion_app.i18n.languages import STAFF_LANGUAGES
 from onion_app.operator.views import APPLICATIONS_PAGE_SIZE, VOLUNTEERS_PAGE_SIZE
 from onion_app.requester.forms import TITLE_MAX
-from onion_app.store import staff
 from onion_app.store.caseload import PAGE_SIZE
 from onion_app.web.limits import TokenBucket
 from onion_app.web.state import Runtime, state_of
 from tests import journey as requester
-from tests.pages import staff_pages, staff_world
+from tests.pages import crowd, staff_pages, staff_world
 
 PAGE_MAX = 10 * 1024
 
@@ -67,26 +62,14 @@ def test_a_full_dashboard_page_is_at_most_10_kb(staff_app: Flask, public_app: Fl
     assert heavy == [], heavy
 
 
-def _crowd(runtime: Runtime, count: int, status: str) -> None:
-    """``count`` accounts with the longest handles (two bytes a letter) and
-    every skill: the heaviest rows the operator's lists can show."""
-    with runtime.database.connect() as conn:
-        for n in range(count):
-            staff.create_volunteer(conn, staff.Application(
-                handle=f"{status[0]}{n:02d}" + "ж" * (HANDLE_MAX - 3), public_key=os.urandom(32),
-                wrapped_key=None, passphrase_hash=b"unused", skills=frozenset(SKILLS),
-                languages=frozenset(LANGUAGES), availability="", bio="", references="",
-                mlkem_public_key=None, handle_skeleton=f"crowd-{status}-{n}"), status=status)
-        conn.commit()
-
-
 def test_full_pages_of_volunteers_and_applications_are_at_most_10_kb(
         staff_app: Flask, public_app: Flask, runtime: Runtime) -> None:
     """The operator's lists are paged: a full page of the heaviest rows stays
     under 10 KB in every staff language, and the next page holds the rest."""
     world = staff_world(staff_app, public_app)
-    _crowd(runtime, VOLUNTEERS_PAGE_SIZE + 1, "vetted")
-    _crowd(runtime, APPLICATIONS_PAGE_SIZE, "applied")  # one applicant was there already
+    with runtime.database.connect() as conn:
+        crowd(conn, VOLUNTEERS_PAGE_SIZE + 1, "vetted")
+        crowd(conn, APPLICATIONS_PAGE_SIZE, "applied")  # one applicant was there already
     heavy = []
     for lang in STAFF_LANGUAGES:
         world.operator.set_cookie("haven_staff_language", lang.code)

@@ -20,9 +20,12 @@ from playwright.sync_api import Page, expect
 
 from onion_app import create_app
 from onion_app.config import Config
+from onion_app.operator.views import APPLICATIONS_PAGE_SIZE, VOLUNTEERS_PAGE_SIZE
+from onion_app.store import Database
 from tests import journey as requester
 from tests.browser import fresh_contexts, haven_server
 from tests.haven_cli import cli_runner
+from tests.pages import crowd
 
 pytestmark = pytest.mark.browser
 
@@ -153,3 +156,35 @@ def test_a_volunteer_and_an_operator_on_a_phone(initialised: Config,
         # Nothing on these pages is wider than the phone.
         for page in (volunteer, operator):
             assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_the_operators_paged_lists_on_a_phone(initialised: Config,
+                                              chromium_process: Chromium) -> None:
+    """A Haven with more volunteers and applicants than a page holds: the
+    lists fit the phone, in English and Arabic, and "Next page" leads on."""
+    shots = _shots()
+    made = cli_runner(create_app("staff", initialised)).invoke(
+        args=["operator", "create", "op"],
+        input=f"{OPERATOR_PASSPHRASE}\n{OPERATOR_PASSPHRASE}\n")
+    assert made.exit_code == 0, made.output
+    conn = Database(initialised).open()
+    try:
+        crowd(conn, VOLUNTEERS_PAGE_SIZE + 2, "vetted", heaviest=False)
+        crowd(conn, APPLICATIONS_PAGE_SIZE + 2, "applied", heaviest=False)
+    finally:
+        conn.close()
+    with haven_server(initialised) as urls, fresh_contexts(chromium_process) as contexts:
+        staff = urls["staff"]
+        operator = contexts.page(**PHONE)
+        _sign_in_first_time(operator, staff, "op", OPERATOR_PASSPHRASE)
+        for lang in ("en", "ar"):
+            for name in ("volunteers", "applications"):
+                operator.goto(f"{staff}/language/{lang}?next=/operator/{name}")
+                assert operator.evaluate(
+                    "() => document.documentElement.scrollWidth") <= PHONE["width"], name
+                operator.screenshot(path=str(shots / f"{lang}-operator-{name}.png"),
+                                    full_page=True)
+                if lang == "en":
+                    operator.get_by_role("link", name="Next page").click()
+                    assert urlsplit(operator.url).query == "page=2"
+                    expect(operator.locator("nav.pages")).to_contain_text(" of ")
