@@ -147,3 +147,30 @@ def test_a_thread_is_read_a_page_at_a_time(conn: Connection) -> None:
     assert [m.body for m in every] == [bytes([n]) for n in range(7)]
     page = rows.thread_of(conn, request_id, "a" * 32, offset=5, limit=3)
     assert [m.body for m in page] == [bytes([5]), bytes([6])]
+
+
+def test_a_reader_row_is_written_with_its_priority_and_day(conn: Connection) -> None:
+    """One INSERT sets what two triggers used to (migration 0016): the
+    dashboard priority of an open request by urgency, 0 once it is no longer
+    open, and the day a volunteer (never the requester) became a reader."""
+    requester_id = rows.create_requester(conn, b"L" * 32, b"K" * 32)
+    volunteer_id, _ = add_volunteer(conn, "lawyer", ["legal"], ["fa"])
+    found = {}
+    for urgency in ("normal", "urgent", "critical"):
+        request_id = rows.create_request(
+            conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency=urgency,
+            region="unsaid", skills=["legal"], languages=["fa"], body=b"sealed",
+            readers=[rows.Reader(f"requester-{urgency}", None, b"\x01stanza"),
+                     rows.Reader(f"lawyer-{urgency}", volunteer_id, b"\x01stanza")])
+        found[urgency] = request_id
+    assert dict(conn.execute("SELECT fingerprint, priority FROM request_readers").fetchall()) == {
+        "requester-normal": 0, "lawyer-normal": 0, "requester-urgent": 1, "lawyer-urgent": 1,
+        "requester-critical": 2, "lawyer-critical": 2}
+    assert dict(conn.execute("SELECT fingerprint, added_on FROM request_readers"
+                             " WHERE fingerprint LIKE '%-critical'").fetchall()) == {
+        "requester-critical": None, "lawyer-critical": rows.today()}
+    rows.set_status(conn, found["critical"], "resolved")
+    rows.add_request_readers(conn, found["critical"], [rows.Reader("late", volunteer_id,
+                                                                   b"\x01stanza")])
+    assert conn.execute("SELECT group_concat(DISTINCT priority) FROM request_readers"
+                        " WHERE request_id = ?", (found["critical"],)).fetchone()[0] == "0"

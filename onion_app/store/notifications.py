@@ -1,9 +1,10 @@
 """SQL for opt-in email digests: who wants one, what is new for them, what was sent.
 
 News is derived from rows the store already keeps, by day: reader rows
-(``request_readers.added_on``, set by a trigger whatever path shares a request),
-messages sealed to the volunteer, and the audit log's decisions on their
-application. Nothing here keeps a time or a piece of content. The caller commits.
+(``request_readers.added_on``, set by the one statement that shares a request,
+whatever the path), messages sealed to the volunteer, and the audit log's
+decisions on their application. Nothing here keeps a time or a piece of
+content. The caller commits.
 """
 
 from __future__ import annotations

@@ -57,11 +57,20 @@ def stanza_format(stanza: bytes) -> int:
 
 # Stanzas are written by one statement: a new reader's row is inserted, and a
 # reader's stanza is replaced only by one of a newer format (a hybrid stanza
-# replacing an X25519 one), never downgraded or rewritten for nothing.
+# replacing an X25519 one), never downgraded or rewritten for nothing. A new
+# row gets, as it is written, its request's priority on the dashboard (2 for
+# an open request at risk of life or liberty, 1 open and urgent, else 0;
+# requests_priority follows later changes) and, for a volunteer, the day it
+# was shared with them, which digests count as news. A replaced stanza keeps
+# both. One write a row: migration 0016 says why.
 _UPSERT_REQUEST_READER = """
     INSERT INTO request_readers (request_id, fingerprint, volunteer_id, stanza, stanza_format,
-                                 for_triage)
-    VALUES (?, ?, ?, ?, ?, ?)
+                                 for_triage, priority, added_on)
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6,
+            (SELECT CASE WHEN status != 'open' THEN 0 WHEN urgency = 'critical' THEN 2
+                         WHEN urgency = 'urgent' THEN 1 ELSE 0 END
+               FROM requests WHERE id = ?1),
+            CASE WHEN ?3 IS NOT NULL THEN ?7 END)
     ON CONFLICT (request_id, fingerprint) DO UPDATE
        SET stanza = excluded.stanza, stanza_format = excluded.stanza_format
      WHERE excluded.stanza_format > request_readers.stanza_format"""
@@ -173,9 +182,10 @@ def create_request(conn: Connection, *, requester_id: int, public_id: str, urgen
 def add_request_readers(conn: Connection, request_id: int, readers: Iterable[Reader]) -> None:
     """Stores new readers' stanzas; a present reader's stanza is replaced only
     by one of a newer format."""
+    day = today()
     conn.executemany(_UPSERT_REQUEST_READER, [
         (request_id, r.fingerprint, r.volunteer_id, r.stanza, stanza_format(r.stanza),
-         int(r.for_triage))
+         int(r.for_triage), day)
         for r in readers])
 
 
