@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser as Chromium
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Locator, Page, sync_playwright
 
 from onion_app import create_app
 from onion_app.config import Config
@@ -112,6 +112,16 @@ class Browser:
 
     def foreign(self, allowed: set[str]) -> list[str]:
         return [url for url in self.requested if urlsplit(url).netloc not in allowed]
+
+
+def navigate(target: Locator) -> None:
+    """Clicks a link or a form's button and waits until the page it leads to
+    has loaded. Without JavaScript every click navigates, and click() returns
+    before the next page arrives: a fill, a check or a measurement straight
+    after it could land on the page being left (a typed-back codename went
+    into the old form once, and the test saw /start again)."""
+    with target.page.expect_navigation():
+        target.click()
 
 
 @contextmanager

@@ -30,11 +30,11 @@ from urllib.parse import urlsplit
 import pyotp
 import pytest
 from playwright.sync_api import Browser as Chromium
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from onion_app import create_app
 from onion_app.config import Config
-from tests.browser import Contexts, fresh_contexts, haven_server
+from tests.browser import Contexts, fresh_contexts, haven_server, navigate
 from tests.haven_cli import cli_runner
 
 pytestmark = pytest.mark.browser
@@ -107,8 +107,8 @@ class Auditor:
 
 
 def _choose_language(page: Page, lang: str) -> None:
-    page.get_by_role("navigation", name=_language_label(page)).get_by_role(
-        "link", name=NAMES[lang], exact=True).click()
+    navigate(page.get_by_role("navigation", name=_language_label(page)).get_by_role(
+        "link", name=NAMES[lang], exact=True))
     assert page.locator("html").get_attribute("lang") == lang
 
 
@@ -122,17 +122,17 @@ def requester_journey(page: Page, base: str, lang: str, on_page: OnPage) -> None
     page.goto(base + "/")
     _choose_language(page, lang)
     on_page("landing")
-    page.locator("p.ways a.button").first.click()
+    navigate(page.locator("p.ways a.button").first)
     codename = " ".join(page.locator("ol.codename li").all_inner_texts())
     on_page("codename")
     page.locator("[name=codename]").fill("wrong words")
-    page.locator("main form button[type=submit]").click()
+    navigate(page.locator("main form button[type=submit]"))
     on_page("codename-refused")
     page.locator("[name=codename]").fill(codename)
-    page.locator("main form button[type=submit]").click()
+    navigate(page.locator("main form button[type=submit]"))
     assert urlsplit(page.url).path == "/requests/new"
     on_page("new-request")
-    page.locator("main form button[type=submit]").click()  # nothing filled in
+    navigate(page.locator("main form button[type=submit]"))  # nothing filled in
     on_page("new-request-refused")
     page.locator("input[value=legal]").check()
     page.locator("input[value=fa]").check()
@@ -140,12 +140,12 @@ def requester_journey(page: Page, base: str, lang: str, on_page: OnPage) -> None
     page.locator("input[name=title]").fill("گذرنامه‌ام را گرفتند")
     page.locator("textarea[name=story]").fill(
         "Border guards took my passport. مأموران مرز گذرنامه‌ام را گرفتند.")
-    page.locator("main form button[type=submit]").click()
+    navigate(page.locator("main form button[type=submit]"))
     assert urlsplit(page.url).path.startswith("/requests/")
     thread = page.url
     page.locator("textarea[name=text]").fill("A follow-up, with a Latin word: asylum.")
-    page.locator("textarea[name=text]").locator("xpath=ancestor::form").locator(
-        "button[type=submit]").click()
+    navigate(page.locator("textarea[name=text]").locator("xpath=ancestor::form").locator(
+        "button[type=submit]"))
     on_page("thread")
     page.goto(base + "/requests")
     on_page("my-requests")
@@ -153,10 +153,10 @@ def requester_journey(page: Page, base: str, lang: str, on_page: OnPage) -> None
     on_page("delete-request")
     page.goto(base + "/account/delete")
     on_page("delete-account")
-    page.locator("nav.site button").click()  # sign out
+    navigate(page.locator("nav.site button"))  # sign out
     page.goto(base + "/login")
     page.locator("[name=codename]").fill("seven words that open nothing at all")
-    page.locator("main form button[type=submit]").click()
+    navigate(page.locator("main form button[type=submit]"))
     on_page("login-refused")
     page.goto(base + "/no/such/page")
     on_page("not-found")
@@ -167,13 +167,13 @@ def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str,
     page.goto(staff + "/login")
     page.locator("input[name=handle]").fill(handle)
     page.locator("input[name=passphrase]").fill(passphrase)
-    page.locator("main form button[type=submit]").click()
+    navigate(page.locator("main form button[type=submit]"))
     assert urlsplit(page.url).path == "/enrol"
     if on_page:
         on_page("enrol")
     secret = page.locator("code.secret").inner_text().strip()
     page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())
-    page.locator("main form button[type=submit]").click()
+    navigate(page.locator("main form button[type=submit]"))
     # Operators land on the applications waiting for them.
     assert urlsplit(page.url).path in ("/dashboard", "/operator/applications")
 
@@ -187,16 +187,23 @@ def staff_journey(page: Page, staff: str, public: str, lang: str, handle: str,
     on_page("staff-landing")
     page.goto(staff + "/apply")
     on_page("apply")
-    page.locator("main form button[type=submit]").click()
-    on_page("apply-refused")
+    # Refused by the server, not the browser (which holds back a form with
+    # required fields empty): the two passphrases differ.
     page.locator("input[name=handle]").fill(handle)
     page.locator("input[name=passphrase]").fill(VOLUNTEER_PASSPHRASE)
-    page.locator("input[name=confirm]").fill(VOLUNTEER_PASSPHRASE)
+    page.locator("input[name=confirm]").fill(VOLUNTEER_PASSPHRASE + " typo")
     page.locator("input[value=legal]").check()
     page.locator("input[value=fa]").check()
     page.locator("textarea[name=bio]").fill("وکیل پناهندگی در برلین. Asylum lawyer.")
     page.locator("textarea[name=references]").fill("Berlin bar, member 123.")
-    page.locator("main form button[type=submit]").click()
+    navigate(page.locator("main form button[type=submit]"))
+    expect(page.locator("#confirm-error")).to_be_visible()
+    expect(page.locator("textarea[name=bio]")).to_have_value(
+        "وکیل پناهندگی در برلین. Asylum lawyer.")
+    on_page("apply-refused")
+    page.locator("input[name=passphrase]").fill(VOLUNTEER_PASSPHRASE)
+    page.locator("input[name=confirm]").fill(VOLUNTEER_PASSPHRASE)
+    navigate(page.locator("main form button[type=submit]"))
     on_page("applied")
 
     # The operator signs in in the same browser (so in the same language) and
@@ -204,29 +211,29 @@ def staff_journey(page: Page, staff: str, public: str, lang: str, handle: str,
     _sign_in_first_time(page, staff, "op", OPERATOR_PASSPHRASE)
     page.goto(staff + "/operator/applications")
     on_page("operator-applications")
-    page.get_by_role("link", name=handle).click()
+    navigate(page.get_by_role("link", name=handle))
     on_page("operator-application")
-    page.locator("button[value=approve]").click()
+    navigate(page.locator("button[value=approve]"))
     for name in ("", "volunteers", "requests", "audit"):
         page.goto(f"{staff}/operator/{name}")
         on_page(f"operator-{name or 'counts'}")
-    page.locator("nav.site button").click()
+    navigate(page.locator("nav.site button"))
 
     _sign_in_first_time(page, staff, handle, VOLUNTEER_PASSPHRASE, on_page)
     asker = page.context.browser.new_context(java_script_enabled=False).new_page()  # type: ignore[union-attr]
     asker.goto(public + "/start")
     codename = " ".join(asker.locator("ol.codename li").all_inner_texts())
     asker.locator("[name=codename]").fill(codename)
-    asker.locator("main form button[type=submit]").click()
+    navigate(asker.locator("main form button[type=submit]"))
     asker.locator("input[value=legal]").check()
     asker.locator("input[value=fa]").check()
     asker.locator("input[name=title]").fill(f"Appeal deadline ({handle})")
     asker.locator("textarea[name=story]").fill("My appeal is due in a week.")
-    asker.locator("main form button[type=submit]").click()
+    navigate(asker.locator("main form button[type=submit]"))
     asker.context.close()
     page.goto(staff + "/dashboard")
     on_page("dashboard")
-    page.get_by_role("link", name=f"Appeal deadline ({handle})").click()
+    navigate(page.get_by_role("link", name=f"Appeal deadline ({handle})"))
     on_page("case")
     case = page.url
     page.goto(case + "/offline")
@@ -234,7 +241,7 @@ def staff_journey(page: Page, staff: str, public: str, lang: str, handle: str,
     page.goto(case + "/flag")
     on_page("confirm-flag")
     page.goto(case)
-    page.locator("form[action$='/claim'] button").click()
+    navigate(page.locator("form[action$='/claim'] button"))
     page.goto(case + "/resolve")
     on_page("confirm-resolve")
     page.goto(staff + "/account")

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import Page, expect
 
 from onion_app.config import Config
-from tests.browser import fresh_contexts, haven_server
+from tests.browser import fresh_contexts, haven_server, navigate
 
 pytestmark = pytest.mark.browser
 
@@ -66,10 +66,7 @@ def _codename(page: Page) -> str:
 
 
 def _submit(page: Page) -> None:
-    page.locator("main form#form button[type=submit]").click()
-    # click() returns once the next page has begun to arrive; measuring before
-    # it has loaded finds an empty document (and no small targets).
-    page.wait_for_load_state("load")
+    navigate(page.locator("main form#form button[type=submit]"))
 
 
 def test_a_typo_in_the_codename_keeps_the_text_and_names_the_word(
@@ -100,7 +97,7 @@ def test_changing_language_on_a_half_filled_form_loses_nothing(
         page.locator("input[value=critical]").check()
         page.locator("input[name=title]").fill("Passport taken")
         page.locator("textarea[name=story]").fill("Half of my story, not finished")
-        page.locator("nav.languages button[value=fa]").click()
+        navigate(page.locator("nav.languages button[value=fa]"))
         assert page.locator("html").get_attribute("lang") == "fa"
         assert urlsplit(page.url).path == "/requests/new"
         expect(page.locator("input[name=title]")).to_have_value("Passport taken")
@@ -164,7 +161,7 @@ def _walk(page: Page, base: str, on_page: Callable[[str], None]) -> None:
     on_page("delete-request")
     page.goto(base + "/account/delete")
     on_page("delete-account")
-    page.locator("nav.site button").click()  # sign out
+    navigate(page.locator("nav.site button"))  # sign out
     page.goto(base + "/login")
     on_page("login")
     page.goto(base + "/login?show=1")

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser as Chromium
 from playwright.sync_api import expect
 
 from onion_app.config import Config
-from tests.browser import chromium, haven_server
+from tests.browser import chromium, haven_server, navigate
 
 pytestmark = pytest.mark.browser
 
@@ -25,12 +25,12 @@ def test_requester_journey_without_javascript(initialised: Config, tmp_path: Pat
         base = urls["public"]
         page.goto(base + "/")
         browser.shot("landing")
-        page.get_by_role("link", name="Ask for help").first.click()
+        navigate(page.get_by_role("link", name="Ask for help").first)
         codename = " ".join(page.locator("ol.codename li").all_inner_texts())
         assert len(codename.split()) == 7
         browser.shot("codename")
         page.get_by_label("Type your codename here").fill(codename)
-        page.get_by_role("button", name="My copy is right: make my account").click()
+        navigate(page.get_by_role("button", name="My copy is right: make my account"))
         assert urlsplit(page.url).path == "/requests/new"
         browser.shot("new-request")
 
@@ -39,23 +39,23 @@ def test_requester_journey_without_javascript(initialised: Config, tmp_path: Pat
         page.get_by_label("Urgent").check()
         page.get_by_label("A short title").fill("Passport taken")
         page.get_by_label("What is happening?").fill(STORY)
-        page.get_by_role("button", name="Seal and send").click()
+        navigate(page.get_by_role("button", name="Seal and send"))
         assert urlsplit(page.url).path.startswith("/requests/")
         expect(page.locator("body")).to_contain_text(STORY)
         request_path = urlsplit(page.url).path
         browser.shot("request")
 
-        page.get_by_role("link", name="My requests").click()
+        navigate(page.get_by_role("link", name="My requests"))
         expect(page.locator("body")).to_contain_text("Nobody can read it yet")
         browser.shot("my-requests")
-        page.get_by_role("button", name="Sign out").click()
+        navigate(page.get_by_role("button", name="Sign out"))
         browser.shot("signed-out")
 
-        page.get_by_role("link", name="I have a codename").first.click()
+        navigate(page.get_by_role("link", name="I have a codename").first)
         page.get_by_label("Your codename").fill(codename.upper())
-        page.get_by_role("button", name="Sign in").click()
+        navigate(page.get_by_role("button", name="Sign in"))
         assert urlsplit(page.url).path == "/requests"
-        page.get_by_role("link", name="Passport taken").click()
+        navigate(page.get_by_role("link", name="Passport taken"))
         assert urlsplit(page.url).path == request_path
         expect(page.locator("body")).to_contain_text(STORY)
         browser.shot("request-again")

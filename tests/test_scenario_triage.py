@@ -26,7 +26,7 @@ from onion_app import create_app
 from onion_app.config import Config
 from onion_app.serving import serve
 from onion_app.web.state import Runtime
-from tests.browser import fresh_contexts
+from tests.browser import fresh_contexts, navigate
 from tests.haven_cli import HavenCliRunner
 from tests.staff_journey import StepClock, install_clock
 
@@ -100,20 +100,20 @@ def sign_in(s: Scene, page: Page, handle: str) -> None:
     if handle in s.secrets:
         page.get_by_label("Code from your authenticator app").fill(
             s.codes.next_code(s.secrets[handle]))
-    page.get_by_role("button", name="Sign in").click()
+    navigate(page.get_by_role("button", name="Sign in"))
     if handle not in s.secrets:
         assert urlsplit(page.url).path == "/enrol"
         s.secrets[handle] = page.locator("code.secret").inner_text().strip()
         page.get_by_label("The 6-digit code your app shows now").fill(
             s.codes.next_code(s.secrets[handle]))
-        page.get_by_role("button", name="Confirm and continue").click()
+        navigate(page.get_by_role("button", name="Confirm and continue"))
     # An operator lands on the applications waiting for them; a volunteer on
     # their dashboard.
     assert urlsplit(page.url).path in ("/dashboard", "/operator/applications")
 
 
 def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
+    navigate(page.get_by_role("button", name="Sign out"))
 
 
 def volunteer(s: Scene, operator: Page, handle: str, skill: str, *, triage: bool = False) -> Page:
@@ -129,13 +129,13 @@ def volunteer(s: Scene, operator: Page, handle: str, skill: str, *, triage: bool
         page.get_by_label("Triage: read requests that nobody else matches").check()
     page.get_by_label("A short bio").fill(f"{handle}, twenty years of practice.")
     page.get_by_label("How can an operator verify you?").fill("The Berlin bar.")
-    page.get_by_role("button", name="Send my application").click()
+    navigate(page.get_by_role("button", name="Send my application"))
     expect(page.locator("body")).to_contain_text("Thank you")
     operator.goto(s.staff + "/operator/applications")
-    operator.get_by_role("link", name=handle).click()
+    navigate(operator.get_by_role("link", name=handle))
     if triage:
         expect(operator.locator("dl.meta")).to_contain_text("Offers to triage")
-    operator.get_by_role("button", name="Approve").click()
+    navigate(operator.get_by_role("button", name="Approve"))
     sign_in(s, page, handle)
     return page
 
@@ -146,12 +146,12 @@ def requester_asks(s: Scene, skill: str) -> tuple[Page, str, str]:
     page.goto(s.public + "/start")
     codename = " ".join(page.locator("ol.codename li").all_inner_texts())
     page.get_by_label("Type your codename here").fill(codename)
-    page.get_by_role("button", name="My copy is right: make my account").click()
+    navigate(page.get_by_role("button", name="My copy is right: make my account"))
     page.get_by_label(skill).check()
     page.get_by_label("Persian").check()
     page.get_by_label("A short title").fill(TITLE)
     page.get_by_label("What is happening?").fill("A newspaper case; I need a lawyer.")
-    page.get_by_role("button", name="Seal and send").click()
+    navigate(page.get_by_role("button", name="Seal and send"))
     expect(page.locator("body")).to_contain_text("sealed and sent")
     return page, codename, urlsplit(page.url).path
 
@@ -177,7 +177,7 @@ def requester_signs_in_again(s: Scene, page: Page, codename: str) -> None:
     sign_out(page)
     page.goto(s.public + "/login")
     page.get_by_label("Your codename").fill(codename)
-    page.get_by_role("button", name="Sign in").click()
+    navigate(page.get_by_role("button", name="Sign in"))
     assert urlsplit(page.url).path == "/requests"
 
 

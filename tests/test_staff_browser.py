@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from onion_app import create_app
 from onion_app.config import Config
-from tests.browser import chromium, haven_server
+from tests.browser import chromium, haven_server, navigate
 from tests.haven_cli import cli_runner
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str,
     page.goto(staff + "/login")
     page.get_by_label("Handle").fill(handle)
     page.get_by_label("Passphrase").fill(passphrase)
-    page.get_by_role("button", name="Sign in").click()
+    navigate(page.get_by_role("button", name="Sign in"))
     assert urlsplit(page.url).path == "/enrol"
     secret = page.locator("code.secret").inner_text().strip()
     # The click returns once /enrol starts loading, not once its QR image has:
@@ -36,7 +36,7 @@ def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str,
     page.wait_for_load_state("load")
     assert page.locator("img[src='/enrol/qr.png']").evaluate("img => img.naturalWidth") > 0
     page.get_by_label("The 6-digit code your app shows now").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Confirm and continue").click()
+    navigate(page.get_by_role("button", name="Confirm and continue"))
     assert urlsplit(page.url).path == lands
 
 
@@ -51,7 +51,7 @@ def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path,
         staff, public = urls["staff"], urls["public"]
         volunteer = browser.page
         volunteer.goto(staff + "/")
-        volunteer.get_by_role("link", name="Apply to volunteer").click()
+        navigate(volunteer.get_by_role("link", name="Apply to volunteer"))
         volunteer.get_by_label("A handle").fill("berlin-lawyer")
         volunteer.get_by_label("A passphrase").fill(VOLUNTEER_PASSPHRASE)
         volunteer.get_by_label("The passphrase again").fill(VOLUNTEER_PASSPHRASE)
@@ -60,43 +60,43 @@ def test_volunteer_and_requester_meet(initialised: Config, tmp_path: Path,
         volunteer.get_by_label("A short bio").fill("Asylum lawyer in Berlin.")
         volunteer.get_by_label("How can an operator verify you?").fill("Berlin bar, member 123.")
         browser.shot("apply", volunteer)
-        volunteer.get_by_role("button", name="Send my application").click()
+        navigate(volunteer.get_by_role("button", name="Send my application"))
         expect(volunteer.locator("body")).to_contain_text("Thank you")
 
         operator = browser.new_person()
         _sign_in_first_time(operator, staff, "op", OPERATOR_PASSPHRASE,
                             lands="/operator/applications")
-        operator.get_by_role("link", name="berlin-lawyer").click()
+        navigate(operator.get_by_role("link", name="berlin-lawyer"))
         expect(operator.locator("body")).to_contain_text("Asylum lawyer in Berlin.")
         browser.shot("vetting", operator)
-        operator.get_by_role("button", name="Approve").click()
+        navigate(operator.get_by_role("button", name="Approve"))
 
         _sign_in_first_time(volunteer, staff, "berlin-lawyer", VOLUNTEER_PASSPHRASE)
         asker = browser.new_person()
         asker.goto(public + "/start")
         codename = " ".join(asker.locator("ol.codename li").all_inner_texts())
         asker.get_by_label("Type your codename here").fill(codename)
-        asker.get_by_role("button", name="My copy is right: make my account").click()
+        navigate(asker.get_by_role("button", name="My copy is right: make my account"))
         asker.get_by_label("Legal help and asylum").check()
         asker.get_by_label("Persian").check()
         asker.get_by_label("A short title").fill("Asylum appeal deadline")
         asker.get_by_label("What is happening?").fill("My appeal is due in a week.")
-        asker.get_by_role("button", name="Seal and send").click()
+        navigate(asker.get_by_role("button", name="Seal and send"))
 
-        volunteer.get_by_role("link", name="Requests").click()
+        navigate(volunteer.get_by_role("link", name="Requests"))
         browser.shot("dashboard", volunteer)
-        volunteer.get_by_role("link", name="Asylum appeal deadline").click()
+        navigate(volunteer.get_by_role("link", name="Asylum appeal deadline"))
         expect(volunteer.locator("body")).to_contain_text("My appeal is due in a week.")
-        volunteer.get_by_role("button", name="I'm helping").click()
+        navigate(volunteer.get_by_role("button", name="I'm helping"))
         volunteer.get_by_label("Your reply").fill("I can help. What country decided?")
-        volunteer.get_by_role("button", name="Seal and send").click()
+        navigate(volunteer.get_by_role("button", name="Seal and send"))
         browser.shot("case", volunteer)
 
         asker.reload()
         expect(asker.locator("body")).to_contain_text("I can help. What country decided?")
         assert "Someone is helping: berlin-lawyer" in asker.locator("dl.meta").inner_text()
         asker.get_by_label("Your reply").fill("Germany, last month.")
-        asker.get_by_role("button", name="Seal and send").click()
+        navigate(asker.get_by_role("button", name="Seal and send"))
         browser.shot("thread-requester", asker)
         volunteer.reload()
         expect(volunteer.locator("body")).to_contain_text("Germany, last month.")

@@ -23,7 +23,7 @@ from onion_app.config import Config
 from onion_app.operator.views import APPLICATIONS_PAGE_SIZE, VOLUNTEERS_PAGE_SIZE
 from onion_app.store import Database
 from tests import journey as requester
-from tests.browser import fresh_contexts, haven_server
+from tests.browser import fresh_contexts, haven_server, navigate
 from tests.haven_cli import cli_runner
 from tests.pages import crowd
 
@@ -46,11 +46,11 @@ def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str) ->
     page.goto(staff + "/login")
     page.locator("input[name=handle]").fill(handle)
     page.locator("input[name=passphrase]").fill(passphrase)
-    page.locator("main form button[type=submit]").click()
+    navigate(page.locator("main form button[type=submit]"))
     assert urlsplit(page.url).path == "/enrol"
     secret = page.locator("code.secret").inner_text().strip()
     page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())
-    page.locator("main form button[type=submit]").click()
+    navigate(page.locator("main form button[type=submit]"))
     return urlsplit(page.url).path
 
 
@@ -89,12 +89,12 @@ def test_a_volunteer_and_an_operator_on_a_phone(initialised: Config,
         volunteer.locator("textarea[name=bio]").fill("Asylum lawyer in Berlin.")
         volunteer.locator("textarea[name=references]").fill("Berlin bar, member 123.")
         volunteer.screenshot(path=str(shots / "en-apply.png"), full_page=True)
-        volunteer.locator("main form button[type=submit]").click()
+        navigate(volunteer.locator("main form button[type=submit]"))
         assert urlsplit(volunteer.url).path == "/apply/sent"
 
         operator.goto(staff + "/operator/applications")
-        operator.get_by_role("link", name="berlin-lawyer").click()
-        operator.locator("button[value=approve]").click()
+        navigate(operator.get_by_role("link", name="berlin-lawyer"))
+        navigate(operator.locator("button[value=approve]"))
         assert _sign_in_first_time(volunteer, staff, "berlin-lawyer",
                                    VOLUNTEER_PASSPHRASE) == "/dashboard"
 
@@ -108,35 +108,35 @@ def test_a_volunteer_and_an_operator_on_a_phone(initialised: Config,
         expect(volunteer.locator("ol.cases")).to_contain_text("New")
         volunteer.screenshot(path=str(shots / "en-dashboard.png"), full_page=True)
 
-        volunteer.get_by_role("link", name="Passport taken at the border").click()
+        navigate(volunteer.get_by_role("link", name="Passport taken at the border"))
         case = volunteer.url
         assert urlsplit(case).path == f"/cases/{urgent}"
-        volunteer.get_by_role("button", name="I'm helping").click()
+        navigate(volunteer.get_by_role("button", name="I'm helping"))
         volunteer.locator("textarea[name=text]").fill("I can help. Which country?")
-        volunteer.locator("textarea[name=text]").locator("xpath=ancestor::form").locator(
-            "button[type=submit]").click()
+        navigate(volunteer.locator("textarea[name=text]").locator("xpath=ancestor::form").locator(
+            "button[type=submit]"))
         volunteer.screenshot(path=str(shots / "en-case.png"), full_page=True)
 
         # Resolving asks first, on a page of its own; "No" leaves it open.
-        volunteer.get_by_role("link", name="Mark resolved…").click()
+        navigate(volunteer.get_by_role("link", name="Mark resolved…"))
         assert urlsplit(volunteer.url).path == f"/cases/{urgent}/resolve"
         expect(volunteer.locator("h1")).to_have_text("Mark this request resolved?")
         volunteer.screenshot(path=str(shots / "en-confirm-resolve.png"), full_page=True)
-        volunteer.get_by_role("link", name="No, back to the request").click()
+        navigate(volunteer.get_by_role("link", name="No, back to the request"))
         expect(volunteer.locator("dl.meta")).to_contain_text("You are helping")
-        volunteer.get_by_role("link", name="Mark resolved…").click()
-        volunteer.get_by_role("button", name="Yes, mark it resolved").click()
+        navigate(volunteer.get_by_role("link", name="Mark resolved…"))
+        navigate(volunteer.get_by_role("button", name="Yes, mark it resolved"))
         assert volunteer.url == case
         expect(volunteer.locator("dl.meta")).to_contain_text("Resolved")
 
         # Flagging asks too, with no reason chosen for the volunteer.
         volunteer.goto(f"{staff}/cases/{normal}")
-        volunteer.get_by_role("link", name="Flag this request for the operators…").click()
+        navigate(volunteer.get_by_role("link", name="Flag this request for the operators…"))
         assert volunteer.locator("input[name=reason]:checked").count() == 0
         # The browser itself asks for a reason (the server refuses none too).
         assert volunteer.locator("input[name=reason][required]").count() == 3
         volunteer.get_by_label("Spam").check()
-        volunteer.get_by_role("button", name="Flag it").click()
+        navigate(volunteer.get_by_role("button", name="Flag it"))
         assert urlsplit(volunteer.url).path == "/dashboard"
 
         volunteer.goto(staff + "/language/ar?next=/dashboard")
@@ -185,6 +185,6 @@ def test_the_operators_paged_lists_on_a_phone(initialised: Config,
                 operator.screenshot(path=str(shots / f"{lang}-operator-{name}.png"),
                                     full_page=True)
                 if lang == "en":
-                    operator.get_by_role("link", name="Next page").click()
+                    navigate(operator.get_by_role("link", name="Next page"))
                     assert urlsplit(operator.url).query == "page=2"
                     expect(operator.locator("nav.pages")).to_contain_text(" of ")
