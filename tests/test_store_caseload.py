@@ -30,11 +30,16 @@ def _requests(conn: Connection, volunteer_id: int, count: int,
 def test_dashboard_pages_newest_first(conn: Connection) -> None:
     volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
     ids = _requests(conn, volunteer_id, caseload.PAGE_SIZE + 3)
-    first, total = caseload.dashboard(conn, volunteer_id, caseload.Filters())
-    assert total == caseload.PAGE_SIZE + 3
-    assert [r.id for r in first] == sorted(ids, reverse=True)[:caseload.PAGE_SIZE]
-    second, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters(page=2))
-    assert len(second) == 3
+    first = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+    assert first.total == caseload.PAGE_SIZE + 3
+    assert not first.more
+    assert [r.id for r in first.rows] == sorted(ids, reverse=True)[:caseload.PAGE_SIZE]
+    assert first.newer is None
+    assert first.older is not None
+    second = caseload.dashboard(conn, volunteer_id, caseload.Filters(after=first.older))
+    assert [r.id for r in second.rows] == sorted(ids, reverse=True)[caseload.PAGE_SIZE:]
+    assert second.older is None
+    assert second.newer is not None
 
 
 def test_filters(conn: Connection) -> None:
@@ -45,8 +50,8 @@ def test_filters(conn: Connection) -> None:
     rows.set_status(conn, art[0], "closed")
 
     def ids(**filters: object) -> set[int]:
-        found, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters(**filters))  # type: ignore[arg-type]
-        return {int(r.id) for r in found}
+        found = caseload.dashboard(conn, volunteer_id, caseload.Filters(**filters))  # type: ignore[arg-type]
+        return {int(r.id) for r in found.rows}
 
     assert ids(skill="art") == set(art)
     assert ids(status="mine") == {legal[0]}
@@ -85,7 +90,7 @@ def test_unread_counts_what_others_wrote_since_last_seen(conn: Connection) -> No
                             body=b"x", stanzas={})
 
     def unread() -> int:
-        found, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+        found = caseload.dashboard(conn, volunteer_id, caseload.Filters()).rows
         return int(found[0].unread)
 
     post(None)
@@ -120,15 +125,15 @@ def test_dashboard_urgent_first_then_newest(conn: Connection) -> None:
     critical = _one(conn, volunteer_id, "critical")
     normal_new = _one(conn, volunteer_id, "normal")
     urgent_new = _one(conn, volunteer_id, "urgent")
-    found, total = caseload.dashboard(conn, volunteer_id, caseload.Filters())
-    assert [r.id for r in found] == [critical, urgent_new, urgent, normal_new, normal_old]
-    assert total == 5
+    page = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+    assert [r.id for r in page.rows] == [critical, urgent_new, urgent, normal_new, normal_old]
+    assert page.total == 5
     # Resolved, an urgent request no longer jumps the queue; reopened, it does again.
     caseload.resolve(conn, critical)
-    found, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+    found = caseload.dashboard(conn, volunteer_id, caseload.Filters()).rows
     assert [r.id for r in found] == [urgent_new, urgent, normal_new, critical, normal_old]
     rows.set_status(conn, critical, "open")
-    found, _ = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+    found = caseload.dashboard(conn, volunteer_id, caseload.Filters()).rows
     assert found[0].id == critical
 
 
@@ -139,9 +144,9 @@ def test_unfiltered_count_is_every_request_the_volunteer_reads(conn: Connection)
     _requests(conn, other_id, 2)
     closed = _one(conn, volunteer_id, "urgent")
     rows.set_status(conn, closed, "closed")
-    assert caseload.dashboard(conn, volunteer_id, caseload.Filters())[1] == 5
-    assert caseload.dashboard(conn, volunteer_id, caseload.Filters(status="open"))[1] == 4
-    assert caseload.dashboard(conn, other_id, caseload.Filters())[1] == 2
+    assert caseload.dashboard(conn, volunteer_id, caseload.Filters()).total == 5
+    assert caseload.dashboard(conn, volunteer_id, caseload.Filters(status="open")).total == 4
+    assert caseload.dashboard(conn, other_id, caseload.Filters()).total == 2
 
 
 def test_dashboard_reads_display_order_from_one_index(conn: Connection) -> None:
@@ -152,3 +157,180 @@ def test_dashboard_reads_display_order_from_one_index(conn: Connection) -> None:
         " ORDER BY rr.priority DESC, rr.request_id DESC LIMIT 25"))
     assert "request_readers_dashboard" in plan
     assert "TEMP B-TREE" not in plan
+
+
+def _mixed(conn: Connection, volunteer_id: int, count: int) -> dict[int, tuple[int, str]]:
+    """``count`` requests read by the volunteer, all made today (ties in the
+    day), in a few urgencies (ties in priority) and skills: id -> (priority, skill)."""
+    requester_id = rows.create_requester(conn, rows.new_public_id().encode(), b"P" * 32)
+    urgencies = [("normal", 0), ("urgent", 1), ("normal", 0), ("critical", 2), ("normal", 0)]
+    made = {}
+    for number in range(count):
+        urgency, priority = urgencies[number * 7 % len(urgencies)]
+        skill = ("legal", "art", "press")[number % 3]
+        request_id = rows.create_request(
+            conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency=urgency,
+            region="unsaid", skills=[skill], languages=["fa"], body=b"b",
+            readers=[rows.Reader("f" * 32, volunteer_id, b"\x01s")])
+        made[request_id] = (priority, skill)
+    return made
+
+
+def _display_order(made: dict[int, tuple[int, str]], skill: str | None = None) -> list[int]:
+    return sorted((i for i, (_, s) in made.items() if skill in (None, s)),
+                  key=lambda i: (-made[i][0], -i))
+
+
+def _walk_older(conn: Connection, volunteer_id: int, **filters: str) -> list[int]:
+    page = caseload.dashboard(conn, volunteer_id, caseload.Filters(**filters))  # type: ignore[arg-type]
+    seen = [r.id for r in page.rows]
+    while page.older is not None:
+        page = caseload.dashboard(conn, volunteer_id, caseload.Filters(
+            after=page.older, **filters))  # type: ignore[arg-type]
+        assert page.newer is not None
+        seen.extend(r.id for r in page.rows)
+    return seen
+
+
+def _walk_newer(conn: Connection, volunteer_id: int, **filters: str) -> list[int]:
+    page = caseload.dashboard(conn, volunteer_id, caseload.Filters(oldest=True, **filters))  # type: ignore[arg-type]
+    assert page.older is None
+    pages = [[r.id for r in page.rows]]
+    while page.newer is not None:
+        page = caseload.dashboard(conn, volunteer_id, caseload.Filters(
+            before=page.newer, **filters))  # type: ignore[arg-type]
+        pages.append([r.id for r in page.rows])
+    # The walk back ends on the newest page, which may overlap the one after
+    # it (the oldest page is the last 20, not the remainder).
+    assert pages[-1] == _walk_older(conn, volunteer_id, **filters)[:caseload.PAGE_SIZE]
+    return [i for page_ids in reversed(pages) for i in page_ids]
+
+
+@pytest.mark.parametrize("filters", [{}, {"skill": "art"}, {"status": "open"},
+                                     {"skill": "legal", "status": "open"}])
+def test_keyset_pages_show_every_row_once_in_order(conn: Connection,
+                                                   filters: dict[str, str]) -> None:
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
+    other_id, _ = add_volunteer(conn, "w", ["legal"], ["fa"])
+    made = _mixed(conn, volunteer_id, caseload.PAGE_SIZE * 3 + 7)
+    _mixed(conn, other_id, 5)  # someone else's never show
+    expected = _display_order(made, filters.get("skill"))
+    assert _walk_older(conn, volunteer_id, **filters) == expected
+    walked_back = _walk_newer(conn, volunteer_id, **filters)
+    assert sorted(set(walked_back)) == sorted(expected)
+    assert [i for i in expected if i in walked_back] == expected
+
+
+def test_a_page_continues_where_its_anchor_was_when_the_anchor_moves(conn: Connection) -> None:
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
+    made = _mixed(conn, volunteer_id, caseload.PAGE_SIZE * 2)
+    expected = _display_order(made)
+    first = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+    assert first.older is not None
+    # The anchor (urgent, so it leaves the queue's head when resolved)
+    # keeps the priority the link was made with.
+    anchor = next(i for i in expected[:caseload.PAGE_SIZE] if made[i][0] > 0)
+    anchored = caseload.Anchor(made[anchor][0], next(
+        r.public_id for r in first.rows if r.id == anchor))
+    caseload.resolve(conn, anchor)
+    after = caseload.dashboard(conn, volunteer_id, caseload.Filters(after=anchored))
+    # What followed it still follows (the anchor itself now among the normal ones).
+    made[anchor] = (0, made[anchor][1])
+    then = (anchored.priority, anchor)
+    following = [i for i in _display_order(made) if (made[i][0], i) < then]
+    assert [r.id for r in after.rows] == following[:caseload.PAGE_SIZE]
+    assert anchor in following
+
+
+def test_an_anchor_of_someone_else_shows_the_newest_page(conn: Connection) -> None:
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
+    other_id, _ = add_volunteer(conn, "w", ["legal"], ["fa"])
+    mine = _display_order(_mixed(conn, volunteer_id, caseload.PAGE_SIZE + 5))
+    _mixed(conn, other_id, 1)
+    theirs = caseload.dashboard(conn, other_id, caseload.Filters())
+    anchor = caseload.Anchor.of(theirs.rows[0])
+    for filters in (caseload.Filters(after=anchor), caseload.Filters(before=anchor)):
+        page = caseload.dashboard(conn, volunteer_id, filters)
+        assert [r.id for r in page.rows] == mine[:caseload.PAGE_SIZE]
+        assert page.newer is None
+
+
+@pytest.mark.parametrize("text", ["2.abc_-DEF", "0.x"])
+def test_anchors_read_back(text: str) -> None:
+    anchor = caseload.Anchor.parse(text)
+    assert anchor is not None
+    assert str(anchor) == text
+
+
+@pytest.mark.parametrize("text", [None, "", "3.abc", "1", "1.", "x.abc", "1.a/b", "1." + "a" * 65,
+                                  "1.abc\n"])
+def test_other_anchors_are_none(text: str | None) -> None:
+    assert caseload.Anchor.parse(text) is None
+
+
+def test_the_count_stops_past_the_limit(conn: Connection,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(caseload, "COUNT_LIMIT", 4)
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
+    made = _mixed(conn, volunteer_id, 9)  # 3 of each skill
+    page = caseload.dashboard(conn, volunteer_id, caseload.Filters())
+    assert (page.total, page.more) == (5, True)
+    art = caseload.dashboard(conn, volunteer_id, caseload.Filters(skill="art"))
+    assert (art.total, art.more) == (3, False)
+    assert len(art.rows) == 3
+    open_count = sum(1 for _ in made)  # all open
+    assert caseload.count(conn, volunteer_id, caseload.Filters(status="open")) == min(
+        open_count, 5)
+    assert caseload.count(conn, volunteer_id, caseload.Filters(status="closed")) == 0
+
+
+def _reader_skills(conn: Connection) -> set[tuple[int, str, int, int]]:
+    return {tuple(r) for r in conn.execute(  # type: ignore[misc]
+        "SELECT volunteer_id, skill, priority, request_id FROM reader_skills")}
+
+
+def _derived(conn: Connection) -> set[tuple[int, str, int, int]]:
+    return {tuple(r) for r in conn.execute(  # type: ignore[misc]
+        "SELECT rr.volunteer_id, s.skill, rr.priority, rr.request_id FROM request_readers rr"
+        " JOIN request_skills s ON s.request_id = rr.request_id"
+        " WHERE rr.volunteer_id IS NOT NULL")}
+
+
+def test_the_skill_index_follows_readers_priorities_and_deletions(conn: Connection) -> None:
+    one, _ = add_volunteer(conn, "one", ["legal"], ["fa"])
+    two, _ = add_volunteer(conn, "two", ["legal"], ["fa"])
+    requester_id = rows.create_requester(conn, b"L" * 32, b"P" * 32)
+    made = [rows.create_request(
+        conn, requester_id=requester_id, public_id=rows.new_public_id(), urgency=urgency,
+        region="unsaid", skills=["legal", "art"], languages=["fa"], body=b"b",
+        readers=[rows.Reader("f" * 32, one, b"\x01s"), rows.Reader("g" * 32, None, b"\x01r")])
+        for urgency in ("normal", "urgent", "critical")]
+    rows.add_request_readers(conn, made[1], [rows.Reader("h" * 32, two, b"\x01t")])
+    assert len(_reader_skills(conn)) == 8  # 4 volunteer readers, 2 skills each
+    assert _reader_skills(conn) == _derived(conn)
+    caseload.resolve(conn, made[2])
+    rows.set_status(conn, made[1], "closed")
+    assert (one, "art", 0, made[2]) in _reader_skills(conn)
+    assert _reader_skills(conn) == _derived(conn)
+    rows.set_status(conn, made[1], "open")
+    assert (two, "legal", 1, made[1]) in _reader_skills(conn)
+    assert _reader_skills(conn) == _derived(conn)
+    conn.execute("DELETE FROM volunteers WHERE id = ?", (two,))
+    assert _reader_skills(conn) == _derived(conn)
+    rows.delete_requester(conn, requester_id)
+    assert _reader_skills(conn) == set() == _derived(conn)
+
+
+def test_the_skill_filter_and_the_keyset_seek_their_index(conn: Connection) -> None:
+    # The plan, not a timing: every page, filtered or not, first or last,
+    # starts with a seek in display order, with no sort step.
+    for filters in (caseload.Filters(), caseload.Filters(skill="legal")):
+        query = caseload._query(1, filters)
+        for compare, order in (("<", "DESC"), (">", "ASC")):
+            keyset = f"({query.key}.priority, {query.key}.request_id) {compare} (?, ?)"
+            plan = " ".join(str(tuple(step)) for step in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT r.id {query.sql(keyset)}"
+                f" ORDER BY {query.key}.priority {order}, {query.key}.request_id {order} LIMIT 21",
+                [*query.params, 1, 1]))
+            assert "(priority,request_id)" in plan
+            assert "TEMP B-TREE" not in plan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -447,6 +448,55 @@ def test_the_dashboard_puts_the_most_urgent_first_then_the_newest(site: Staff) -
     assert order == ["CRITICAL", "NEW-URGENT", "OLD-URGENT", "NEW-NORMAL", "OLD-NORMAL"]
     assert page.count('<li class="urgent">') == 3
     assert page.count("<b>Life at risk</b>") == 1
+
+
+def _pager(page: str) -> dict[str, str]:
+    """The dashboard's pager links, by their words."""
+    nav = re.search(r'<nav aria-label="Pages" class="pages">(.*?)</nav>', page, re.S)
+    found = re.findall(r'<a href="([^"]+)">([A-Za-z]+)</a>', nav.group(1)) if nav else []
+    return {words: html.unescape(href) for href, words in found}
+
+
+def test_the_dashboard_pages_by_links_that_keep_the_filters(
+        site: Staff, monkeypatch: pytest.MonkeyPatch) -> None:
+    from onion_app.store import caseload
+
+    monkeypatch.setattr(caseload, "PAGE_SIZE", 2)
+    lawyer, _ = vetted(site, "lawyer", skills=("legal",), languages=("fa",))
+    asker = site.public.test_client()
+    requester.new_account(asker)
+    for title, urgency in [("ONE", "normal"), ("TWO", "urgent"), ("THREE", "normal"),
+                           ("FOUR", "critical"), ("FIVE", "normal")]:
+        requester.submitted_id(asker, title=title, urgency=urgency)
+    titles = re.compile(r'<a dir="auto" href="/cases/[^"]+">([A-Z]+)</a>')
+    page = lawyer.get("/dashboard?skill=legal&status=open").get_data(as_text=True)
+    assert "5 requests." in page
+    assert page.count("<b>New</b>") == 2
+    shown, pages = titles.findall(page), [titles.findall(page)]
+    assert set(_pager(page)) == {"Older", "Oldest"}
+    while "Older" in _pager(page):
+        link = _pager(page)["Older"]
+        assert "skill=legal" in link
+        assert "status=open" in link
+        page = lawyer.get(link).get_data(as_text=True)
+        pages.append(titles.findall(page))
+        shown += pages[-1]
+        newer = lawyer.get(_pager(page)["Newer"]).get_data(as_text=True)
+        assert titles.findall(newer) == pages[-2]
+    assert shown == ["FOUR", "TWO", "FIVE", "THREE", "ONE"]
+    assert set(_pager(page)) == {"Newest", "Newer"}
+    oldest = lawyer.get(_pager(newer)["Oldest"]).get_data(as_text=True)
+    assert titles.findall(oldest) == ["THREE", "ONE"]
+    newest = lawyer.get(_pager(oldest)["Newest"]).get_data(as_text=True)
+    assert titles.findall(newest) == ["FOUR", "TWO"]
+    # An anchor edited by hand, or an old page=N link: the newest page.
+    for odd in ("after=2.nope", "before=9.x", "page=3"):
+        assert titles.findall(lawyer.get(f"/dashboard?{odd}").get_data(as_text=True)) == [
+            "FOUR", "TWO"]
+    monkeypatch.setattr(caseload, "COUNT_LIMIT", 3)
+    assert "More than 3 requests." in lawyer.get("/dashboard").get_data(as_text=True)
+    lawyer.get("/language/ru")
+    assert "Последняя страница" in lawyer.get("/dashboard").get_data(as_text=True)
 
 
 def test_referral_needs_a_shared_language(site: Staff) -> None:

@@ -2,16 +2,24 @@
 
 The dashboard lists a volunteer's requests urgent first (open and at risk of
 life or liberty, then open and urgent), then newest. It is one query over
-metadata tables walking the index ``request_readers (volunteer_id, priority
-DESC, request_id DESC)`` of migration 0012 in that very order, so page 1 reads
-25 rows whether the volunteer reads a hundred requests or twenty thousand;
-the total, when no filter needs the requests table, is counted on that index
-alone. The bodies and stanzas of the one page shown are then fetched in a
-single query. No query per row.
+metadata tables walking an index in that very order: ``request_readers
+(volunteer_id, priority DESC, request_id DESC)`` of migration 0012, or, for
+a skill filter, the table ``reader_skills`` of migration 0017, keyed the same
+way after the skill. Pages are keyset pages: a page starts after (or ends
+before) a row's (priority, request id), which the index seeks, so the last
+page costs what the first does; and the total is counted up to
+:data:`COUNT_LIMIT` only. So a page reads about 20 rows whether the volunteer
+reads a hundred requests or twenty thousand. The bodies and stanzas of the
+one page shown are then fetched in a single query. No query per row.
+
+A status filter still reads each row's request: "open" and "unclaimed" match
+most rows, but "mine", "resolved" and "closed", which may match few, can
+walk many rows to fill a page.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,22 +30,74 @@ from onion_app.store.rows import RequestRow
 
 # Twenty fit a phone's list and keep a full page under 10 KB of HTML.
 PAGE_SIZE = 20
+# The count stops past this many: "more than 1,000" tells a volunteer as much
+# as the exact figure would, and counting costs the same at any size.
+COUNT_LIMIT = 1_000
 
 STATUS_FILTERS = ("open", "mine", "unclaimed", "resolved", "closed")
+
+# A public id is token_urlsafe(16); the pattern allows what it may become.
+_ANCHOR = re.compile(r"([012])\.([A-Za-z0-9_-]{1,64})")
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The row a page starts after or ends before: its priority then and its
+    request's public id. Never the row id, which would tell how many
+    requests Haven holds."""
+
+    priority: int
+    public_id: str
+
+    def __str__(self) -> str:
+        return f"{self.priority}.{self.public_id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> Anchor | None:
+        """An anchor as :meth:`__str__` writes it; None for anything else."""
+        found = _ANCHOR.fullmatch(text or "")
+        return None if found is None else cls(int(found[1]), found[2])
+
+    @classmethod
+    def of(cls, row: RequestRow) -> Anchor:
+        return cls(row.priority, row.public_id)
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What the dashboard shows: a skill, a status, a page."""
+    """What the dashboard shows: a skill, a status, and which page: the
+    newest (no anchor), the one after or before an anchor, or the oldest."""
 
     skill: str | None = None
     status: str | None = None
-    page: int = 1
+    after: Anchor | None = None
+    before: Anchor | None = None
+    oldest: bool = False
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """One page of the dashboard.
+
+    ``total`` is exact up to :data:`COUNT_LIMIT`; past it, ``COUNT_LIMIT + 1``
+    (see :attr:`more`). ``newer`` and ``older`` anchor the pages either side,
+    None where there is none.
+    """
+
+    rows: list[RequestRow]
+    total: int
+    newer: Anchor | None
+    older: Anchor | None
+
+    @property
+    def more(self) -> bool:
+        """Whether there are more than :data:`COUNT_LIMIT` (``total`` is not exact)."""
+        return self.total > COUNT_LIMIT
 
 
 _COLUMNS = """
     r.id, r.public_id, r.status, r.urgency, r.region, r.claimed_by, r.created_on, r.updated_on,
-    rr.for_triage,
+    rr.for_triage, rr.priority,
     (SELECT group_concat(skill) FROM request_skills s WHERE s.request_id = r.id) AS skills,
     (SELECT group_concat(language) FROM request_languages l
       WHERE l.request_id = r.id) AS languages,
@@ -53,47 +113,106 @@ _COLUMNS = """
 """
 
 
-def _needs_requests(filters: Filters) -> bool:
-    """Whether a filter reads the requests table (else the count need not join)."""
-    return bool(filters.skill) or filters.status in STATUS_FILTERS
+@dataclass(frozen=True)
+class _Query:
+    """The rows a filter selects: FROM and WHERE, and the alias of the table
+    whose (priority, request_id) give the order, on an index."""
+
+    source: str
+    where: list[str]
+    params: list[Any]
+    key: str
+
+    def sql(self, extra: str = "") -> str:
+        clauses = " AND ".join([*self.where, extra] if extra else self.where)
+        return f"{self.source} WHERE {clauses}"
 
 
-def _where(volunteer_id: int, filters: Filters) -> tuple[str, list[Any]]:
-    clauses = ["rr.volunteer_id = ?"]
-    params: list[Any] = [volunteer_id]
-    if filters.status == "mine":
-        clauses.append("r.claimed_by = ? AND r.status = 'open'")
-        params.append(volunteer_id)
-    elif filters.status == "unclaimed":
-        clauses.append("r.claimed_by IS NULL AND r.status = 'open'")
-    elif filters.status in ("open", "resolved", "closed"):
-        clauses.append("r.status = ?")
-        params.append(filters.status)
+def _query(volunteer_id: int, filters: Filters, *, joined: bool = True) -> _Query:
+    """The selection; ``joined=False`` leaves out the tables only the shown
+    columns and a status filter need (for the count)."""
     if filters.skill:
-        clauses.append("EXISTS (SELECT 1 FROM request_skills fs"
-                       " WHERE fs.request_id = r.id AND fs.skill = ?)")
-        params.append(filters.skill)
-    return " AND ".join(clauses), params
-
-
-def dashboard(conn: Connection, volunteer_id: int,
-              filters: Filters) -> tuple[list[RequestRow], int]:
-    """One page of the requests sealed to a volunteer, urgent first, then
-    newest, and the total."""
-    where, params = _where(volunteer_id, filters)
-    base = "FROM request_readers rr JOIN requests r ON r.id = rr.request_id WHERE " + where
-    if _needs_requests(filters):
-        total = int(conn.execute(f"SELECT count(*) {base}", params).fetchone()[0])
+        source = "FROM reader_skills k"
+        if joined or filters.status in STATUS_FILTERS:
+            source += (" JOIN request_readers rr"
+                       " ON rr.volunteer_id = k.volunteer_id AND rr.request_id = k.request_id"
+                       " JOIN requests r ON r.id = k.request_id")
+        query = _Query(source, ["k.volunteer_id = ?", "k.skill = ?"],
+                       [volunteer_id, filters.skill], "k")
     else:
-        total = int(conn.execute("SELECT count(*) FROM request_readers WHERE volunteer_id = ?",
-                                 (volunteer_id,)).fetchone()[0])
-    offset = (max(filters.page, 1) - 1) * PAGE_SIZE
-    found = rows.many(RequestRow, conn.execute(
-        f"SELECT {_COLUMNS} {base} ORDER BY rr.priority DESC, rr.request_id DESC"
-        " LIMIT ? OFFSET ?",
-        [*params, PAGE_SIZE, offset],
-    ))
-    return found, total
+        source = "FROM request_readers rr"
+        if joined or filters.status in STATUS_FILTERS:
+            source += " JOIN requests r ON r.id = rr.request_id"
+        query = _Query(source, ["rr.volunteer_id = ?"], [volunteer_id], "rr")
+    if filters.status == "mine":
+        query.where.append("r.claimed_by = ? AND r.status = 'open'")
+        query.params.append(volunteer_id)
+    elif filters.status == "unclaimed":
+        query.where.append("r.claimed_by IS NULL AND r.status = 'open'")
+    elif filters.status in ("open", "resolved", "closed"):
+        query.where.append("r.status = ?")
+        query.params.append(filters.status)
+    return query
+
+
+def count(conn: Connection, volunteer_id: int, filters: Filters) -> int:
+    """How many requests the filters select, counted up to ``COUNT_LIMIT + 1``."""
+    query = _query(volunteer_id, filters, joined=False)
+    return int(conn.execute(
+        f"SELECT count(*) FROM (SELECT 1 {query.sql()} LIMIT ?)",  # noqa: S608  (fixed text)
+        [*query.params, COUNT_LIMIT + 1]).fetchone()[0])
+
+
+def _position(conn: Connection, volunteer_id: int, anchor: Anchor | None) -> tuple[int, int] | None:
+    """An anchor's (priority, request id), if it names a request this volunteer reads."""
+    if anchor is None:
+        return None
+    found = conn.execute(
+        "SELECT rr.request_id FROM requests r JOIN request_readers rr ON rr.request_id = r.id"
+        " WHERE r.public_id = ? AND rr.volunteer_id = ?",
+        (anchor.public_id, volunteer_id)).fetchone()
+    return None if found is None else (anchor.priority, int(found[0]))
+
+
+def _walk(conn: Connection, query: _Query, *, newest_first: bool,
+          beyond: tuple[int, int] | None) -> list[RequestRow]:
+    """Up to ``PAGE_SIZE + 1`` rows in display order (or its reverse), from
+    just beyond a position on; the extra row tells whether there are more."""
+    order, compare = ("DESC", "<") if newest_first else ("ASC", ">")
+    extra, params = "", list(query.params)
+    if beyond is not None:
+        extra = f"({query.key}.priority, {query.key}.request_id) {compare} (?, ?)"
+        params.extend(beyond)
+    return rows.many(RequestRow, conn.execute(
+        f"SELECT {_COLUMNS} {query.sql(extra)}"
+        f" ORDER BY {query.key}.priority {order}, {query.key}.request_id {order} LIMIT ?",
+        [*params, PAGE_SIZE + 1]))
+
+
+def dashboard(conn: Connection, volunteer_id: int, filters: Filters) -> Dashboard:
+    """One page of the requests sealed to a volunteer, urgent first, then
+    newest: the newest page, the one after or before an anchor (the newest
+    page when the anchor is not one of theirs), or the oldest."""
+    query = _query(volunteer_id, filters)
+    total = count(conn, volunteer_id, filters)
+    after = _position(conn, volunteer_id, filters.after)
+    before = None if after else _position(conn, volunteer_id, filters.before)
+    if before is not None or (filters.oldest and after is None):
+        found = _walk(conn, query, newest_first=False, beyond=before)
+        # Fewer than a page before the anchor: the newest page is the page.
+        if len(found) > PAGE_SIZE or (filters.oldest and before is None):
+            shown = found[:PAGE_SIZE][::-1]
+            newer = Anchor.of(shown[0]) if len(found) > PAGE_SIZE else None
+            older = Anchor.of(shown[-1]) if before is not None else None
+            return Dashboard(shown, total, newer, older)
+    found = _walk(conn, query, newest_first=True, beyond=after)
+    shown = found[:PAGE_SIZE]
+    older = Anchor.of(shown[-1]) if len(found) > PAGE_SIZE else None
+    newer = None
+    if after is not None:
+        # Nothing after the anchor any more: "newer" still leads back.
+        newer = Anchor.of(shown[0]) if shown else filters.after
+    return Dashboard(shown, total, newer, older)
 
 
 def sealed_for(conn: Connection, volunteer_id: int,

@@ -57,6 +57,9 @@ class RequestRow:
     requester_key_version: int | None = None
     # On a volunteer's dashboard: sealed to them for triage, not as a match.
     for_triage: bool = False
+    # On a volunteer's dashboard: 2 open and life at risk, 1 open and urgent,
+    # else 0 (the reader row's priority, which the dashboard pages by).
+    priority: int = 0
 
 
 @dataclasses.dataclass(frozen=True)

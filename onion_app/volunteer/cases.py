@@ -22,7 +22,7 @@ from onion_app.volunteer.forms import FlagForm, ReferForm, UploadForm
 from onion_app.web import auth, uploads
 from onion_app.web.content_types import accepts_files
 from onion_app.web.forms import ConfirmForm, ReplyForm, refuse
-from onion_app.web.paging import page_number, thread_page
+from onion_app.web.paging import thread_page
 from onion_app.web.sessions import Session
 from onion_app.web.staff_auth import signed_in_volunteer
 from onion_app.web.state import current_config, get_db
@@ -31,13 +31,16 @@ Page = str | tuple[str, int] | Response
 
 
 def _filters() -> caseload.Filters:
+    """The filters and the page asked for; anything unknown is left out (an
+    old ``page=N`` link, or an anchor not of this form, shows the newest page)."""
     skill = request.args.get("skill") or None
     status = request.args.get("status") or None
-    page = page_number()
     return caseload.Filters(
         skill=skill if skill in SKILLS else None,
         status=status if status in caseload.STATUS_FILTERS else None,
-        page=page,
+        after=caseload.Anchor.parse(request.args.get("after")),
+        before=caseload.Anchor.parse(request.args.get("before")),
+        oldest=request.args.get("oldest") == "1",
     )
 
 
@@ -46,7 +49,8 @@ def _filters() -> caseload.Filters:
 def dashboard(me: Session) -> str:
     filters = _filters()
     conn = get_db()
-    listing, total = caseload.dashboard(conn, me.account_id, filters)
+    page = caseload.dashboard(conn, me.account_id, filters)
+    listing = page.rows
     titles: dict[int, str] = {}
     if me.private_key is not None:
         sealed = caseload.sealed_for(conn, me.account_id, [r.id for r in listing])
@@ -55,10 +59,10 @@ def dashboard(me: Session) -> str:
             titles[row.id] = sealing.RequestText.decode(open_envelope(
                 body, stanza, me.private_key, sealing.request_ad(row.public_id),
                 max_size=sealing.REQUEST_MAX_SIZE)).title
-    pages = max((total + caseload.PAGE_SIZE - 1) // caseload.PAGE_SIZE, 1)
     return render_template(
-        "volunteer/dashboard.html", requests=listing, titles=titles, total=total,
-        filters=filters, pages=pages, me=signed_in_volunteer(me), skills=SKILLS,
+        "volunteer/dashboard.html", requests=listing, titles=titles, page=page,
+        count_limit=caseload.COUNT_LIMIT,
+        filters=filters, me=signed_in_volunteer(me), skills=SKILLS,
         languages=LANGUAGES, urgencies=URGENCIES, today=rows.today(),
         status_filters=caseload.STATUS_FILTERS)
 
