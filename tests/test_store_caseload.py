@@ -207,14 +207,21 @@ def _walk_newer(conn: Connection, volunteer_id: int, **filters: str) -> list[int
 
 
 @pytest.mark.parametrize("filters", [{}, {"skill": "art"}, {"status": "open"},
-                                     {"skill": "legal", "status": "open"}])
+                                     {"skill": "legal", "status": "open"}, {"status": "mine"},
+                                     {"skill": "press", "status": "mine"}])
 def test_keyset_pages_show_every_row_once_in_order(conn: Connection,
                                                    filters: dict[str, str]) -> None:
     volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
     other_id, _ = add_volunteer(conn, "w", ["legal"], ["fa"])
     made = _mixed(conn, volunteer_id, caseload.PAGE_SIZE * 3 + 7)
-    _mixed(conn, other_id, 5)  # someone else's never show
+    theirs = _mixed(conn, other_id, 5)  # someone else's never show
     expected = _display_order(made, filters.get("skill"))
+    # Every other request is the volunteer's to help with (and one of the
+    # other volunteer's, which they do not read).
+    for request_id in [*expected[::2], next(iter(theirs))]:
+        assert caseload.claim(conn, request_id, volunteer_id)
+    if filters.get("status") == "mine":
+        expected = expected[::2]
     assert _walk_older(conn, volunteer_id, **filters) == expected
     walked_back = _walk_newer(conn, volunteer_id, **filters)
     assert sorted(set(walked_back)) == sorted(expected)
@@ -321,13 +328,29 @@ def test_the_skill_index_follows_readers_priorities_and_deletions(conn: Connecti
     assert _reader_skills(conn) == set() == _derived(conn)
 
 
+def test_mine_starts_from_the_claimed_requests(conn: Connection) -> None:
+    # Whatever page: the few claimed requests are found on requests' index,
+    # and each one's reader row by (volunteer, request), never by a walk.
+    for filters in (caseload.Filters(status="mine"),
+                    caseload.Filters(status="mine", skill="legal")):
+        query = caseload._query(1, filters)
+        for extra in ("", query.keyset("<"), query.keyset(">")):
+            plan = [str(tuple(step)) for step in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT r.id {query.sql(extra)}"
+                " ORDER BY rr.priority DESC, rr.request_id DESC LIMIT 21",
+                [*query.params, *([1, 1] if extra else [])])]
+            assert "SEARCH r USING" in plan[0]
+            assert "claimed_by=?" in plan[0]
+            assert any("(volunteer_id=? AND request_id=?)" in step for step in plan)
+
+
 def test_the_skill_filter_and_the_keyset_seek_their_index(conn: Connection) -> None:
     # The plan, not a timing: every page, filtered or not, first or last,
     # starts with a seek in display order, with no sort step.
     for filters in (caseload.Filters(), caseload.Filters(skill="legal")):
         query = caseload._query(1, filters)
         for compare, order in (("<", "DESC"), (">", "ASC")):
-            keyset = f"({query.key}.priority, {query.key}.request_id) {compare} (?, ?)"
+            keyset = query.keyset(compare)
             plan = " ".join(str(tuple(step)) for step in conn.execute(
                 f"EXPLAIN QUERY PLAN SELECT r.id {query.sql(keyset)}"
                 f" ORDER BY {query.key}.priority {order}, {query.key}.request_id {order} LIMIT 21",
