@@ -67,9 +67,14 @@ def init_app(app: Flask, role: str) -> None:
     app.register_blueprint(blueprint)
 
 
-def _offered_state() -> Offered:
-    found: Offered = current_app.extensions[_STATE]
+def offered_by(app: Flask) -> Offered:
+    """What ``app`` offers, outside a request (:mod:`onion_app.web.first_visit`)."""
+    found: Offered = app.extensions[_STATE]
     return found
+
+
+def _offered_state() -> Offered:
+    return offered_by(current_app)
 
 
 def offered() -> dict[str, Language]:
