@@ -194,10 +194,10 @@ def open_request(conn: Connection, request_id: int, public_id: str,
 
     :raises DecryptionError: if this key is not a reader, or the row was tampered with
     """
-    stanza = rows.request_stanza(conn, request_id, _mine(private_key))
-    if stanza is None:
+    sealed = rows.sealed_request(conn, request_id, _mine(private_key))
+    if sealed is None:
         raise DecryptionError("not a reader of this request")
-    body = rows.request_body(conn, request_id)
+    stanza, body = sealed
     plaintext = open_envelope(body, stanza, private_key, request_ad(public_id),
                               max_size=REQUEST_MAX_SIZE)
     return RequestText.decode(plaintext)
