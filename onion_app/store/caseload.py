@@ -139,9 +139,9 @@ def _query(volunteer_id: int, filters: Filters, *, joined: bool = True) -> _Quer
     """The selection; ``joined=False`` leaves out the tables only the shown
     columns and a status filter need (for the count)."""
     if filters.status == "mine":
-        # The requests a volunteer is helping with are few, and the index
-        # requests_by_claim finds them: start there (CROSS JOIN keeps that
-        # order) and sort those few, rather than walk every row for them.
+        # The requests a volunteer is helping with are few, and an index of
+        # requests by claim and status finds them: start there (CROSS JOIN
+        # keeps that order) and sort those few, rather than walk every row.
         # Each one's reader row is then found by (volunteer, request): named
         # here, since the planner, which knows no sizes, might walk the
         # volunteer's rows on the dashboard's index for each; the keyset
