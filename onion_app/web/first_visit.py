@@ -39,8 +39,11 @@ from typing import Any
 
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
-from werkzeug.datastructures import LanguageAccept
-from werkzeug.http import dump_cookie, parse_accept_header, parse_cookie
+from werkzeug.http import dump_cookie
+
+# The parser behind Flask's request.cookies: werkzeug.http's own decodes the
+# header as UTF-8 and raises on any other byte a client sends.
+from werkzeug.sansio.http import parse_cookie
 
 from onion_app.i18n import chooser
 from onion_app.i18n.languages import ENGLISH
@@ -135,6 +138,6 @@ class FirstVisit:
         """The code :func:`onion_app.i18n.chooser.current` would choose for a GET."""
         chosen = cookies.get(self.language_cookie)
         if chosen not in self.languages:
-            accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
-            chosen = accepted.best_match(self.codes)
+            chosen = chooser.from_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE"),
+                                                  self.codes)
         return str(chosen) if chosen in self.languages else ENGLISH.code
