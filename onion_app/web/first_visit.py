@@ -96,6 +96,7 @@ class FirstVisit:
         interface = app.session_interface
         self.signer = interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         self.csrf = csrf_signer(app)
+        self.csrf_field = str(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
         # The session cookie's attributes, as Flask's save_session sets them.
         self.cookie_options: dict[str, Any] = {
             "httponly": interface.get_cookie_httponly(app),
@@ -114,7 +115,7 @@ class FirstVisit:
         if TOKEN_MARK in page:
             secret, token = new_csrf(self.csrf)
             page = page.replace(TOKEN_MARK, token)
-            cookie = self.signer.dumps({"csrf_token": secret})
+            cookie = self.signer.dumps({self.csrf_field: secret})
             headers.append(("Set-Cookie", dump_cookie(self.session_cookie, cookie,
                                                       **self.cookie_options)))
         body = page.encode()
