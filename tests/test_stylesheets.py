@@ -17,7 +17,8 @@ from onion_app.config import Config
 from onion_app.web import stylesheets
 from tests.browser import fresh_contexts, haven_server
 
-CSS = (resources.static_dir() / "haven.css").read_bytes()
+SOURCE = (resources.static_dir() / "haven.css").read_bytes()
+CSS = stylesheets.without_comments(SOURCE)  # as served
 
 
 @pytest.fixture
@@ -109,6 +110,17 @@ def test_anything_else_under_static_is_havens_not_found_page(public_url: str, pa
     assert headers["content-type"].startswith("text/html")
     assert "content-encoding" not in headers  # pages are never compressed
     assert b"Haven" in body
+
+
+def test_what_is_served_is_the_file_without_its_comment_lines() -> None:
+    assert b"/*" in SOURCE
+    assert b"/*" not in CSS
+    # Every line of rules is there, in its order.
+    rules = [line for line in SOURCE.splitlines() if b"{" in line and not line.startswith(b"/*")]
+    assert [line for line in CSS.splitlines() if b"{" in line] == rules
+    # A comment inside a rule (in a string, say) is not touched.
+    kept = b'a::before{content:"/* not a comment */"}\n'
+    assert stylesheets.without_comments(b"/* a\nnote */\n" + kept) == kept
 
 
 def test_the_gzip_form_dates_nothing(tmp_path: Path) -> None:

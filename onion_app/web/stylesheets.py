@@ -1,5 +1,5 @@
 """``/static/<file>``: Haven's stylesheets, read once at start-up and served
-from memory, gzip-compressed to browsers that accept it.
+from memory without their comments, gzip-compressed to browsers that accept it.
 
 Every byte crosses a slow Tor circuit, and the stylesheet is most of a first
 visit's weight. Compressing it is safe: BREACH-style attacks need a secret and
@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import gzip
 import mimetypes
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,10 +28,21 @@ from onion_app import resources
 #: How long a browser may keep a stylesheet (the pages themselves: no-store).
 MAX_AGE = 86400
 
+# A comment that starts a line, up to its end: notes for whoever edits the
+# file, a tenth of haven.css's bytes as sent, and nothing a browser uses. A
+# "/*" inside a rule (in a string, say) does not start a line and stays.
+_COMMENT_LINES = re.compile(rb"^/\*.*?\*/\n?", re.MULTILINE | re.DOTALL)
+
+
+def without_comments(css: bytes) -> bytes:
+    """``css`` without the comments that start a line."""
+    return _COMMENT_LINES.sub(b"", css)
+
 
 @dataclass(frozen=True)
 class Stylesheet:
-    """One static file's bytes, and its gzip form when that is smaller."""
+    """One static file's bytes as served (a stylesheet without its comment
+    lines), and their gzip form when that is smaller."""
 
     name: str
     mimetype: str
@@ -43,10 +55,12 @@ class Stylesheet:
 
         :returns: the file, with ``compressed`` set only when gzip saves bytes
         """
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         plain = path.read_bytes()
+        if kind == "text/css":
+            plain = without_comments(plain)
         # mtime=0: the gzip header would otherwise carry the time Haven started.
         compressed = gzip.compress(plain, compresslevel=9, mtime=0)
-        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return cls(path.name, kind, plain,
                    compressed if len(compressed) < len(plain) else None)
 
