@@ -188,3 +188,13 @@ def test_the_operators_paged_lists_on_a_phone(initialised: Config,
                     navigate(operator.get_by_role("link", name="Next page"))
                     assert urlsplit(operator.url).query == "page=2"
                     expect(operator.locator("nav.pages")).to_contain_text(" of ")
+        # A row's button sends the list's one form to its own address
+        # (form="acts", formaction): the browser, not a test client, sends it.
+        operator.goto(f"{staff}/language/en?next=/operator/volunteers?page=2")
+        suspend = operator.get_by_role("button", name="Suspend").first
+        handle = suspend.locator("bdi").inner_text()
+        navigate(suspend)
+        expect(operator.locator(".notice-ok")).to_contain_text(f"{handle} is suspended.")
+        assert urlsplit(operator.url).query == "page=2"
+        row = operator.locator("tr", has=operator.locator("bdi", has_text=handle)).first
+        expect(row).to_contain_text("Suspended")
