@@ -21,17 +21,16 @@ from onion_app.web.state import current_config, get_db, state
 
 Page = str | tuple[str, int] | Response
 
-# Rows on a page of the volunteer and application lists. A row can name every
-# skill, and a volunteer's carries up to two action buttons: eight of the
-# heaviest rows, with the stylesheet as sent, stay under 10 KB in every staff
-# language (test_staff_page_weight), however many people apply.
-VOLUNTEERS_PAGE_SIZE = 8
+# Rows on a page of the operator's lists, so that a full page of the heaviest
+# rows stays under 10 KB with the stylesheets as sent, in every staff language
+# (test_staff_page_weight), however many people apply. A volunteer's row can
+# name every skill and carry two buttons: six fit in Russian, the heaviest.
+VOLUNTEERS_PAGE_SIZE = 6
 APPLICATIONS_PAGE_SIZE = 8
-# Rows on a page of the request list: a full page of flagged requests, each
-# with a delete button, stays under 10 KB with the stylesheet in every staff
-# language (test_staff_page_weight). The store answers in pages of
+# A request's row names its skills and languages and, when flagged, the
+# reasons and a delete button. The store answers in pages of
 # oversight.PAGE_SIZE rows; each of its pages is shown as a few of these.
-REQUESTS_PAGE_SIZE = 25
+REQUESTS_PAGE_SIZE = 10
 if oversight.PAGE_SIZE % REQUESTS_PAGE_SIZE:
     raise ImportError("REQUESTS_PAGE_SIZE must divide oversight.PAGE_SIZE")
 
