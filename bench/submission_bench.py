@@ -45,8 +45,18 @@ def measure(size: int, runs: int) -> float:
         form = {"title": "A request", "story": "What is happening, told at length. " * 60,
                 "help": "What would help.", "skills": [hb.SKILL_CODES[0]],
                 "languages": [hb.LANGUAGE_CODES[0]], "region": "unsaid", "urgency": "normal"}
-        times = hb.timed(lambda: hb.ok(client.post("/requests/new", data=form),
-                                       "/requests/new", 302), runs)
+        times = []
+        for run in range(runs + 3):
+            # The page a browser follows the redirect to shows the "sent"
+            # message and takes it out of the session; without it, each
+            # message would stay in the cookie and every post would carry
+            # all the earlier ones.
+            with client.session_transaction() as cookie:
+                cookie.pop("_flashes", None)
+            start = time.perf_counter()
+            hb.ok(client.post("/requests/new", data=form), "/requests/new", 302)
+            if run >= 3:  # the first three warm up
+                times.append((time.perf_counter() - start) * 1000)
         disk = hb.commit_ms(config.instance_path)
         bare = hb.bare_page_ms()
         with runtime.database.connect() as conn:

@@ -70,6 +70,9 @@ class HybridPublicKey:
 
     x25519: PublicKey
     mlkem: bytes
+    # The ML-KEM half parsed once, when it was checked: each seal used to parse
+    # the 1,184 bytes again. Not part of the key's identity.
+    _parsed: MLKEM768PublicKey | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_bytes(cls, x25519: bytes, mlkem: bytes) -> HybridPublicKey:
@@ -85,15 +88,14 @@ class HybridPublicKey:
             )
         public = PublicKey(x25519)
         ensure_usable_public_key(public)
-        _mlkem_public(mlkem)
-        return cls(public, bytes(mlkem))
+        return cls(public, bytes(mlkem), _mlkem_public(mlkem))
 
     def encapsulation_key(self) -> MLKEM768PublicKey:
         """The ML-KEM half as pyca/cryptography's key object.
 
         :raises InvalidPublicKey: if the ML-KEM half is not a valid key.
         """
-        return _mlkem_public(self.mlkem)
+        return self._parsed if self._parsed is not None else _mlkem_public(self.mlkem)
 
 
 @dataclass(frozen=True)

@@ -340,3 +340,16 @@ def test_every_formatting_filter_is_evaluated_per_request(public_app: Flask,
         folded = [name for name, func in ours.items()
                   if _PassArg.from_obj(func) is not _PassArg.context]
         assert folded == []
+
+
+@pytest.mark.parametrize("back", ["/", "/requests/new", "/requests?page=2&x=%2F",
+                                  "/language/en?next=/", "/a b/ü?q=1#f"])
+def test_the_language_links_are_what_url_for_builds(public_app: Flask, back: str) -> None:
+    from flask import url_for
+
+    from onion_app.i18n.chooser import choice_links, offered
+
+    with public_app.test_request_context("/"):
+        built = [(lang, url_for("language.choose", code=lang.code, next=back))
+                 for lang in offered().values()]
+        assert choice_links(back) == built

@@ -764,3 +764,31 @@ def test_the_list_of_requests_is_paged(initialised: Config, runtime: Runtime) ->
     assert "/requests?page=1" in second
     # Past the end: the last page, not an empty one.
     assert client.get("/requests?page=9").get_data(as_text=True).count("Title number") == 3
+
+
+def test_a_sessions_request_keys_are_derived_once_and_bounded(
+        client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from onion_app.requester import views
+
+    codename = new_account(client)
+    for number in range(3):
+        submit(client, title=f"Title {number}")
+    derived: list[str] = []
+    real = requester_keys.request_key
+
+    def counted(keys: object, public_id: str, version: int | None) -> object:
+        derived.append(public_id)
+        return real(keys, public_id, version)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(requester_keys, "request_key", counted)
+    for _ in range(2):
+        listing = client.get("/requests").get_data(as_text=True)
+        assert all(f"Title {number}" in listing for number in range(3))
+    assert len(derived) == 3  # the second view reused the first view's keys
+    logout(client)
+    login(client, codename)
+    monkeypatch.setattr(views, "REQUEST_KEYS_KEPT", 2)
+    client.get("/requests")
+    assert len(derived) == 6  # a new session derives again
+    client.get("/requests")
+    assert len(derived) == 9  # three keys, two kept at most: none survives a view

@@ -10,7 +10,7 @@ import pytest
 from nacl.public import PrivateKey
 
 from crypto.envelope import seal
-from crypto.errors import DecryptionError
+from crypto.errors import DecryptionError, InvalidPublicKey
 from crypto.hybrid import (
     HybridPublicKey,
     ReaderPrivateKey,
@@ -243,3 +243,15 @@ def test_a_re_share_upgrades_readers_who_gained_an_mlkem_key(conn: Connection) -
         conn, request_id, fingerprint(new_key.public_key)) or b"") == 1
     assert stanza_version(rows.request_stanza(
         conn, request_id, fingerprint(requester_key.public_key)) or b"") == 2
+
+
+def test_stored_reader_keys_are_checked_once_and_bad_ones_every_time() -> None:
+    public = gain_mlkem(PrivateKey.generate()).public_key
+    raw = (bytes(public.x25519), public.mlkem)
+    first = sealing.stored_reader_key(*raw)
+    assert first == public
+    assert sealing.stored_reader_key(*raw) is first  # kept: checked once
+    assert sealing.stored_reader_key(raw[0], None) == public.x25519
+    for _ in range(2):  # a refused key is refused again, never kept
+        with pytest.raises(InvalidPublicKey):
+            sealing.stored_reader_key(bytes(32), public.mlkem)

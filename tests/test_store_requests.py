@@ -174,3 +174,12 @@ def test_a_reader_row_is_written_with_its_priority_and_day(conn: Connection) -> 
                                                                    b"\x01stanza")])
     assert conn.execute("SELECT group_concat(DISTINCT priority) FROM request_readers"
                         " WHERE request_id = ?", (found["critical"],)).fetchone()[0] == "0"
+
+
+def test_sealed_request_gives_a_readers_stanza_with_the_body(conn: Connection) -> None:
+    request_id = _request(conn, rows.create_requester(conn, b"S" * 32, b"P" * 32))
+    rows.add_request_readers(conn, request_id, [rows.Reader("d" * 32, None, b"\x02mine")])
+    assert rows.sealed_request(conn, request_id, "d" * 32) == (
+        b"\x02mine", rows.request_body(conn, request_id))
+    assert rows.sealed_request(conn, request_id, "e" * 32) is None
+    assert rows.sealed_request(conn, request_id + 1, "d" * 32) is None

@@ -88,10 +88,23 @@ def _keys(me: Session) -> RequesterKeys:
     return me.requester_keys
 
 
+# Enough for a few pages of the list; past it the session starts again.
+REQUEST_KEYS_KEPT = 64
+
+
 def _key_for(me: Session, request_row: RequestRow) -> ReaderPrivateKey:
-    """The requester's key for one request, derived in memory for this page."""
-    return requester_keys.request_key(_keys(me), request_row.public_id,
-                                      request_row.requester_key_version)
+    """The requester's key for one request, derived in memory once a session."""
+    version = request_row.requester_key_version
+    if version is None:
+        return requester_keys.request_key(_keys(me), request_row.public_id, version)
+    kept = me.request_keys
+    found = kept.get((request_row.public_id, version))
+    if found is None:
+        found = requester_keys.request_key(_keys(me), request_row.public_id, version)
+        if len(kept) >= REQUEST_KEYS_KEPT:
+            kept.clear()
+        kept[(request_row.public_id, version)] = found
+    return found
 
 
 @blueprint.get("/")

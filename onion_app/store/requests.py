@@ -241,6 +241,19 @@ def request_body(conn: Connection, request_id: int) -> bytes:
     return bytes(row["body"])
 
 
+def sealed_request(conn: Connection, request_id: int,
+                   fingerprint: str) -> tuple[bytes, bytes] | None:
+    """A reader's stanza and the request's body, in one query (a list opens
+    one per title); None if ``fingerprint`` is not a reader of the request."""
+    row = conn.execute(
+        "SELECT rr.stanza, b.body FROM request_readers rr"
+        " JOIN request_bodies b ON b.request_id = rr.request_id"
+        " WHERE rr.request_id = ? AND rr.fingerprint = ?",
+        (request_id, fingerprint),
+    ).fetchone()
+    return None if row is None else (bytes(row["stanza"]), bytes(row["body"]))
+
+
 def request_stanza(conn: Connection, request_id: int, fingerprint: str) -> bytes | None:
     row = conn.execute(
         "SELECT stanza FROM request_readers WHERE request_id = ? AND fingerprint = ?",

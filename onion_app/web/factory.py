@@ -32,6 +32,7 @@ from onion_app.web import (
     stylesheets,
     uploads,
 )
+from onion_app.web.first_visit import FirstVisit
 from onion_app.web.limits import AccountWindow, TokenBucket
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
@@ -144,7 +145,10 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     # Last: a page served from the cache ends the request's hooks early.
     page_cache.init_app(app, CACHED_PAGES[role])
     app.jinja_env.globals["haven_role"] = role
-    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
+    first_pages = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()
+                   if rule.endpoint in CACHED_PAGES[role] and not rule.arguments}
+    app.wsgi_app = SecurityHeaders(  # type: ignore[method-assign]
+        FirstVisit(app, app.wsgi_app, first_pages))
     return app
 
 

@@ -29,7 +29,7 @@ from onion_app.i18n import chooser
 
 TTL_SECONDS = 10.0
 # Cannot occur in Haven's HTML: it is not valid in a page (a NUL character).
-_TOKEN_MARK = "\x00haven-csrf\x00"  # noqa: S105  (a placeholder, not a secret)
+TOKEN_MARK = "\x00haven-csrf\x00"  # noqa: S105  (a placeholder, not a secret)
 _STATE = "haven.page_cache"
 # The only session key an anonymous page may find: the visitor's own CSRF
 # secret, which the placeholder stands for.
@@ -100,8 +100,8 @@ def _serve_kept() -> Response | None:
     if page is None:
         g.haven_page_key = key
         return None
-    if _TOKEN_MARK in page:
-        page = page.replace(_TOKEN_MARK, generate_csrf())
+    if TOKEN_MARK in page:
+        page = page.replace(TOKEN_MARK, generate_csrf())
     return Response(page, status=200, mimetype="text/html")
 
 
@@ -114,10 +114,10 @@ def _keep(response: Response) -> Response:
             or not set(session).issubset(_ANONYMOUS_KEYS)):
         return response
     page = response.get_data(as_text=True)
-    if _TOKEN_MARK in page:
+    if TOKEN_MARK in page:
         return response
     token = g.get("csrf_token")
     if token:
-        page = page.replace(token, _TOKEN_MARK)
+        page = page.replace(token, TOKEN_MARK)
     page_cache_of(current_app).put(key, page)
     return response

@@ -59,6 +59,11 @@ class Session:
     # A new requester's codename as keyed digests of its words, until they
     # have typed it once more from paper (the practice round); never the words.
     practice: tuple[bytes, ...] = field(default=(), repr=False)
+    # Keys derived this session for its requests, by (public id, version): a
+    # list of ten titles derived ten keys on every view. Held in memory as the
+    # master secret they come from is, and gone with the session; bounded.
+    request_keys: dict[tuple[str, int], ReaderPrivateKey] = field(default_factory=dict,
+                                                                  repr=False)
 
 
 class SessionStore:

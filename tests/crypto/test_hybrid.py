@@ -182,6 +182,20 @@ def test_a_bad_mlkem_half_is_refused(mlkem: bytes, message: str) -> None:
         HybridPublicKey.from_bytes(x25519, mlkem)
 
 
+def test_a_checked_key_seals_with_the_ml_kem_half_it_parsed() -> None:
+    private = gain_mlkem(PrivateKey.generate())
+    built = private.public_key
+    checked = HybridPublicKey.from_bytes(bytes(built.x25519), built.mlkem)
+    assert checked == built  # the parsed half is not part of the key's identity
+    assert checked.encapsulation_key() is checked.encapsulation_key()
+    assert checked.encapsulation_key().public_bytes_raw() == built.mlkem
+    # Both forms seal stanzas the private key opens.
+    for reader in (checked, built):
+        envelope = seal(b"text", [reader], b"ad")
+        assert open_envelope(envelope.body, envelope.stanzas[fingerprint(built.x25519)],
+                             private, b"ad") == b"text"
+
+
 def test_an_mlkem_seed_must_be_64_bytes() -> None:
     with pytest.raises(InvalidInput, match="an ML-KEM-768 seed is 64 bytes, got 32"):
         HybridPrivateKey(PrivateKey.generate(), bytes(32))
