@@ -28,11 +28,8 @@ Page = str | tuple[str, int] | Response
 VOLUNTEERS_PAGE_SIZE = 6
 APPLICATIONS_PAGE_SIZE = 8
 # A request's row names its skills and languages and, when flagged, the
-# reasons and a delete button. The store answers in pages of
-# oversight.PAGE_SIZE rows; each of its pages is shown as a few of these.
+# reasons and a delete button.
 REQUESTS_PAGE_SIZE = 10
-if oversight.PAGE_SIZE % REQUESTS_PAGE_SIZE:
-    raise ImportError("REQUESTS_PAGE_SIZE must divide oversight.PAGE_SIZE")
 
 # What each volunteer action does: the status it needs, what it sets, its log line.
 ACTIONS: dict[str, tuple[str, dict[str, int | str], str]] = {
@@ -147,12 +144,9 @@ def _volunteers_page() -> str:
 def requests(me: Session) -> str:
     flagged = request.args.get("flagged") == "1"
     number = page_number()
-    shown_per_store_page = oversight.PAGE_SIZE // REQUESTS_PAGE_SIZE
-    listing, total = oversight.requests_metadata(
-        get_db(), flagged_only=flagged, page=(number - 1) // shown_per_store_page + 1)
-    start = (number - 1) % shown_per_store_page * REQUESTS_PAGE_SIZE
-    return render_template("operator/requests.html", total=total,
-                           requests=listing[start:start + REQUESTS_PAGE_SIZE],
+    listing, total = oversight.requests_metadata(get_db(), flagged_only=flagged, page=number,
+                                                 page_size=REQUESTS_PAGE_SIZE)
+    return render_template("operator/requests.html", total=total, requests=listing,
                            flagged=flagged, page=number, page_size=REQUESTS_PAGE_SIZE,
                            form=ConfirmForm(), skills=SKILLS, languages=LANGUAGES,
                            urgencies=URGENCIES)
