@@ -76,11 +76,14 @@ class Volunteer:
 
 
 def add_volunteers(conn: Connection, count: int, *, rng: random.Random,
-                   always: tuple[str, str] | None = None, start: int = 0) -> list[Volunteer]:
+                   always: tuple[str, str] | None = None, start: int = 0,
+                   hybrid: bool = True) -> list[Volunteer]:
     """``count`` vetted volunteers with hybrid keys and 3 skills, 2 languages each.
 
     :param always: a (skill, language) every one of them has, so that a
         request asking for it matches all of them
+    :param hybrid: False for volunteers who have only an X25519 key (as
+        before issue 17), who are sealed version-1 stanzas
     """
     made = []
     for number in range(start, start + count):
@@ -94,7 +97,8 @@ def add_volunteers(conn: Connection, count: int, *, rng: random.Random,
         volunteer_id = staff.create_volunteer(conn, staff.Application(
             handle=f"v{number}", public_key=bytes(public.x25519), wrapped_key=None,
             passphrase_hash=b"-", skills=frozenset(skills), languages=frozenset(languages),
-            availability="weekly", bio="", references="", mlkem_public_key=public.mlkem,
+            availability="weekly", bio="", references="",
+            mlkem_public_key=public.mlkem if hybrid else None,
             handle_skeleton=f"v{number}"), status="vetted")
         made.append(Volunteer(volunteer_id, key))
     return made

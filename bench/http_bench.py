@@ -73,11 +73,13 @@ def serve() -> int:
             conn.commit()
         client = hb.signed_in(apps["public"], "requester", requester_id, requester_keys=keys,
                               account_ref=bytes(keys.public_key).hex())
-        cookie = hb.session_cookie(client, apps["public"])
         bare = {role: Flask(f"bare_{role}") for role in apps}
         for _name, role, path, signed, _goal, _floor in TARGETS:
             page = hb.ok((client if signed else apps[role].test_client()).get(path), path)
             _bare_route(bare[role], path, page.get_data())
+        # The cookie as a browser holds it after its first page, CSRF secret
+        # included; the one from before would make every answer set a new one.
+        cookie = hb.session_cookie(client, apps["public"])
         # serve.start reads the waitress settings from the app's configuration;
         # the bare apps borrow Haven's, so both sides run on identical settings.
         for app in bare.values():

@@ -133,8 +133,8 @@ class HybridPrivateKey:
     @property
     def public_key(self) -> HybridPublicKey:
         """Both public halves."""
-        mlkem = self.decapsulation_key().public_key().public_bytes_raw()
-        return HybridPublicKey(self.x25519.public_key, mlkem)
+        mlkem = self.decapsulation_key().public_key()
+        return HybridPublicKey(self.x25519.public_key, mlkem.public_bytes_raw(), mlkem)
 
 
 #: What content can be sealed to: an X25519 key alone (version-1 stanzas) or a hybrid key.

@@ -8,6 +8,7 @@ client, then fetches each page with the language cookie set.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,26 @@ from tests.journey import csrf
 from tests.staff_journey import PASSPHRASE, apply, approve, enrol, install_clock, login
 
 Page = tuple[str, int, str]  # name, status, HTML
+
+
+# What Tor Browser sends with every request.
+ACCEPT_ENCODING = "gzip, deflate, br"
+
+
+def stylesheets_as_sent(app: Flask, page: str) -> int:
+    """The bytes of the stylesheets ``page`` links to, as a first visit in Tor
+    Browser at Safest fetches them: gzip-compressed where Haven compresses
+    (haven.css), and noscript.css too, which loads when scripts are off."""
+    client = app.test_client()
+    total = 0
+    hrefs = re.findall(r'<link rel="stylesheet" href="([^"]+)">', page)
+    assert len(hrefs) == 2, hrefs
+    for href in hrefs:
+        response = client.get(href, headers={"Accept-Encoding": ACCEPT_ENCODING})
+        assert response.status_code == 200, href
+        total += len(response.get_data())
+        response.close()
+    return total
 
 
 def _choose(client: FlaskClient, role: str, code: str) -> None:

@@ -176,3 +176,25 @@ def test_the_staff_sign_in_page_is_served_too(staff_app: Flask) -> None:
     assert answer.headers["Set-Cookie"].startswith("haven_staff=")
     assert "HttpOnly" in answer.headers["Set-Cookie"]
     assert "SameSite=Strict" in answer.headers["Set-Cookie"]
+
+
+def test_a_cookie_header_that_is_not_utf8_still_gets_the_page(public_app: Flask) -> None:
+    # waitress hands headers over as latin-1: a 0xff byte reaches the front as
+    # "\xff", which the UTF-8-decoding cookie parser refused with a 500.
+    visitor = public_app.test_client(use_cookies=False)  # the header goes as written
+    for cookie, lang in (("x=\xff", "en"), ("x=\xff; haven_public_language=fa", "fa")):
+        visitor.get("/", headers={"Cookie": cookie})  # rendered by Flask, then kept
+        answer = visitor.get("/", headers={"Cookie": cookie})
+        assert answer.status_code == 200
+        assert f'<html lang="{lang}"' in answer.get_data(as_text=True)
+
+
+def test_only_the_start_of_a_huge_accept_language_is_read(public_app: Flask,
+                                                          flask_calls: _Counted) -> None:
+    junk = ",".join(f"l{n};q=0.{n % 9 + 1}" for n in range(20_000))
+    for header, lang in ((f"fa,{junk}", "fa"), (f"{'x' * 600},fa", "en")):
+        rendered = public_app.test_client().get("/", headers={"Accept-Language": header})
+        served = public_app.test_client().get("/", headers={"Accept-Language": header})
+        assert f'<html lang="{lang}"' in rendered.get_data(as_text=True)
+        assert served.get_data() == rendered.get_data()
+    assert flask_calls.calls == 2  # each language rendered once, then served by the front

@@ -188,3 +188,17 @@ def test_the_operators_paged_lists_on_a_phone(initialised: Config,
                     navigate(operator.get_by_role("link", name="Next page"))
                     assert urlsplit(operator.url).query == "page=2"
                     expect(operator.locator("nav.pages")).to_contain_text(" of ")
+        # A row's button sends the list's one form to its own address
+        # (form="acts", formaction): the browser, not a test client, sends it.
+        operator.goto(f"{staff}/language/en?next=/operator/volunteers?page=2")
+        row = operator.locator("tbody tr").filter(
+            has=operator.get_by_role("button", name="Suspend")).first
+        suspend = row.get_by_role("button", name="Suspend")
+        handle = row.locator("bdi").inner_text()
+        # Its name, for a screen reader, is the label and the row's handle.
+        expect(suspend).to_have_accessible_name(f"Suspend {handle}")
+        navigate(suspend)
+        expect(operator.locator(".notice-ok")).to_contain_text(f"{handle} is suspended.")
+        assert urlsplit(operator.url).query == "page=2"
+        row = operator.locator("tr", has=operator.locator("bdi", has_text=handle)).first
+        expect(row).to_contain_text("Suspended")

@@ -86,3 +86,17 @@ def test_counts_show_how_many_readers_are_still_x25519_only(conn: Connection) ->
     assert counts == {"volunteers_v1": 1, "requests_v1": 1, "request_stanzas_v1": 2,
                       "request_stanzas_v2": 1, "message_stanzas_v1": 1,
                       "message_stanzas_v2": 1}
+
+
+def test_metadata_pages_hold_every_request_once(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"Q" * 32, b"P" * 32)
+    for _ in range(7):
+        _request(conn, requester_id)
+    seen = []
+    for page in (1, 2, 3):
+        listing, total = oversight.requests_metadata(conn, flagged_only=False, page=page,
+                                                     page_size=3)
+        assert total == 7
+        assert len(listing) == (3, 3, 1)[page - 1]
+        seen += [row.public_id for row in listing]
+    assert len(set(seen)) == 7

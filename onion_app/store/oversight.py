@@ -17,8 +17,8 @@ from onion_app.store.rows import Count, Purged, RequestMetadata, RequestRef
 PAGE_SIZE = 50
 
 
-def requests_metadata(conn: Connection, *, flagged_only: bool,
-                      page: int) -> tuple[list[RequestMetadata], int]:
+def requests_metadata(conn: Connection, *, flagged_only: bool, page: int,
+                      page_size: int = PAGE_SIZE) -> tuple[list[RequestMetadata], int]:
     where = "WHERE EXISTS (SELECT 1 FROM request_flags f WHERE f.request_id = r.id)" \
         if flagged_only else ""
     total = int(conn.execute(f"SELECT count(*) FROM requests r {where}").fetchone()[0])  # noqa: S608
@@ -33,7 +33,7 @@ def requests_metadata(conn: Connection, *, flagged_only: bool,
                    (SELECT group_concat(reason) FROM request_flags f
                      WHERE f.request_id = r.id) AS flags
               FROM requests r {where} ORDER BY r.id DESC LIMIT ? OFFSET ?""",  # noqa: S608
-        (PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE),
+        (page_size, (max(page, 1) - 1) * page_size),
     ))
     return found, total
 

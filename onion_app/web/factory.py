@@ -29,6 +29,7 @@ from onion_app.web import (
     limits,
     page_cache,
     staff_auth,
+    stylesheets,
     uploads,
 )
 from onion_app.web.first_visit import FirstVisit
@@ -136,6 +137,7 @@ def create_app(role: str, config: Config, runtime: Runtime | None = None) -> Fla
     limits.init_app(app)
     _register_blueprints(app, role)
     favicon.register(app)
+    stylesheets.init_app(app)
     auth.init_app(app)
     uploads.init_app(app, config)
     if role == "staff":

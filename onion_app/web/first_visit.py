@@ -39,8 +39,11 @@ from typing import Any
 
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
-from werkzeug.datastructures import LanguageAccept
-from werkzeug.http import dump_cookie, parse_accept_header, parse_cookie
+from werkzeug.http import dump_cookie
+
+# The parser behind Flask's request.cookies: werkzeug.http's own decodes the
+# header as UTF-8 and raises on any other byte a client sends.
+from werkzeug.sansio.http import parse_cookie
 
 from onion_app.i18n import chooser
 from onion_app.i18n.languages import ENGLISH
@@ -93,6 +96,7 @@ class FirstVisit:
         interface = app.session_interface
         self.signer = interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         self.csrf = csrf_signer(app)
+        self.csrf_field = str(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
         # The session cookie's attributes, as Flask's save_session sets them.
         self.cookie_options: dict[str, Any] = {
             "httponly": interface.get_cookie_httponly(app),
@@ -111,7 +115,7 @@ class FirstVisit:
         if TOKEN_MARK in page:
             secret, token = new_csrf(self.csrf)
             page = page.replace(TOKEN_MARK, token)
-            cookie = self.signer.dumps({"csrf_token": secret})
+            cookie = self.signer.dumps({self.csrf_field: secret})
             headers.append(("Set-Cookie", dump_cookie(self.session_cookie, cookie,
                                                       **self.cookie_options)))
         body = page.encode()
@@ -135,6 +139,6 @@ class FirstVisit:
         """The code :func:`onion_app.i18n.chooser.current` would choose for a GET."""
         chosen = cookies.get(self.language_cookie)
         if chosen not in self.languages:
-            accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
-            chosen = accepted.best_match(self.codes)
+            chosen = chooser.from_accept_language(environ.get("HTTP_ACCEPT_LANGUAGE"),
+                                                  self.codes)
         return str(chosen) if chosen in self.languages else ENGLISH.code
