@@ -202,3 +202,95 @@ def test_the_operators_paged_lists_on_a_phone(initialised: Config,
         assert urlsplit(operator.url).query == "page=2"
         row = operator.locator("tr", has=operator.locator("bdi", has_text=handle)).first
         expect(row).to_contain_text("Suspended")
+
+
+def _sealed_to_everyone_matching(initialised: Config, count: int) -> None:
+    """``count`` requests for (legal, fa), sealed and stored as a submission
+    stores them, from one requester, oldest first."""
+    import nacl.utils
+    from nacl.public import PrivateKey
+
+    from crypto.requester import RequesterKeys
+    from onion_app.domain import sealing
+    from onion_app.domain.matching import Policy
+    from onion_app.store import requests as rows
+
+    conn = Database(initialised).open()
+    try:
+        keys = RequesterKeys(lookup_id=nacl.utils.random(32), private_key=PrivateKey.generate(),
+                             master_secret=nacl.utils.random(32))
+        requester_id = rows.create_requester(conn, keys.lookup_id, bytes(keys.public_key))
+        for number in range(count):
+            sealing.submit_request(conn, requester_id, keys, sealing.NewRequest(
+                sealing.RequestText(f"Request number {number:02d}", "A story.", ""),
+                frozenset({"legal"}), frozenset({"fa"}), "unsaid",
+                "urgent" if number == 3 else "normal"), Policy.of(initialised))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_the_dashboards_pages_on_a_phone(initialised: Config,
+                                         chromium_process: Chromium) -> None:
+    """More requests than a page holds: Older, Oldest, Newer and Newest lead
+    where they say, with a filter kept, in English and Arabic, on a phone."""
+    shots = _shots()
+    made = cli_runner(create_app("staff", initialised)).invoke(
+        args=["operator", "create", "op"],
+        input=f"{OPERATOR_PASSPHRASE}\n{OPERATOR_PASSPHRASE}\n")
+    assert made.exit_code == 0, made.output
+    with haven_server(initialised) as urls, fresh_contexts(chromium_process) as contexts:
+        staff = urls["staff"]
+        volunteer = contexts.page(**PHONE)
+        volunteer.goto(staff + "/apply")
+        volunteer.locator("input[name=handle]").fill("berlin-lawyer")
+        volunteer.locator("input[name=passphrase]").fill(VOLUNTEER_PASSPHRASE)
+        volunteer.locator("input[name=confirm]").fill(VOLUNTEER_PASSPHRASE)
+        volunteer.locator("input[value=legal]").check()
+        volunteer.locator("input[value=fa]").check()
+        volunteer.locator("textarea[name=bio]").fill("Asylum lawyer in Berlin.")
+        volunteer.locator("textarea[name=references]").fill("Berlin bar, member 123.")
+        navigate(volunteer.locator("main form button[type=submit]"))
+        assert urlsplit(volunteer.url).path == "/apply/sent"
+        operator = contexts.page(**PHONE)
+        _sign_in_first_time(operator, staff, "op", OPERATOR_PASSPHRASE)
+        operator.goto(staff + "/operator/applications")
+        navigate(operator.get_by_role("link", name="berlin-lawyer"))
+        navigate(operator.locator("button[value=approve]"))
+        _sealed_to_everyone_matching(initialised, 45)
+        assert _sign_in_first_time(volunteer, staff, "berlin-lawyer",
+                                   VOLUNTEER_PASSPHRASE) == "/dashboard"
+
+        def titles() -> list[str]:
+            return volunteer.locator("ol.cases li > a").all_inner_texts()
+
+        newest = titles()
+        # The urgent one first, then newest: 44, 43, ... (20 to a page).
+        assert newest[:3] == ["Request number 03", "Request number 44", "Request number 43"]
+        assert len(newest) == 20
+        pager = volunteer.get_by_role("navigation", name="Pages")
+        expect(pager).not_to_contain_text("Newer")
+        navigate(pager.get_by_role("link", name="Older"))
+        older = titles()
+        assert older == [f"Request number {n:02d}" for n in range(25, 5, -1)]
+        volunteer.screenshot(path=str(shots / "en-dashboard-older.png"), full_page=True)
+        navigate(pager.get_by_role("link", name="Oldest"))
+        assert titles()[-1] == "Request number 00"
+        assert len(titles()) == 20
+        expect(pager).not_to_contain_text("Older")
+        navigate(pager.get_by_role("link", name="Newer"))
+        assert titles()[-1] == "Request number 21"  # the page ending just before the oldest
+        navigate(pager.get_by_role("link", name="Newest"))
+        assert titles() == newest
+        # A filter is kept by every link of the pager.
+        volunteer.locator("select[name=skill]").select_option("legal")
+        navigate(volunteer.get_by_role("button", name="Show"))
+        navigate(pager.get_by_role("link", name="Older"))
+        assert "skill=legal" in urlsplit(volunteer.url).query
+        assert titles() == older
+        volunteer.goto(f"{staff}/language/ar?next=/dashboard")
+        navigate(volunteer.get_by_role("navigation").last.locator("a").nth(-2))  # Older, in Arabic
+        assert titles() == older
+        assert volunteer.evaluate(
+            "() => document.documentElement.scrollWidth") <= PHONE["width"]
+        volunteer.screenshot(path=str(shots / "ar-dashboard-older.png"), full_page=True)
