@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import functools
 import multiprocessing
 import os
 import sys
@@ -95,20 +94,6 @@ def _seal_batch(batch: list[tuple[int, str, list[int]]]) -> list[Sealed]:
         out.append((public_id, envelope.body, bytes(x25519_public(requester_key)),
                     requester_key.mlkem, readers))
     return out
-
-
-def _without_memory_wiping() -> None:
-    """Opens this process's connections without ``cipher_memory_security``
-    (the module docstring says why); every other pragma is production's."""
-    import sqlcipher3
-
-    class Connection(sqlcipher3.Connection):  # type: ignore[misc,name-defined]
-        def execute(self, sql: str, *args: Any) -> Any:
-            if "cipher_memory_security" in sql:
-                return super().execute("SELECT 1")
-            return super().execute(sql, *args)
-
-    sqlcipher3.connect = functools.partial(sqlcipher3.connect, factory=Connection)
 
 
 class Builder:
@@ -194,7 +179,7 @@ def _build(config: Any, keys: dict[int, tuple[bytes, bytes]], requester_id: int,
            orders: Any, wipe: bool) -> None:
     """The builder process: grows the data set to each total it is sent."""
     if not wipe:
-        _without_memory_wiping()
+        hb.without_memory_wiping()
     builder = Builder(config, keys, requester_id)
     try:
         while (order := orders.recv()) is not None:

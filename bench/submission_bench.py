@@ -6,7 +6,8 @@ signed-in requester then sends the new-request form through the app, in
 process: parsing, the caps, matching, hybrid sealing to 11 readers, storing
 and the commit. The p50 should stay flat from 10 to 10,000 volunteers.
 Then the middle size again, with volunteers who have X25519 keys only, beside
-hybrid ones: what issue 17's hybrid stanzas add to a submission.
+hybrid ones: what issue 17's hybrid stanzas add to a submission; and once
+more in a process without SQLCipher's memory locking, to show its share.
 
     .venv/bin/python bench/submission_bench.py [--sizes 10,100,1000,10000] [--runs 40]
 """
@@ -14,6 +15,7 @@ hybrid ones: what issue 17's hybrid stanzas add to a submission.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -78,7 +80,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000,10000")
     parser.add_argument("--runs", type=int, default=25)
+    parser.add_argument("--unlocked", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.unlocked:
+        hb.without_memory_wiping()
+        print(f"  (without memory locking: p50 at {args.unlocked:,}, ms) "
+              f"{measure(args.unlocked, args.runs):.2f}")
+        return 0
     sizes = [int(size) for size in args.sizes.split(",")]
     found = {size: measure(size, args.runs) for size in sizes}
     # What issue 17's hybrid stanzas cost a submission: the same request to
@@ -86,6 +94,13 @@ def main() -> int:
     middle = sizes[len(sizes) // 2]
     v1 = measure(middle, args.runs, hybrid=False)
     hybrid = measure(middle, args.runs)
+    # And what SQLCipher's memory locking costs it: a process that never
+    # turns it on (once on, it stays on), same size, same run.
+    unlocked = subprocess.run(  # noqa: S603  (this script)
+        [sys.executable, __file__, "--unlocked", str(middle), "--runs", str(args.runs)],
+        capture_output=True, text=True, check=True).stdout
+    print("  without memory locking:", unlocked.strip().splitlines()[0].strip())
+    unlocked_ms = float(unlocked.split()[-1])
     worst = max(found.values())
     growth = found[sizes[-1]] / found[sizes[0]]
     hb.row("submission sealed to 10 of N volunteers, p50",
@@ -94,6 +109,9 @@ def main() -> int:
     hb.row(f"submission at {middle:,} volunteers, hybrid beside X25519-only readers, p50",
            f"{hybrid:.1f} ms hybrid, {v1:.1f} ms X25519-only ({hybrid - v1:+.1f} ms)",
            "within the submission goal (issue 17)", None)
+    hb.row(f"submission at {middle:,} volunteers, p50, without SQLCipher's memory locking",
+           f"{unlocked_ms:.1f} ms, against {hybrid:.1f} ms with it (production)",
+           "kept on: decrypted pages never reach swap", None)
     return 0
 
 
