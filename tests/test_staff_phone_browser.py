@@ -54,6 +54,18 @@ def _sign_in_first_time(page: Page, staff: str, handle: str, passphrase: str) ->
     return urlsplit(page.url).path
 
 
+def _fill_in_the_application(volunteer: Page, staff: str) -> None:
+    """A Berlin lawyer's application, every required field filled, not yet sent."""
+    volunteer.goto(staff + "/apply")
+    volunteer.locator("input[name=handle]").fill("berlin-lawyer")
+    volunteer.locator("input[name=passphrase]").fill(VOLUNTEER_PASSPHRASE)
+    volunteer.locator("input[name=confirm]").fill(VOLUNTEER_PASSPHRASE)
+    volunteer.locator("input[value=legal]").check()
+    volunteer.locator("input[value=fa]").check()
+    volunteer.locator("textarea[name=bio]").fill("Asylum lawyer in Berlin.")
+    volunteer.locator("textarea[name=references]").fill("Berlin bar, member 123.")
+
+
 def _ask(public_app: Flask, title: str, urgency: str, n: int) -> str:
     client = public_app.test_client()
     requester.new_account(client)
@@ -80,14 +92,7 @@ def test_a_volunteer_and_an_operator_on_a_phone(initialised: Config,
                             full_page=True)
 
         volunteer = contexts.page(**PHONE)
-        volunteer.goto(staff + "/apply")
-        volunteer.locator("input[name=handle]").fill("berlin-lawyer")
-        volunteer.locator("input[name=passphrase]").fill(VOLUNTEER_PASSPHRASE)
-        volunteer.locator("input[name=confirm]").fill(VOLUNTEER_PASSPHRASE)
-        volunteer.locator("input[value=legal]").check()
-        volunteer.locator("input[value=fa]").check()
-        volunteer.locator("textarea[name=bio]").fill("Asylum lawyer in Berlin.")
-        volunteer.locator("textarea[name=references]").fill("Berlin bar, member 123.")
+        _fill_in_the_application(volunteer, staff)
         volunteer.screenshot(path=str(shots / "en-apply.png"), full_page=True)
         navigate(volunteer.locator("main form button[type=submit]"))
         assert urlsplit(volunteer.url).path == "/apply/sent"
@@ -242,14 +247,7 @@ def test_the_dashboards_pages_on_a_phone(initialised: Config,
     with haven_server(initialised) as urls, fresh_contexts(chromium_process) as contexts:
         staff = urls["staff"]
         volunteer = contexts.page(**PHONE)
-        volunteer.goto(staff + "/apply")
-        volunteer.locator("input[name=handle]").fill("berlin-lawyer")
-        volunteer.locator("input[name=passphrase]").fill(VOLUNTEER_PASSPHRASE)
-        volunteer.locator("input[name=confirm]").fill(VOLUNTEER_PASSPHRASE)
-        volunteer.locator("input[value=legal]").check()
-        volunteer.locator("input[value=fa]").check()
-        volunteer.locator("textarea[name=bio]").fill("Asylum lawyer in Berlin.")
-        volunteer.locator("textarea[name=references]").fill("Berlin bar, member 123.")
+        _fill_in_the_application(volunteer, staff)
         navigate(volunteer.locator("main form button[type=submit]"))
         assert urlsplit(volunteer.url).path == "/apply/sent"
         operator = contexts.page(**PHONE)
