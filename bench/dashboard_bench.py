@@ -18,12 +18,13 @@ How the build is fast, and what it leaves out of a submission's path:
   seal the next ones.
 - The builder is a process of its own, started fresh (``spawn``), whose
   connection is opened as a server thread's (``Database.thread_connection``,
-  a 64 MiB page cache) except for one pragma: ``cipher_memory_security``
-  stays off. That pragma makes SQLCipher lock and wipe every allocation;
-  it protects a process's memory and changes nothing written to the file,
-  and it costs about 3.5 of every 4 ms the storing takes (``--wipe-memory``
-  builds with it). Once on in a process it stays on, so the dashboard is
-  measured in this process, where every connection has it, as in production.
+  a 64 MiB page cache) without SQLCipher's ``cipher_memory_security``, which
+  makes SQLCipher lock and wipe every allocation: it protects a process's
+  memory, changes nothing written to the file, and costs about 3.5 of every
+  4 ms the storing takes (``--wipe-memory`` builds with it). The dashboard is
+  measured in this process, which guards its memory as ``haven`` does
+  (``serving.memory``): where the machine lets it lock all its memory,
+  SQLCipher's own locking is off there too, as in a served process.
 - Each worker makes each volunteer's key object once from the stored bytes
   (a server process keeps them in an LRU). The candidates are read once
   and ranked in memory (``domain.matching.rank``, not the SQL matching of
@@ -100,12 +101,13 @@ class Builder:
     """Grows the data set, in the builder process, sealing in worker processes."""
 
     def __init__(self, config: Any, keys: dict[int, tuple[bytes, bytes]],
-                 requester_id: int) -> None:
+                 requester_id: int, wipe: bool) -> None:
         from onion_app.store import Database
         from onion_app.store import matching as store_matching
         from onion_app.store import volunteers as volunteer_rows
 
-        self.database = Database(dataclasses.replace(config, db_cache_kib=BUILDER_CACHE_KIB))
+        self.database = Database(dataclasses.replace(config, db_cache_kib=BUILDER_CACHE_KIB),
+                                 memory_security=wipe)
         self.conn = self.database.thread_connection()
         self.requester_id = requester_id
         self.rng = hb.random.Random(11)
@@ -178,9 +180,7 @@ class Builder:
 def _build(config: Any, keys: dict[int, tuple[bytes, bytes]], requester_id: int,
            orders: Any, wipe: bool) -> None:
     """The builder process: grows the data set to each total it is sent."""
-    if not wipe:
-        hb.without_memory_wiping()
-    builder = Builder(config, keys, requester_id)
+    builder = Builder(config, keys, requester_id, wipe)
     try:
         while (order := orders.recv()) is not None:
             total, deadline = order
@@ -200,14 +200,16 @@ class Stage:
     bare: float
 
 
-def measure(config: Any, volunteers: list[hb.Volunteer], runs: int, made: int) -> Stage:
+def measure(config: Any, volunteers: list[hb.Volunteer], runs: int, made: int,
+            locked: bool) -> Stage:
     """Whole-page p50s, in ms, for the busiest volunteer: the newest page,
     the page filtered by a skill, and the last page."""
     from onion_app import create_app
-    from onion_app.store import Database, caseload
-    from onion_app.web.state import state_of
+    from onion_app.store import caseload
+    from onion_app.web.state import Runtime, state_of
 
-    conn = Database(config).open()
+    runtime = Runtime.for_config(config, memory_locked=locked)
+    conn = runtime.database.open()
     try:
         busiest = conn.execute(
             "SELECT volunteer_id, count(*) AS n FROM request_readers"
@@ -222,7 +224,7 @@ def measure(config: Any, volunteers: list[hb.Volunteer], runs: int, made: int) -
                        else f"{counted.total:,}")
     finally:
         conn.close()
-    app = create_app("staff", config)
+    app = create_app("staff", config, runtime)
     volunteer = next(v for v in volunteers if v.id == volunteer_id)
     client = hb.signed_in(app, "volunteer", volunteer_id, private_key=volunteer.key,
                           account_ref=public_id)
@@ -276,12 +278,14 @@ def main() -> int:
     args = parser.parse_args()
     stages = [int(stage) for stage in args.stages.split(",")]
     measured: list[Stage] = []
+    locked, status = hb.guard_as_served()
+    print(f"as served: {status}", flush=True)
     with hb.instance() as config:
         began = time.perf_counter()
         deadline = time.time() + args.budget
         from onion_app.store import Database
 
-        with Database(config).connect() as conn:
+        with Database(config, memory_security=not locked).connect() as conn:
             volunteers = hb.add_volunteers(conn, args.volunteers, rng=hb.random.Random(7))
             requester_id, _ = hb.add_requester(conn)
             conn.commit()
@@ -313,7 +317,7 @@ def main() -> int:
                 # The build's own writes reach the disk before anything is
                 # timed: the pages measured must not queue behind them.
                 os.sync()
-                measured.append(measure(config, volunteers, args.runs, made))
+                measured.append(measure(config, volunteers, args.runs, made, locked))
                 if made < stage:
                     break
         finally:

@@ -40,6 +40,9 @@ CHEAP_KDF = {"HAVEN_KDF_OPSLIMIT": "1", "HAVEN_KDF_MEMLIMIT_KIB": "8",
 NO_CAPS = {"HAVEN_OPEN_REQUESTS_PER_CODENAME": "100000",
            "HAVEN_SUBMISSIONS_PER_HOUR": "1000000"}
 
+# Set once guard_as_served has kept this process's memory out of swap.
+_GUARDED: list[bool] = []
+
 SKILL_CODES = list(SKILLS)
 LANGUAGE_CODES = list(LANGUAGES)[:12]
 
@@ -50,7 +53,9 @@ def instance(extra: Mapping[str, str] | None = None) -> Iterator[Config]:
     with TemporaryDirectory(prefix="haven-bench-") as folder:
         env = {"HAVEN_INSTANCE": folder, **CHEAP_KDF, **NO_CAPS, **(extra or {})}
         config = Config.from_env(env)
-        Database(config).init()
+        # As the process's runtime will open it: a connection with SQLCipher's
+        # memory security on would leave it on for the whole process.
+        Database(config, memory_security=not _GUARDED).init()
         yield config
 
 
@@ -219,20 +224,19 @@ def load() -> str:
     return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min)"
 
 
-def without_memory_wiping() -> None:
-    """Opens this process's connections without ``cipher_memory_security``,
-    every other pragma production's. For a bench only, to show what that
-    pragma costs: it makes SQLCipher lock (out of swap) and wipe every
-    allocation, and once on it stays on for the process, so it is left out
-    before the first connection opens."""
-    import functools
+def guard_as_served() -> tuple[bool, str]:
+    """Guards this process's memory as ``haven`` guards its own
+    (:func:`onion_app.serving.memory.guard_process`: core dumps refused, all
+    memory locked when the machine allows it), before any connection opens.
 
-    import sqlcipher3
+    :returns: whether the process's memory is kept out of swap (hand it to
+        ``Runtime.for_config(..., memory_locked=...)``, which then leaves
+        SQLCipher's own locking off, as a served process does), and the
+        status line ``haven`` would print
+    """
+    from onion_app.serving import memory
 
-    class Connection(sqlcipher3.Connection):  # type: ignore[misc,name-defined]
-        def execute(self, sql: str, *args: Any) -> Any:
-            if "cipher_memory_security" in sql:
-                return super().execute("SELECT 1")
-            return super().execute(sql, *args)
-
-    sqlcipher3.connect = functools.partial(sqlcipher3.connect, factory=Connection)
+    guard = memory.guard_process()
+    if guard.swap_barred:
+        _GUARDED.append(True)
+    return guard.swap_barred, guard.status

@@ -58,8 +58,11 @@ def serve() -> int:
     from onion_app.serving import serve as serving
     from onion_app.web.state import Runtime
 
+    # As `haven` serves: core dumps refused, memory locked where the machine
+    # lets it, and then SQLCipher's own locking off.
+    locked, status = hb.guard_as_served()
     with hb.instance() as config:
-        runtime = Runtime.for_config(config)
+        runtime = Runtime.for_config(config, memory_locked=locked)
         apps = {"public": create_app("public", config, runtime),
                 "staff": create_app("staff", config, runtime)}
         with runtime.database.connect() as conn:
@@ -88,7 +91,8 @@ def serve() -> int:
                                "127.0.0.1", ports=dict.fromkeys(
                                    [*apps, *(f"bare_{r}" for r in bare)], 0))
         addresses = {role: served.address(role) for role in served.servers}
-        print(json.dumps({"addresses": addresses, "cookie": cookie}), flush=True)
+        print(json.dumps({"addresses": addresses, "cookie": cookie, "memory": status}),
+              flush=True)
         try:
             sys.stdin.read()
         finally:
@@ -171,6 +175,7 @@ def main() -> int:
     try:
         assert server.stdout is not None
         ready = json.loads(server.stdout.readline())
+        print(f"server process, as served: {ready['memory']}")
         for name, role, path, signed, goal, floor in TARGETS:
             cookie = ready["cookie"] if signed else None
             haven_url = ready["addresses"][role].rstrip("/") + path

@@ -22,7 +22,7 @@ import click
 from onion_app.config import Config, ensure_instance
 from onion_app.domain import staff_keys
 from onion_app.errors import HavenError
-from onion_app.serving import logs, serve
+from onion_app.serving import logs, memory, serve
 from onion_app.serving.commands import HavenGroup, registry
 from onion_app.serving.commands.notify import notify_daily
 from onion_app.serving.commands.operator import purge_now
@@ -52,7 +52,15 @@ def cli(ctx: click.Context, local: bool) -> None:
     """
     # The tests hand in a runtime of their own; run.py makes one here.
     if ctx.obj is None:
-        ctx.obj = Runtime.for_config(Config.from_env())
+        memory_locked = False
+        if ctx.invoked_subcommand is None:
+            # Before the first connection: SQLCipher's memory security, once
+            # on, stays on for the process. The commands are short-lived and
+            # keep SQLCipher's own locking.
+            guard = memory.guard_process()
+            click.echo(guard.status)
+            memory_locked = guard.swap_barred
+        ctx.obj = Runtime.for_config(Config.from_env(), memory_locked=memory_locked)
     if ctx.invoked_subcommand is None:
         if local:
             run_local(ctx.obj)

@@ -36,14 +36,18 @@ BUSY_TIMEOUT_MS = 5000
 
 
 def open_database(path: Path, key: DatabaseKey, *, create: bool = False,
-                  kept: bool = False) -> Connection:
+                  kept: bool = False, memory_security: bool = True) -> Connection:
     """Opens (or, with ``create``, creates) an encrypted database.
 
     :param kept: for a connection kept for a thread's life (see
         :class:`onion_app.store.database.ThreadConnections`), which that thread
         alone uses but whichever thread shuts the process down closes
+    :param memory_security: SQLCipher locks each of its allocations out of
+        swap and wipes it when freed. Leave it on unless the whole process is
+        kept out of swap (:func:`onion_app.serving.memory.guard_process`):
+        once a connection turns it on, it stays on for the process.
 
-    :returns: a connection with the key set, memory security on, secure delete,
+    :returns: a connection with the key set, memory security as asked, secure delete,
         foreign keys, WAL and a busy timeout; rows come back as ``sqlite3.Row``-like
     :raises DatabaseMissing: if the file does not exist and ``create`` is false
     :raises NotAHavenDatabase: if the file is a plain, unencrypted SQLite file
@@ -74,7 +78,8 @@ def open_database(path: Path, key: DatabaseKey, *, create: bool = False,
         # key: noise for the operator, and times Haven promises not to keep.
         conn.execute("PRAGMA cipher_log_level = NONE")
         _check_key(conn, path)
-        conn.execute("PRAGMA cipher_memory_security = ON")
+        if memory_security:
+            conn.execute("PRAGMA cipher_memory_security = ON")
         conn.execute("PRAGMA secure_delete = ON")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -50,8 +50,12 @@ class Database:
     belongs to the thread that asked for it.
     """
 
-    def __init__(self, config: Config, kdf_slot: KdfSlot | None = None) -> None:
+    def __init__(self, config: Config, kdf_slot: KdfSlot | None = None, *,
+                 memory_security: bool = True) -> None:
+        """:param memory_security: see :func:`open_database`; off only in a
+            process whose memory as a whole is kept out of swap"""
         self.config = config
+        self.memory_security = memory_security
         self._kdf_slot = kdf_slot
         self._key: DatabaseKey | None = None
         self._lock = threading.Lock()
@@ -79,7 +83,7 @@ class Database:
         with self._stretch_slot():
             key = key_for_existing(self.config)
         try:
-            open_database(self.config.db_path, key).close()
+            self._open(key).close()
             return key
         except WrongDatabaseKey:
             pending = pending_key_path(self.config)
@@ -88,7 +92,7 @@ class Database:
         # A rekey renamed the new database into place and stopped before it
         # promoted the new key file; the pending key is the right one.
         new_key = read_key_file(pending)
-        open_database(self.config.db_path, new_key).close()
+        self._open(new_key).close()
         os.replace(pending, self.config.db_key_path)
         fsync_dir(self.config.instance_path)
         return new_key
@@ -109,7 +113,11 @@ class Database:
 
         :raises StoreError: with one plain sentence if the database will not open
         """
-        return open_database(self.config.db_path, self.key)
+        return self._open(self.key)
+
+    def _open(self, key: DatabaseKey, *, create: bool = False, kept: bool = False) -> Connection:
+        return open_database(self.config.db_path, key, create=create, kept=kept,
+                             memory_security=self.memory_security)
 
     def thread_connection(self) -> Connection:
         """This thread's kept connection, opened on its first use; the caller
@@ -120,7 +128,7 @@ class Database:
         return self._kept.get(self._open_kept)
 
     def _open_kept(self) -> Connection:
-        conn = open_database(self.config.db_path, self.key, kept=True)
+        conn = self._open(self.key, kept=True)
         # Negative: a size in KiB rather than in pages.
         conn.execute(f"PRAGMA cache_size = -{int(self.config.db_cache_kib)}")
         return conn
@@ -170,7 +178,7 @@ class Database:
             if self._key is None and not self.config.db_path.exists():
                 with self._stretch_slot():
                     key = key_for_new(self.config)
-                open_database(self.config.db_path, key, create=True).close()
+                self._open(key, create=True).close()
                 self._key = key
                 created = True
         with self.connect() as conn:

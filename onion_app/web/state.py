@@ -44,12 +44,18 @@ class Runtime:
     today: Callable[[], datetime.date] = datetime.date.today
 
     @classmethod
-    def for_config(cls, config: Config) -> Runtime:
-        """A database handle and a derivation bound for ``config``; derives nothing yet."""
+    def for_config(cls, config: Config, *, memory_locked: bool = False) -> Runtime:
+        """A database handle and a derivation bound for ``config``; derives nothing yet.
+
+        :param memory_locked: the whole process is kept out of swap
+            (:func:`onion_app.serving.memory.guard_process`), so SQLCipher
+            need not lock and wipe its own allocations
+        """
         gate = KdfGate(config.kdf_concurrency)
         # The database key is derived once, before anyone is served: it waits
         # for a slot rather than being refused, and still counts in the bound.
-        return cls(Database(config, kdf_slot=gate.waiting_slot), gate)
+        return cls(Database(config, kdf_slot=gate.waiting_slot,
+                            memory_security=not memory_locked), gate)
 
     @property
     def config(self) -> Config:
