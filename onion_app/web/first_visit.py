@@ -116,15 +116,22 @@ class FirstVisit:
             return self.wsgi(environ, start_response)
         headers = [("Content-Type", "text/html; charset=utf-8"), ("Vary", "Cookie")]
         if TOKEN_MARK in page:
-            secret, token = new_csrf(self.csrf)
+            token, set_cookie = self.mint()
             page = page.replace(TOKEN_MARK, token)
-            cookie = self.signer.dumps({self.csrf_field: secret})
-            headers.append(("Set-Cookie", dump_cookie(self.session_cookie, cookie,
-                                                      **self.cookie_options)))
+            headers.append(("Set-Cookie", set_cookie))
         body = page.encode()
         headers.insert(1, ("Content-Length", str(len(body))))
         start_response("200 OK", headers)
         return [body]
+
+    def mint(self) -> tuple[str, str]:
+        """A new visitor's CSRF token, and the session cookie holding its secret.
+
+        :returns: (the signed token for the page, the ``Set-Cookie`` value)
+        """
+        secret, token = new_csrf(self.csrf)
+        cookie = self.signer.dumps({self.csrf_field: secret})
+        return token, dump_cookie(self.session_cookie, cookie, **self.cookie_options)
 
     def _page(self, environ: dict[str, Any]) -> str | None:
         """The cached page this request may be given, or None for Flask to answer."""
