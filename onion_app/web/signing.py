@@ -5,9 +5,10 @@ itsdangerous ``URLSafeTimedSerializer``. Stock, it builds a new signer for
 every value it signs or checks, the signer derives its key from the secret
 and the salt again each time (for the session, an HMAC of its own), and the
 HMAC runs in pure Python: Flask and itsdangerous name SHA-1 by a Python
-function, which :mod:`hmac` cannot hand to OpenSSL. On a first visit's
-sign-in page that was most of the page's cost, and every signed-in request
-pays it again to read its cookie.
+function, which :mod:`hmac` cannot hand to OpenSSL. A first visit's sign-in
+page signs twice (its token, its cookie), and that repeated work was about a
+fifth of the whole answer in process (``bench/signing_bench.py``); every
+signed-in request paid its share again to read its cookie.
 
 :func:`prepared` gives the same serializer, whose signer
 (:class:`PreparedSigner`) is made once and derives each key once, when it is
