@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous.timed import TimestampSigner
 
 from onion_app import create_app
 from onion_app.config import Config
 from onion_app.errors import ConfigError
+from onion_app.web.signing import SignedOnce
 
 
 def _paths(app: Flask) -> set[str]:
@@ -66,3 +71,45 @@ def test_session_cookie_settings(public_app: Flask) -> None:
     assert public_app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert public_app.config["SESSION_COOKIE_SAMESITE"] == "Strict"
     assert public_app.config["SESSION_PERMANENT"] is False
+
+
+def test_the_session_is_signed_once_and_as_flask_signs_it(
+        public_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    interface = public_app.session_interface
+    signer = interface.get_signing_serializer(public_app)  # type: ignore[attr-defined]
+    assert isinstance(signer, SignedOnce)
+    assert interface.get_signing_serializer(public_app) is signer  # type: ignore[attr-defined]
+    # One second for every signature, so that the bytes can be compared.
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _self: 1_800_000_000)
+    visitor = public_app.test_client()
+    with visitor.session_transaction() as session:  # saved by Haven's interface
+        session["_flashes"] = [("ok", "From Haven's signer")]
+    cookie = visitor.get_cookie("haven_public")
+    assert cookie is not None
+    flask_own = SecureCookieSessionInterface().get_signing_serializer(public_app)
+    assert flask_own is not None
+    with public_app.app_context():  # as in a request: Flask's JSON settings
+        assert cookie.value == flask_own.dumps(
+            {"_flashes": [("ok", "From Haven's signer")]})
+
+
+def test_a_cookie_flask_signed_is_read_until_it_is_too_old(
+        public_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    flask_own = SecureCookieSessionInterface().get_signing_serializer(public_app)
+    assert flask_own is not None
+    lifetime = int(public_app.permanent_session_lifetime.total_seconds())
+    now = int(time.time())
+
+    def shown(age: int, tampered: bool = False) -> bool:
+        with monkeypatch.context() as then:
+            then.setattr(TimestampSigner, "get_timestamp", lambda _self: now - age)
+            value = flask_own.dumps({"_flashes": [("ok", "From Flask's signer")]})
+        if tampered:
+            value = ("x" if value[0] != "x" else "y") + value[1:]  # another payload
+        visitor = public_app.test_client()
+        visitor.set_cookie("haven_public", value)
+        return "From Flask&#39;s signer" in visitor.get("/").get_data(as_text=True)
+
+    assert shown(lifetime - 60)
+    assert not shown(lifetime + 60)
+    assert not shown(0, tampered=True)

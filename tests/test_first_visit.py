@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import validate_csrf
+from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.timed import TimestampSigner
 
 from onion_app.web.error_pages import SERVER_ERROR
 from onion_app.web.first_visit import FirstVisit, csrf_signer, new_csrf
@@ -84,6 +88,71 @@ def test_the_token_it_gives_signs_in_through_flask(public_app: Flask,
     refused = other.post("/login", data={"csrf_token": found.group(1),
                                          "codename": "abacus abdomen"})
     assert "not a valid codename" not in refused.get_data(as_text=True)
+
+
+def _csrf_check(visitor: Any, token: str) -> str:
+    """What the CSRF check made of a sign-in with ``token``: "passed" (the form
+    was read, and found wanting), or "refused" (Haven's page for a forged form)."""
+    answer = visitor.post("/login", data={"csrf_token": token, "codename": "abacus abdomen"})
+    refused = "did not come from this site" in answer.get_data(as_text=True)
+    assert answer.status_code in {200, 400}
+    return "refused" if refused and answer.status_code == 400 else "passed"
+
+
+def _other_signature(signed: str) -> str:
+    """``signed`` with the first character of its signature changed: all six
+    of its bits count (the last character's do not)."""
+    value, signature = signed.rsplit(".", 1)
+    return f"{value}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
+
+
+def _front_visit(app: Flask) -> tuple[Any, str, str]:
+    """A visitor whose /login came from the front: (its client, token, cookie value)."""
+    app.test_client().get("/login")  # renders, and fills the cache
+    visitor = app.test_client()
+    answer = visitor.get("/login")
+    found = TOKEN.search(answer.get_data(as_text=True))
+    assert found is not None
+    cookie = visitor.get_cookie(str(app.config["SESSION_COOKIE_NAME"]))
+    assert cookie is not None
+    return visitor, found.group(1), cookie.value
+
+
+def test_its_token_and_cookie_are_what_the_libraries_make(
+        public_app: Flask, flask_calls: _Counted, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One second for every signature, so that the bytes can be compared.
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _self: 1_800_000_000)
+    _visitor, token, cookie = _front_visit(public_app)
+    assert flask_calls.calls == 1
+    flask_session = SecureCookieSessionInterface().get_signing_serializer(public_app)
+    assert flask_session is not None
+    secret = flask_session.loads(cookie)["csrf_token"]
+    assert cookie == flask_session.dumps({"csrf_token": secret})
+    # As Flask-WTF's generate_csrf signs the secret it puts in the session.
+    assert token == URLSafeTimedSerializer(public_app.secret_key,
+                                           salt="wtf-csrf-token").dumps(secret)
+
+
+@pytest.mark.parametrize("role", ["public", "staff"])
+def test_a_changed_or_old_token_or_cookie_is_refused(
+        role: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    app: Flask = request.getfixturevalue(f"{role}_app")
+    visitor, token, cookie = _front_visit(app)
+    assert _csrf_check(visitor, token) == "passed"
+    changed = _other_signature(token)
+    assert _csrf_check(_front_visit(app)[0], changed) == "refused"
+    # Its cookie, changed, is no session: the token has nothing to match.
+    visitor, token, cookie = _front_visit(app)
+    name = str(app.config["SESSION_COOKIE_NAME"])
+    visitor.set_cookie(name, "x" + cookie[1:] if cookie[0] != "x" else "y" + cookie[1:])
+    assert _csrf_check(visitor, token) == "refused"
+    # A cookie older than Flask's session lifetime is no session either.
+    lifetime = int(app.permanent_session_lifetime.total_seconds())
+    now = int(time.time())
+    with monkeypatch.context() as then:
+        then.setattr(TimestampSigner, "get_timestamp", lambda _self: now - lifetime - 60)
+        visitor, token, _cookie = _front_visit(app)
+    assert _csrf_check(visitor, token) == "refused"
 
 
 def test_each_visitor_gets_a_new_secret_and_token(public_app: Flask) -> None:

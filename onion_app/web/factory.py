@@ -28,6 +28,7 @@ from onion_app.web import (
     favicon,
     limits,
     page_cache,
+    signing,
     staff_auth,
     stylesheets,
     uploads,
@@ -55,12 +56,16 @@ class HavenRequest(Request):
 
 class SigningOnce(SecureCookieSessionInterface):
     """Flask's signed cookie session, its signer made once per app, not twice
-    per request: the key it signs with is fixed when the app is made."""
+    per request, and its keys derived once (:mod:`.signing`): the key it
+    signs with is fixed when the app is made."""
 
     def get_signing_serializer(self, app: Flask) -> Any:
         found = app.extensions.get("haven.session_signer")
         if found is None:
-            found = app.extensions["haven.session_signer"] = super().get_signing_serializer(app)
+            stock = super().get_signing_serializer(app)
+            if stock is None:  # no secret key: Flask's own answer, a null session
+                return None
+            found = app.extensions["haven.session_signer"] = signing.prepared(stock)
         return found
 
 

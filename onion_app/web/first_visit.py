@@ -22,9 +22,11 @@ The language is chosen exactly as :mod:`onion_app.i18n.chooser` chooses it
 (the language cookie, then ``Accept-Language``). A page with a form gets a
 fresh CSRF secret, put in a new session cookie, and its signed token put in
 the page, the way Flask-WTF's ``generate_csrf`` makes them for a visitor
-with no session (:func:`new_csrf`); a test posts such a token back through
-Flask to show the two agree. What is served is the cached page, which holds
-nothing of any visitor, with this visitor's own token.
+with no session (:func:`new_csrf`), signed with the app's keys derived once
+(:mod:`.signing`): that signing is most of this page's cost. A test posts
+such a token back through Flask to show the two agree. What is served is the
+cached page, which holds nothing of any visitor, with this visitor's own
+token.
 
 Haven's security headers are added outside, by
 :class:`onion_app.web.security.SecurityHeaders`, as for every response.
@@ -47,7 +49,7 @@ from werkzeug.sansio.http import parse_cookie
 
 from onion_app.i18n import chooser
 from onion_app.i18n.languages import ENGLISH
-from onion_app.web import content_types
+from onion_app.web import content_types, signing
 from onion_app.web.error_pages import SERVER_ERROR
 from onion_app.web.page_cache import TOKEN_MARK, page_cache_of
 from onion_app.web.security import StartResponse, WSGIApp
@@ -59,11 +61,12 @@ _CSRF_SALT = "wtf-csrf-token"
 
 
 def csrf_signer(app: Flask) -> URLSafeTimedSerializer:
-    """What signs ``app``'s CSRF tokens: its CSRF key, Flask-WTF's salt."""
+    """What signs ``app``'s CSRF tokens: its CSRF key, Flask-WTF's salt, the
+    serializer Flask-WTF builds for each token, keyed once (:mod:`.signing`)."""
     key = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
     if key is None:  # create_app always sets one
         raise RuntimeError("the app has no secret key")
-    return URLSafeTimedSerializer(key, salt=_CSRF_SALT)
+    return signing.prepared(URLSafeTimedSerializer(key, salt=_CSRF_SALT))
 
 
 def new_csrf(signer: URLSafeTimedSerializer) -> tuple[str, str]:
@@ -113,15 +116,22 @@ class FirstVisit:
             return self.wsgi(environ, start_response)
         headers = [("Content-Type", "text/html; charset=utf-8"), ("Vary", "Cookie")]
         if TOKEN_MARK in page:
-            secret, token = new_csrf(self.csrf)
+            token, set_cookie = self.mint()
             page = page.replace(TOKEN_MARK, token)
-            cookie = self.signer.dumps({self.csrf_field: secret})
-            headers.append(("Set-Cookie", dump_cookie(self.session_cookie, cookie,
-                                                      **self.cookie_options)))
+            headers.append(("Set-Cookie", set_cookie))
         body = page.encode()
         headers.insert(1, ("Content-Length", str(len(body))))
         start_response("200 OK", headers)
         return [body]
+
+    def mint(self) -> tuple[str, str]:
+        """A new visitor's CSRF token, and the session cookie holding its secret.
+
+        :returns: (the signed token for the page, the ``Set-Cookie`` value)
+        """
+        secret, token = new_csrf(self.csrf)
+        cookie = self.signer.dumps({self.csrf_field: secret})
+        return token, dump_cookie(self.session_cookie, cookie, **self.cookie_options)
 
     def _page(self, environ: dict[str, Any]) -> str | None:
         """The cached page this request may be given, or None for Flask to answer."""
