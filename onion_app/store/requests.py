@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlcipher3
@@ -249,17 +249,31 @@ def request_body(conn: Connection, request_id: int) -> bytes:
     return bytes(row["body"])
 
 
-def sealed_request(conn: Connection, request_id: int,
-                   fingerprint: str) -> tuple[bytes, bytes] | None:
-    """A reader's stanza and the request's body, in one query (a list opens
-    one per title); None if ``fingerprint`` is not a reader of the request."""
-    row = conn.execute(
-        "SELECT rr.stanza, b.body FROM request_readers rr"
-        " JOIN request_bodies b ON b.request_id = rr.request_id"
-        " WHERE rr.request_id = ? AND rr.fingerprint = ?",
-        (request_id, fingerprint),
-    ).fetchone()
-    return None if row is None else (bytes(row["stanza"]), bytes(row["body"]))
+def sealed_requests(conn: Connection, wanted: Sequence[tuple[int, str | None]]
+                    ) -> dict[int, tuple[bytes | None, bytes]]:
+    """Several requests' bodies, each with one reader's stanza, in one query
+    (a list opens a page of titles at once).
+
+    :param wanted: (request id, reader's fingerprint) pairs; None for a
+        request whose body alone is wanted (its reader holds the content key)
+    :returns: by request id, the stanza (None when none was asked for, or
+        the fingerprint is not a reader of it) and the body; a request that
+        does not exist is left out
+    """
+    if not wanted:
+        return {}
+    # One statement per number of requests (a page holds at most a few), so
+    # each is compiled once and kept in the connection's statement cache.
+    values = ", ".join(["(?, ?)"] * len(wanted))
+    found = conn.execute(
+        f"WITH wanted (request_id, fingerprint) AS (VALUES {values})"  # noqa: S608  (placeholders only)
+        " SELECT b.request_id, rr.stanza, b.body FROM wanted w"
+        " JOIN request_bodies b ON b.request_id = w.request_id"
+        " LEFT JOIN request_readers rr"
+        "   ON rr.request_id = w.request_id AND rr.fingerprint = w.fingerprint",
+        [value for pair in wanted for value in pair]).fetchall()
+    return {int(row[0]): (None if row[1] is None else bytes(row[1]), bytes(row[2]))
+            for row in found}
 
 
 def request_stanza(conn: Connection, request_id: int, fingerprint: str) -> bytes | None:
