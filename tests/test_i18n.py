@@ -9,6 +9,7 @@ import logging
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -353,3 +354,84 @@ def test_the_language_links_are_what_url_for_builds(public_app: Flask, back: str
         built = [(lang, url_for("language.choose", code=lang.code, next=back))
                  for lang in offered().values()]
         assert choice_links(back) == built
+
+
+class _Catalogue:
+    """A catalogue whose translations hold what real ones may: markup, a
+    literal percent sign, placeholders, plural forms and contexts."""
+
+    WORDS: ClassVar[dict[str, str]] = {"Plain": "Simple", "Marked": "With <b>markup</b> &amp; more",
+             "Sure": "100%% sure", "Hello %(name)s": "Salut %(name)s",
+             "Someone is helping: <bdi>%(handle)s</bdi>": "Aide: <bdi>%(handle)s</bdi>"}
+
+    def ugettext(self, message: str) -> str:
+        return self.WORDS.get(message, message)
+
+    def ungettext(self, singular: str, plural: str, count: int) -> str:
+        return f"[{singular}]" if count == 1 else f"[{plural}] %%"
+
+    def upgettext(self, context: str, message: str) -> str:
+        return f"{context}|{message}"
+
+    def unpgettext(self, context: str, singular: str, plural: str, count: int) -> str:
+        return f"{context}|{singular if count == 1 else plural}"
+
+
+TEMPLATE_TEXT = [
+    "{{ _('Plain') }} {{ gettext('Plain') }} {{ _('Unknown') }}",
+    "{{ _('Marked') }}",
+    "{{ _('Sure') }}",
+    "{{ _('Hello %(name)s', name=who) }}",
+    "{% trans handle=who %}Someone is helping: <bdi>{{ handle }}</bdi>{% endtrans %}",
+    "{% trans count=n, num=n|string %}{{ num }} request.{% pluralize %}{{ num }} requests."
+    "{% endtrans %}",
+    "{{ ngettext('%(num)s device', '%(num)s devices', n) }}"
+    " {{ ngettext('%(num)s device', '%(num)s devices', 1, num='one') }}",
+    "{{ pgettext('menu', 'Open') }} {{ npgettext('menu', 'file', 'files', n) }}",
+    "{{ _('Plain')|length }} {{ _('Hello %(name)s', name=who)|upper }}",
+]
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("text", TEMPLATE_TEXT)
+def test_template_translations_are_what_jinjas_own_would_give(text: str,
+                                                               autoescape: bool) -> None:
+    """Haven's template callables give, to the byte, what Jinja's newstyle
+    gettext gives over the same catalogue: markup kept, variables escaped,
+    "%%" made "%", ``num`` filled in."""
+    from jinja2 import Environment
+
+    from onion_app.i18n.text import CATALOGUE, TEMPLATE_CALLABLES
+
+    catalogue = _Catalogue()
+    # Both ways, as Jinja's own wrappers are written for both.
+    jinjas = Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)  # noqa: S701
+    jinjas.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=catalogue.ugettext, ngettext=catalogue.ungettext,
+        pgettext=catalogue.upgettext, npgettext=catalogue.unpgettext, newstyle=True)
+    havens = Environment(extensions=["jinja2.ext.i18n"], autoescape=autoescape)  # noqa: S701
+    havens.newstyle_gettext = True  # type: ignore[attr-defined]
+    havens.globals.update(TEMPLATE_CALLABLES)
+    for env in (jinjas, havens):
+        env.policies["ext.i18n.trimmed"] = True
+    values = {"who": "<i>Ana & co</i>", "n": 3}
+    expected = jinjas.from_string(text).render(values)
+    assert havens.from_string(text).render({**values, CATALOGUE: catalogue}) == expected
+
+
+def test_template_translations_follow_each_request(public_app: Flask) -> None:
+    """Through the app: the request's own catalogue, in a page's context or
+    (a macro imported without one) looked up from the request."""
+    from flask import render_template_string
+
+    from onion_app.i18n import translations
+
+    text = "{% macro m() %}{{ _('Language') }}{% endmacro %}{{ _('Language') }}/{{ m() }}"
+    for code in ("en", "fa"):
+        with public_app.test_request_context(
+                "/", headers={"Cookie": f"haven_public_language={code}"}):
+            word = translations().ugettext("Language")
+            assert render_template_string(text) == f"{word}/{word}"
+            # Rendered without Flask's context processors: from the request.
+            assert public_app.jinja_env.from_string(text).render() == f"{word}/{word}"
+    assert word == "زبان"

@@ -792,3 +792,38 @@ def test_a_sessions_request_keys_are_derived_once_and_bounded(
     assert len(derived) == 6  # a new session derives again
     client.get("/requests")
     assert len(derived) == 9  # three keys, two kept at most: none survives a view
+
+
+def _only_session(app: Flask) -> object:
+    [found] = list(state_of(app).sessions._sessions.values())
+    return found
+
+
+def test_a_list_keeps_content_keys_with_the_session_and_never_a_title(
+        public_app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    new_account(client)
+    kept_id = submitted_id(client, title=MARKERS["title"])
+    gone_id = submitted_id(client, title="Soon deleted")
+    listing = client.get("/requests").get_data(as_text=True)
+    assert MARKERS["title"] in listing
+    assert "Soon deleted" in listing
+    me = _only_session(public_app)
+    assert set(me.content_keys) == {kept_id, gone_id}  # type: ignore[attr-defined]
+    # Shown again from the kept keys: no stanza opened, the same page.
+    opened: list[object] = []
+    real = sealing.open_keeping_key
+    monkeypatch.setattr(sealing, "open_keeping_key",
+                        lambda *a, **k: opened.append(a) or real(*a, **k))
+    again = client.get("/requests").get_data(as_text=True)
+    assert MARKERS["title"] in again
+    assert "Soon deleted" in again
+    assert opened == []
+    # Nothing the session holds is a text the requester wrote.
+    held = repr(vars(me)) + "".join(repr(vars(k)) for k in me.content_keys.values())  # type: ignore[attr-defined]
+    assert MARKERS["title"] not in held
+    assert "Soon deleted" not in held
+    # A deleted request's keys go with it.
+    client.post(f"/requests/{gone_id}/delete",
+                data={"csrf_token": csrf(client, f"/requests/{gone_id}/delete")})
+    assert set(me.content_keys) == {kept_id}  # type: ignore[attr-defined]
+    assert all(public_id != gone_id for public_id, _ in me.request_keys)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ import nacl.utils
 import pytest
 from nacl.public import PrivateKey
 
-from crypto.envelope import seal
+from crypto.envelope import ContentKey, seal
 from crypto.errors import DecryptionError, InvalidPublicKey
 from crypto.hybrid import (
     HybridPublicKey,
@@ -28,6 +28,7 @@ from onion_app.store import Database
 from onion_app.store import matching as store_matching
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
+from onion_app.store.rows import RequestRef
 from tests.journey import add_volunteer
 
 TODAY = datetime.date.today()
@@ -255,3 +256,67 @@ def test_stored_reader_keys_are_checked_once_and_bad_ones_every_time() -> None:
     for _ in range(2):  # a refused key is refused again, never kept
         with pytest.raises(InvalidPublicKey):
             sealing.stored_reader_key(bytes(32), public.mlkem)
+
+
+def test_a_list_opens_its_requests_in_one_query_and_keeps_their_keys(conn: Connection) -> None:
+    requester_id, keys = _requester(conn)
+    submitted = [_submit(conn, requester_id, keys) for _ in range(3)]
+    listed = [RequestRef(request_id, public_id) for request_id, public_id, _ in submitted]
+    private = {public_id: key for _, public_id, key in submitted}
+    asked: list[str] = []
+
+    def key_for(ref: RequestRef) -> ReaderPrivateKey:
+        asked.append(ref.public_id)
+        return private[ref.public_id]
+
+    kept: dict[str, ContentKey] = {}
+    reads = _statements(conn)
+    assert sealing.open_requests(conn, listed, key_for, kept) == {
+        ref.id: TEXT for ref in listed}
+    assert len(reads) == 1
+    assert sorted(asked) == sorted(private)
+    # What is kept is each request's content key, and nothing of its text.
+    assert set(kept) == set(private)
+    assert all(isinstance(key, ContentKey) for key in kept.values())
+    # Opened again: no private key, no stanza (here, none left), one query.
+    conn.execute("DELETE FROM request_readers WHERE volunteer_id IS NULL")
+    asked.clear()
+    reads.clear()
+    assert sealing.open_requests(conn, listed, key_for, kept) == {
+        ref.id: TEXT for ref in listed}
+    assert asked == []
+    assert len(reads) == 1
+
+
+def test_a_kept_key_that_does_not_open_is_dropped_for_the_stanza(conn: Connection) -> None:
+    requester_id, keys = _requester(conn)
+    request_id, public_id, key = _submit(conn, requester_id, keys)
+    other_id, other_public, other_key = _submit(conn, requester_id, keys)
+    kept: dict[str, ContentKey] = {}
+    sealing.open_request(conn, other_id, other_public, other_key, kept)
+    kept[public_id] = kept[other_public]  # another body's key
+    assert sealing.open_request(conn, request_id, public_id, key, kept) == TEXT
+    assert kept[public_id] != kept[other_public]
+    assert sealing.open_request(conn, request_id, public_id, key, kept) == TEXT
+
+
+def test_a_kept_key_is_no_way_round_the_reader_check(conn: Connection) -> None:
+    requester_id, keys = _requester(conn)
+    request_id, public_id, _ = _submit(conn, requester_id, keys)
+    outsider = gain_mlkem(PrivateKey.generate())
+    with pytest.raises(DecryptionError, match="not a reader"):
+        sealing.open_requests(conn, [RequestRef(request_id, public_id)],
+                              lambda _: outsider, {})
+    # A key kept for a row that is gone opens nothing, and is dropped.
+    kept = {"gone": ContentKey(bytes(32))}
+    with pytest.raises(DecryptionError, match="not a reader"):
+        sealing.open_requests(conn, [RequestRef(request_id + 99, "gone")],
+                              lambda _: outsider, kept)
+    assert kept == {}
+
+
+def _statements(conn: Connection) -> list[str]:
+    """The statements ``conn`` runs from now on, as SQLite traces them."""
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    return seen

@@ -3,6 +3,7 @@ from __future__ import annotations
 import nacl.utils
 from nacl.public import PrivateKey
 
+from crypto.envelope import ContentKey
 from crypto.requester import RequesterKeys
 from onion_app.web.sessions import ENROLLING, SessionRegistry, SessionStore
 
@@ -100,6 +101,20 @@ def test_private_key_is_not_in_repr() -> None:
     key = PrivateKey.generate()
     found = store.get(store.create("requester", 1, key))
     assert bytes(key).hex() not in repr(found)
+
+
+def test_kept_content_keys_start_empty_and_stay_out_of_repr() -> None:
+    store = SessionStore(60, 600)
+    found = store.get(store.create("requester", 1, None))
+    assert found is not None
+    assert found.content_keys == {}
+    found.content_keys["public-id"] = ContentKey(bytes(range(32)))
+    assert "content_keys" not in repr(found)
+    assert bytes(range(32)).hex() not in repr(found)
+    assert "public-id" not in repr(found)
+    other = store.get(store.create("requester", 2, None))
+    assert other is not None
+    assert other.content_keys == {}  # one dict per session
 
 
 def test_end_account_keeps_one_and_ends_enrolment_too() -> None:

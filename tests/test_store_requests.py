@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlcipher3
@@ -176,10 +176,56 @@ def test_a_reader_row_is_written_with_its_priority_and_day(conn: Connection) -> 
                         " WHERE request_id = ?", (found["critical"],)).fetchone()[0] == "0"
 
 
-def test_sealed_request_gives_a_readers_stanza_with_the_body(conn: Connection) -> None:
-    request_id = _request(conn, rows.create_requester(conn, b"S" * 32, b"P" * 32))
-    rows.add_request_readers(conn, request_id, [rows.Reader("d" * 32, None, b"\x02mine")])
-    assert rows.sealed_request(conn, request_id, "d" * 32) == (
-        b"\x02mine", rows.request_body(conn, request_id))
-    assert rows.sealed_request(conn, request_id, "e" * 32) is None
-    assert rows.sealed_request(conn, request_id + 1, "d" * 32) is None
+def test_sealed_requests_give_each_readers_stanza_with_its_body(conn: Connection) -> None:
+    requester_id = rows.create_requester(conn, b"S" * 32, b"P" * 32)
+    first, second = _request(conn, requester_id), _request(conn, requester_id)
+    rows.add_request_readers(conn, first, [rows.Reader("d" * 32, None, b"\x02mine")])
+    body = rows.request_body(conn, first)
+    assert rows.sealed_requests(conn, [(first, "d" * 32), (second, "a" * 32)]) == {
+        first: (b"\x02mine", body), second: (b"\x01stanza", rows.request_body(conn, second))}
+    # No fingerprint: the body alone (its reader holds the content key).
+    assert rows.sealed_requests(conn, [(first, None)]) == {first: (None, body)}
+    # Not a reader of it: no stanza, and never another reader's.
+    assert rows.sealed_requests(conn, [(first, "e" * 32)]) == {first: (None, body)}
+    assert rows.sealed_requests(conn, [(second, "d" * 32)])[second][0] is None
+    assert rows.sealed_requests(conn, [(second + 1, "d" * 32)]) == {}
+    assert rows.sealed_requests(conn, []) == {}
+
+
+def _compilations(conn: Connection, read: Callable[[], object]) -> int:
+    """How often SQLite compiles statements while ``read`` runs the second
+    time: the authorizer is asked at each compilation, never at a step of a
+    statement taken from the cache."""
+    compiled = 0
+
+    def authorizer(*_: object) -> int:
+        nonlocal compiled
+        compiled += 1
+        return int(sqlcipher3.SQLITE_OK)
+
+    conn.set_authorizer(authorizer)  # expires every statement: the first read compiles
+    try:
+        read()
+        compiled = 0
+        read()
+    finally:
+        conn.set_authorizer(None)
+    return compiled
+
+
+@pytest.mark.parametrize("page", [(0, 10), (10, 10), (0, -1)])
+def test_paged_queries_are_compiled_once(conn: Connection, page: tuple[int, int]) -> None:
+    """A bare ``LIMIT ?`` makes SQLite compile the statement again at every new
+    binding, which the memory wiping made cost more than the query itself."""
+    requester_id = rows.create_requester(conn, b"C" * 32, b"P" * 32)
+    request_id = _request(conn, requester_id)
+    offset, limit = page
+    rows.requests_of(conn, requester_id, offset=offset, limit=limit)
+    assert _compilations(conn, lambda: rows.requests_of(
+        conn, requester_id, offset=offset, limit=limit)) == 0
+    assert _compilations(conn, lambda: rows.thread_of(
+        conn, request_id, "a" * 32, offset=offset, limit=None if limit < 0 else limit)) == 0
+    # The check itself sees a compilation when there is one.
+    assert _compilations(conn, lambda: conn.execute(
+        "SELECT id FROM requests WHERE requester_id = ? LIMIT ?", (requester_id, 5)
+    ).fetchall()) > 0

@@ -1,4 +1,4 @@
-"""Haven's form base: a file part reaches only a file field."""
+"""Haven's form pieces: a file part reaches only a file field; checkboxes."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from importlib import import_module
 import pytest
 from flask import Flask
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import Form, SelectMultipleField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.3
 
 import onion_app
-from onion_app.web.forms import HavenForm
+from onion_app.web.forms import Checkboxes, HavenForm
 from tests import journey as requester
 from tests.journey import csrf
 
@@ -42,3 +45,20 @@ def test_a_file_posted_as_a_text_field_is_a_400_that_keeps_the_rest(
     page = response.get_data(as_text=True)
     if field != "story":
         assert "THE-STORY-TYPED" in page
+
+
+class _Ticks(Form):
+    boxes = Checkboxes(choices=[SelectChoice(code, code.upper()) for code in ("fa", "ar", "en")])
+    plain = SelectMultipleField(choices=[SelectChoice(code, code.upper())
+                                         for code in ("fa", "ar", "en")])
+
+
+@pytest.mark.parametrize("ticked", [[], ["fa"], ["en", "ar", "fa"], ["fa", "fa"], ["xx"],
+                                    ["fa", "xx", "yy"], ["FA"]])
+def test_checkboxes_refuse_what_was_not_offered_as_wtforms_does(ticked: list[str]) -> None:
+    """Checkboxes check ticked values against the choices' values alone; the
+    verdict and the words of a refusal are WTForms' own."""
+    form = _Ticks(MultiDict([("boxes", v) for v in ticked] + [("plain", v) for v in ticked]))
+    assert form.validate() is not any(v not in ("fa", "ar", "en") for v in ticked)
+    assert form.boxes.errors == form.plain.errors
+    assert form.boxes.data == form.plain.data

@@ -16,13 +16,21 @@ ones (:func:`upgrade_readers`, :func:`upgrade_own_stanzas`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from nacl.public import PublicKey
 
 from crypto.attachment import Attachment, seal_attachment
-from crypto.envelope import ContentKey, add_reader, open_envelope, seal_with_key
+from crypto.envelope import (
+    ContentKey,
+    add_reader,
+    open_envelope,
+    open_keeping_key,
+    open_with_key,
+    seal_with_key,
+)
 from crypto.errors import DecryptionError
 from crypto.hybrid import (
     HybridPrivateKey,
@@ -39,6 +47,7 @@ from onion_app.store import attachments as files_store
 from onion_app.store import matching as store_matching
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
+from onion_app.store.rows import RequestRef
 
 FORMAT_VERSION = 1
 # A 20,000-character story can be 80 KB of UTF-8; the bucket above that.
@@ -198,18 +207,76 @@ def submit_request(conn: Connection, requester_id: int, keys: RequesterKeys,
 
 
 def open_request(conn: Connection, request_id: int, public_id: str,
-                 private_key: ReaderPrivateKey) -> RequestText:
+                 private_key: ReaderPrivateKey,
+                 content_keys: MutableMapping[str, ContentKey] | None = None) -> RequestText:
     """Decrypts a request for one of its readers.
 
+    :param content_keys: the reader's content keys by public id, as
+        :func:`open_requests` keeps them
     :raises DecryptionError: if this key is not a reader, or the row was tampered with
     """
-    sealed = rows.sealed_request(conn, request_id, _mine(private_key))
-    if sealed is None:
-        raise DecryptionError("not a reader of this request")
-    stanza, body = sealed
-    plaintext = open_envelope(body, stanza, private_key, request_ad(public_id),
-                              max_size=REQUEST_MAX_SIZE)
-    return RequestText.decode(plaintext)
+    opened = open_requests(conn, [RequestRef(request_id, public_id)],
+                           lambda _: private_key, {} if content_keys is None else content_keys)
+    return opened[request_id]
+
+
+class Openable(Protocol):
+    """A request to open: its row id, and the public id its envelope is bound to."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def public_id(self) -> str: ...
+
+
+R = TypeVar("R", bound=Openable)
+
+
+def open_requests(conn: Connection, requests: Sequence[R],
+                  key_for: Callable[[R], ReaderPrivateKey],
+                  content_keys: MutableMapping[str, ContentKey]) -> dict[int, RequestText]:
+    """Decrypts several requests for their reader, reading them in one query.
+
+    A reader opening a request again skips its stanza: ``content_keys``
+    holds the content key of each request this reader opened before, by
+    public id, and gains the ones opened now. The body is opened with it and
+    checked as ever (its commitment, its associated data), and a key that
+    does not open it is dropped for the stanza. ``key_for`` gives a
+    request's private key, asked only when its stanza is opened.
+
+    .. warning:: ``content_keys`` open these requests, as the private keys
+       do: keep it only where those are kept (a session, in memory), for no
+       longer, and never the texts.
+
+    :returns: each request's text, by row id
+    :raises DecryptionError: if a key is not a reader of its request, or a
+        row was tampered with
+    """
+    known = {r.id: content_keys.get(r.public_id) for r in requests}
+    keys = {r.id: key_for(r) for r in requests if known[r.id] is None}
+    sealed = rows.sealed_requests(conn, [(r.id, _mine(keys[r.id]) if r.id in keys else None)
+                                         for r in requests])
+    opened = {}
+    for request in requests:
+        stanza, body = sealed.get(request.id, (None, b""))
+        ad = request_ad(request.public_id)
+        content_key = known[request.id]
+        if content_key is not None:
+            try:
+                opened[request.id] = RequestText.decode(
+                    open_with_key(body, content_key, ad, max_size=REQUEST_MAX_SIZE))
+                continue
+            except DecryptionError:
+                content_keys.pop(request.public_id, None)
+            keys[request.id] = key_for(request)
+            stanza = rows.request_stanza(conn, request.id, _mine(keys[request.id]))
+        if stanza is None:
+            raise DecryptionError("not a reader of this request")
+        plaintext, content_keys[request.public_id] = open_keeping_key(
+            body, stanza, keys[request.id], ad, max_size=REQUEST_MAX_SIZE)
+        opened[request.id] = RequestText.decode(plaintext)
+    return opened
 
 
 def post_message(conn: Connection, request_id: int, text: str, *, from_requester: bool,

@@ -34,7 +34,9 @@ from onion_app.i18n.languages import (
     Language,
 )
 from onion_app.i18n.text import (
+    CATALOGUE,
     N_,
+    TEMPLATE_CALLABLES,
     LazyText,
     gettext,
     isolate,
@@ -83,16 +85,12 @@ def init_app(app: Flask, role: str) -> None:
         BABEL_TRANSLATION_DIRECTORIES=";".join([str(TRANSLATIONS)] * len(domains)),
     )
     Babel(app, locale_selector=chooser.locale_for_request)
-    # Flask-Babel's template callables look the catalogue up again at every
-    # string (its context, the locale, its cache): twenty strings a page made
-    # that a seventh of a signed-in page's time. The request's catalogue is
-    # looked up once per request (:func:`onion_app.i18n.text.translations`).
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=lambda s: translations().ugettext(s),
-        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
-        pgettext=lambda c, s: translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
-        newstyle=True)
+    # The request's catalogue, looked up once per request, straight from the
+    # template (onion_app.i18n.text.TEMPLATE_CALLABLES says why not Jinja's
+    # own wrappers). Newstyle: {% trans %} blocks call these too.
+    app.jinja_env.newstyle_gettext = True  # type: ignore[attr-defined]
+    app.jinja_env.globals.update(TEMPLATE_CALLABLES)
+    app.context_processor(lambda: {CATALOGUE: translations()})
     # Multi-line {% trans %} blocks are extracted and looked up with their
     # whitespace collapsed, so re-wrapping a template does not lose a translation.
     app.jinja_env.policies["ext.i18n.trimmed"] = True

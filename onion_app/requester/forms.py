@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from wtforms import (
@@ -16,6 +17,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from onion_app.domain.taxonomy import LANGUAGES, REGIONS, SKILLS, URGENCIES
+from onion_app.i18n import current as current_language
 from onion_app.i18n import language_names, lazy_text
 from onion_app.i18n import lazy_gettext as _l
 from onion_app.web.forms import FREE_TEXT, AtLeastOne, Checkboxes, HavenForm, choices_of
@@ -79,9 +81,17 @@ class RequestForm(HavenForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Named and ordered in the reader's language, per request.
-        self.languages.choices = [SelectChoice(code, name)
-                                  for code, name in language_names(LANGUAGES)]
+        self.languages.choices = list(_language_choices(current_language().code))
 
     def validate_website(self, field: Any) -> None:
         if field.data:
             raise ValidationError(_l("Leave this field empty."))
+
+
+# The 180 languages as choices, made once per interface language rather than
+# at each form: names of languages only, the same for every reader of it.
+# ``code`` is this request's interface language, in which language_names names
+# them; it is what the choices are kept under.
+@functools.lru_cache(maxsize=32)
+def _language_choices(code: str) -> tuple[SelectChoice, ...]:
+    return tuple(SelectChoice(value, name) for value, name in language_names(LANGUAGES))

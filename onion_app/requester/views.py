@@ -16,6 +16,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from crypto.codename import generate_codename, normalize_codename
+from crypto.envelope import ContentKey
 from crypto.errors import InvalidCodename
 from crypto.hybrid import ReaderPrivateKey
 from crypto.requester import RequesterKeys
@@ -105,6 +106,21 @@ def _key_for(me: Session, request_row: RequestRow) -> ReaderPrivateKey:
             kept.clear()
         kept[(request_row.public_id, version)] = found
     return found
+
+
+def _content_keys(me: Session, adding: int) -> dict[str, ContentKey]:
+    """The content keys this session keeps, with room for ``adding`` more."""
+    kept = me.content_keys
+    if len(kept) + adding > REQUEST_KEYS_KEPT:
+        kept.clear()
+    return kept
+
+
+def _forget_keys(me: Session, public_id: str) -> None:
+    """Drops what the session keeps for a request that is gone."""
+    me.content_keys.pop(public_id, None)
+    for kept in [k for k in me.request_keys if k[0] == public_id]:
+        me.request_keys.pop(kept, None)
 
 
 @blueprint.get("/")
@@ -281,10 +297,11 @@ def my_requests(me: Session) -> str:
     page = list_page(rows.count_requests_of(conn, me.account_id))
     listing = rows.requests_of(conn, me.account_id, offset=page.offset, limit=page.size)
     # A list of titles is what a person looks for; only this page's are
-    # opened (a key derivation and a decryption each), however many there are.
-    titles = {row.id: sealing.open_request(conn, row.id, row.public_id,
-                                           _key_for(me, row)).title
-              for row in listing}
+    # opened, however many there are: in one query, and each body with the
+    # content key the session kept from its first opening.
+    texts = sealing.open_requests(conn, listing, lambda row: _key_for(me, row),
+                                  _content_keys(me, len(listing)))
+    titles = {request_id: text.title for request_id, text in texts.items()}
     return render_template("requester/requests.html", requests=listing, titles=titles,
                            urgencies=URGENCIES, page=page)
 
@@ -390,7 +407,8 @@ def _thread_page(me: Session, request_row: RequestRow, reply: ReplyForm,
                  status: int, files: uploads.Outcome | None = None) -> tuple[str, int]:
     conn = get_db()
     key = _key_for(me, request_row)
-    text = sealing.open_request(conn, request_row.id, request_row.public_id, key)
+    text = sealing.open_request(conn, request_row.id, request_row.public_id, key,
+                                _content_keys(me, 1))
     page = thread_page(rows.message_count(conn, request_row.id))
     thread = sealing.open_thread(conn, request_row.id, key, offset=page.offset,
                                  limit=page.size)
@@ -503,6 +521,7 @@ def delete_request(me: Session, public_id: str) -> Page:
         conn = get_db()
         rows.delete_request(conn, request_row.id)
         conn.commit()
+        _forget_keys(me, public_id)
         flash(_("The request and its messages are deleted."), "ok")
         return redirect(url_for("requester.my_requests"))
     return render_template("requester/confirm_delete.html", form=form, request_row=request_row)

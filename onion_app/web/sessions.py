@@ -20,6 +20,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from crypto.envelope import ContentKey
 from crypto.hybrid import ReaderPrivateKey
 from crypto.requester import RequesterKeys
 
@@ -64,6 +65,11 @@ class Session:
     # master secret they come from is, and gone with the session; bounded.
     request_keys: dict[tuple[str, int], ReaderPrivateKey] = field(default_factory=dict,
                                                                   repr=False)
+    # The content keys of this session's requests opened so far, by public
+    # id: a list opened again opens each body with its key, not its hybrid
+    # stanza (two decapsulations a title). Keys, never texts; held and bounded
+    # as ``request_keys`` are, whose keys open the same stanzas.
+    content_keys: dict[str, ContentKey] = field(default_factory=dict, repr=False)
 
 
 class SessionStore:

@@ -12,13 +12,18 @@ from hypothesis import strategies as st
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from crypto.envelope import (
+    ContentKey,
     Envelope,
     add_reader,
     body_size,
     fingerprint,
+    open_content_key,
     open_envelope,
     open_for_reader,
+    open_keeping_key,
+    open_with_key,
     seal,
+    seal_with_key,
 )
 from crypto.errors import (
     CryptoError,
@@ -237,3 +242,46 @@ def test_each_envelope_is_fresh() -> None:
 def test_random_source_must_return_what_was_asked() -> None:
     with pytest.raises(CryptoError, match="returned 16 bytes, expected 32"):
         seal(b"x", [ALICE.public_key], AD, random=lambda n: bytes(16))
+
+
+def test_a_kept_content_key_opens_its_body_again() -> None:
+    plaintext, key = open_keeping_key(ENVELOPE.body, ALICE_STANZA, ALICE, AD)
+    assert plaintext == PLAINTEXT
+    assert open_with_key(ENVELOPE.body, key, AD) == PLAINTEXT
+    assert key == open_content_key(ENVELOPE.body, ALICE_STANZA, ALICE, AD)
+    # Every reader's stanza holds the one content key.
+    bob = open_keeping_key(ENVELOPE.body, ENVELOPE.stanzas[fingerprint(BOB.public_key)], BOB, AD)
+    assert bob == (PLAINTEXT, key)
+    assert "secret" not in repr(key)
+    assert key.secret.hex() not in repr(key)
+
+
+def test_a_kept_key_is_the_one_the_envelope_was_sealed_with() -> None:
+    envelope, sealed_with = seal_with_key(PLAINTEXT, [ALICE.public_key], AD)
+    stanza = envelope.stanzas[fingerprint(ALICE.public_key)]
+    assert open_keeping_key(envelope.body, stanza, ALICE, AD)[1] == sealed_with
+
+
+def test_a_kept_key_opens_only_its_own_body_and_row() -> None:
+    _, key = open_keeping_key(ENVELOPE.body, ALICE_STANZA, ALICE, AD)
+    other = seal(PLAINTEXT, [ALICE.public_key], AD)
+    with pytest.raises(DecryptionError, match="does not belong to this body"):
+        open_with_key(other.body, key, AD)
+    with pytest.raises(DecryptionError, match="altered"):
+        open_with_key(ENVELOPE.body, key, AD + b"x")
+    changed = bytearray(ENVELOPE.body)
+    changed[-1] ^= 1
+    with pytest.raises(DecryptionError, match="altered"):
+        open_with_key(bytes(changed), key, AD)
+    with pytest.raises(DecryptionError, match="does not belong to this body"):
+        open_with_key(ENVELOPE.body, ContentKey(bytes(32)), AD)
+
+
+def test_opening_with_a_kept_key_honours_the_maximum() -> None:
+    big = seal(bytes(5000), [ALICE.public_key], AD)
+    _, key = open_keeping_key(big.body, big.stanzas[fingerprint(ALICE.public_key)], ALICE, AD)
+    assert open_with_key(big.body, key, AD, max_size=8192) == bytes(5000)
+    with pytest.raises(DecryptionError, match="bucket"):
+        open_with_key(big.body, key, AD, max_size=4096)
+    with pytest.raises(DecryptionError, match="does not open with this key"):
+        open_keeping_key(big.body, big.stanzas[fingerprint(ALICE.public_key)], CAROL, AD)
