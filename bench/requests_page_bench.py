@@ -3,11 +3,12 @@
 What ``bench/http_bench.py`` measures through waitress, without the socket:
 the page called as waitress calls it (the WSGI app, with the cookie a browser
 holds), beside a bare Flask app answering the same bytes on the same call,
-in the same rounds. Each figure is printed twice: with SQLCipher's
-``cipher_memory_security`` on (as the serve process runs unless it has locked
-all its memory) and off (``havenbench.without_memory_wiping``, before the
-first connection: how a process that has locked its memory runs). The pragma
-holds for a whole process, so each way runs in its own child process.
+in the same rounds. Each figure is printed twice: as served (the process
+guards its memory as ``haven`` does, ``havenbench.guard_as_served``: where
+the machine lets it lock all its memory, SQLCipher's ``cipher_memory_security``
+is off) and in a process that cannot lock its memory, where SQLCipher locks
+and wipes each of its allocations. The pragma holds for a whole process, so
+each way runs in its own child process.
 
 The new request is the POST of the form's fields, sealing included (the
 submission's own bench, ``bench/submission_bench.py``, splits that up), and
@@ -37,7 +38,7 @@ IN_BENCH_SUITE = True
 REQUESTS = 3
 
 
-def measure(rounds: int, runs: int) -> dict[str, float]:
+def measure(rounds: int, runs: int, locked: bool) -> dict[str, float]:
     """Medians over ``rounds`` of each part's p50, in milliseconds."""
     from flask import Flask
     from werkzeug.test import EnvironBuilder
@@ -49,7 +50,7 @@ def measure(rounds: int, runs: int) -> dict[str, float]:
     from onion_app.web.state import Runtime
 
     with hb.instance() as config:
-        runtime = Runtime.for_config(config)
+        runtime = Runtime.for_config(config, memory_locked=locked)
         app = create_app("public", config, runtime)
         posting = create_app("public", hb.without_caps(hb.without_csrf(config)), runtime)
         with runtime.database.connect() as conn:
@@ -122,26 +123,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--child", choices=["wiping", "not-wiping"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["wiping", "as-served"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        if args.child == "not-wiping":
-            hb.without_memory_wiping()
-        print(json.dumps(measure(args.rounds, args.runs)))
+        locked = hb.guard_as_served()[0] if args.child == "as-served" else False
+        print(json.dumps(measure(args.rounds, args.runs, locked)))
         return 0
     print(f"{hb.machine()}; {hb.load()}")
     print(f"p50 in ms, median of {args.rounds} rounds; {REQUESTS} requests on the list")
     found = {}
-    for way in ("wiping", "not-wiping"):
+    for way in ("wiping", "as-served"):
         out = subprocess.run([sys.executable, __file__, "--child", way,  # noqa: S603  (this script)
                               "--rounds", str(args.rounds), "--runs", str(args.runs)],
                              capture_output=True, text=True, check=True).stdout
         found[way] = json.loads(out.splitlines()[-1])
     names = list(found["wiping"])
-    print(f"{'':34} {'memory wiping on':>17} {'off':>8}")
+    print(f"{'':34} {'SQLCipher locking':>17} {'as served':>10}")
     for name in names:
-        print(f"{name:34} {found['wiping'][name]:17.3f} {found['not-wiping'][name]:8.3f}")
-    for way, label in (("wiping", "memory wiping on"), ("not-wiping", "memory wiping off")):
+        print(f"{name:34} {found['wiping'][name]:17.3f} {found['as-served'][name]:10.3f}")
+    for way, label in (("wiping", "process not locked, SQLCipher locking"),
+                       ("as-served", "as served")):
         page, bare = found[way]["GET /requests"], found[way]["bare Flask, same bytes"]
         hb.row(f"signed-in /requests in process ({label})",
                f"{page:.2f} ms, bare Flask {bare:.2f} ms", "-", None)
