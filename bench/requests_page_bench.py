@@ -7,13 +7,17 @@ in the same rounds. Each figure is printed twice: with SQLCipher's
 ``cipher_memory_security`` on (as the serve process runs unless it has locked
 all its memory) and off (``havenbench.without_memory_wiping``, before the
 first connection: how a process that has locked its memory runs). The pragma
-holds for a whole process, so each way runs in its own child process.
+holds for a whole process, so each way runs in processes of its own.
 
 The new request is the POST of the form's fields, sealing included (the
 submission's own bench, ``bench/submission_bench.py``, splits that up), and
 the form alone: ``RequestForm`` built and validated in a request context.
 
-    .venv/bin/python bench/requests_page_bench.py [--rounds 7] [--runs 200]
+``--against DIR`` measures another checkout of Haven (an older commit, say,
+from ``git worktree add``) in the same run: each round runs one process per
+checkout and way, alternately, so both see the same machine.
+
+    .venv/bin/python bench/requests_page_bench.py [--rounds 7] [--runs 200] [--against DIR]
 """
 
 from __future__ import annotations
@@ -26,19 +30,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import havenbench as hb
-
 IN_BENCH_SUITE = True
-# http_bench's goal for this page is 0.4x a bare app's req/s; in process the
-# bare app's share of a request is smaller than over HTTP, so the figure here
-# is only the direction, and the per-request milliseconds are what to read.
+HERE = Path(__file__).resolve().parent
 REQUESTS = 3
+WAYS = {"wiping": "memory wiping on", "not-wiping": "memory wiping off"}
 
 
-def measure(rounds: int, runs: int) -> dict[str, float]:
-    """Medians over ``rounds`` of each part's p50, in milliseconds."""
+def measure(hb: Any, rounds: int, runs: int) -> dict[str, float]:
+    """Medians over ``rounds`` of each part's p50, in milliseconds, of the
+    checkout whose ``havenbench`` is ``hb``."""
     from flask import Flask
     from werkzeug.test import EnvironBuilder
 
@@ -118,33 +118,68 @@ def _wsgi(app: Any, environ: dict[str, Any]) -> Any:
     return call
 
 
+def child(root: Path, way: str, rounds: int, runs: int) -> None:
+    """One process's figures, for the checkout at ``root``: its havenbench
+    puts that checkout first on the path, so Haven is imported from there."""
+    sys.path.insert(0, str(root / "bench"))
+    import havenbench as hb
+
+    if way == "not-wiping":
+        hb.without_memory_wiping()
+    figures = measure(hb, rounds, runs)
+    import onion_app
+
+    if not Path(onion_app.__file__).resolve().is_relative_to(root):
+        raise SystemExit(f"Haven came from {onion_app.__file__}, not from {root}")
+    print(json.dumps(figures))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--child", choices=["wiping", "not-wiping"], help=argparse.SUPPRESS)
+    parser.add_argument("--against", type=Path,
+                        help="another checkout of Haven, measured in the same run")
+    parser.add_argument("--child", choices=list(WAYS), help=argparse.SUPPRESS)
+    parser.add_argument("--root", type=Path, default=HERE.parent, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        if args.child == "not-wiping":
-            hb.without_memory_wiping()
-        print(json.dumps(measure(args.rounds, args.runs)))
+        child(args.root.resolve(), args.child, args.rounds, args.runs)
         return 0
+    sys.path.insert(0, str(HERE))
+    import havenbench as hb
+
+    trees = {"this checkout": HERE.parent}
+    if args.against is not None:
+        trees = {f"{args.against}": args.against.resolve(), **trees}
     print(f"{hb.machine()}; {hb.load()}")
     print(f"p50 in ms, median of {args.rounds} rounds; {REQUESTS} requests on the list")
-    found = {}
-    for way in ("wiping", "not-wiping"):
-        out = subprocess.run([sys.executable, __file__, "--child", way,  # noqa: S603  (this script)
-                              "--rounds", str(args.rounds), "--runs", str(args.runs)],
-                             capture_output=True, text=True, check=True).stdout
-        found[way] = json.loads(out.splitlines()[-1])
-    names = list(found["wiping"])
-    print(f"{'':34} {'memory wiping on':>17} {'off':>8}")
-    for name in names:
-        print(f"{name:34} {found['wiping'][name]:17.3f} {found['not-wiping'][name]:8.3f}")
-    for way, label in (("wiping", "memory wiping on"), ("not-wiping", "memory wiping off")):
-        page, bare = found[way]["GET /requests"], found[way]["bare Flask, same bytes"]
-        hb.row(f"signed-in /requests in process ({label})",
-               f"{page:.2f} ms, bare Flask {bare:.2f} ms", "-", None)
+    # With two checkouts, one round at a time, alternately; alone, all rounds at once.
+    batches = (args.rounds, 1) if args.against is None else (1, args.rounds)
+    found: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for _ in range(batches[1]):
+        for way in WAYS:
+            for tree, root in trees.items():
+                out = subprocess.run(  # noqa: S603  (this script)
+                    [sys.executable, __file__, "--child", way, "--root", str(root),
+                     "--rounds", str(batches[0]), "--runs", str(args.runs)],
+                    capture_output=True, text=True, check=True).stdout
+                found.setdefault((tree, way), []).append(json.loads(out.splitlines()[-1]))
+    names = list(found[next(iter(found))][0])
+    for tree in trees:
+        if len(trees) > 1:
+            print(f"\n{tree}")
+        print(f"{'':34} {WAYS['wiping']:>17} {'off':>8}")
+        figures = {way: {name: statistics.median(r[name] for r in found[(tree, way)])
+                         for name in names} for way in WAYS}
+        for name in names:
+            print(f"{name:34} {figures['wiping'][name]:17.3f} "
+                  f"{figures['not-wiping'][name]:8.3f}")
+        if tree == "this checkout":
+            for way, label in WAYS.items():
+                page, bare = figures[way]["GET /requests"], figures[way]["bare Flask, same bytes"]
+                hb.row(f"signed-in /requests in process ({label})",
+                       f"{page:.2f} ms, bare Flask {bare:.2f} ms", "-", None)
     return 0
 
 
