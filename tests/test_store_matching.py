@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
+import sqlcipher3
 
 from onion_app.domain.matching import Needs, rank
 from onion_app.store import matching, volunteers
@@ -150,3 +152,40 @@ def test_requests_to_widen_are_the_stale_or_due_open_unclaimed_ones(db: Connecti
                                           requester_id=requester_id)) == 1
     assert matching.requests_to_widen(db, pool=5, due_on_or_before="2026-01-10", limit=10,
                                       volunteer_id=int(volunteer)) == []
+
+
+def _compilations(conn: Connection, work: Callable[[], object]) -> int:
+    """How often SQLite compiles a statement while ``work`` runs the second
+    time: the authorizer is asked at each compilation, never when a cached
+    statement runs again."""
+    compiled = 0
+
+    def authorizer(*_: object) -> int:
+        nonlocal compiled
+        compiled += 1
+        return int(sqlcipher3.SQLITE_OK)
+
+    conn.set_authorizer(authorizer)  # expires every statement: the first run compiles
+    try:
+        work()
+        compiled = 0
+        work()
+    finally:
+        conn.set_authorizer(None)
+    return compiled
+
+
+@pytest.mark.parametrize("few_holders", [0, 1_000_000])  # both plans
+def test_matching_queries_are_compiled_once(db: Connection, few_holders: int,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(matching, "_FEW_HOLDERS", few_holders)
+    rng = random.Random(5)  # noqa: S311  (test data)
+    _populate(db, rng, 60)
+    needs = _needs(rng)
+    assert matching.ranked(db, needs.skills, needs.languages, 10)
+    assert _compilations(db, lambda: (
+        matching.ranked(db, needs.skills, needs.languages, 10),
+        matching.triage_ranked(db, needs.languages, 3))) == 0
+    # The check itself sees a compilation when there is one.
+    assert _compilations(db, lambda: db.execute(
+        "SELECT id FROM volunteers LIMIT ?", (5,)).fetchall()) > 0
