@@ -63,7 +63,7 @@ $(AXE): package.json package-lock.json | deb-node
 
 # The bench suite (bench/run_all.py runs every bench/*.py marked IN_BENCH_SUITE,
 # about 8 minutes on a quiet machine); wrk loads the HTTP servers. Only `make
-# bench` needs it. Then 5,000 fuzzed requests (bench/fuzz.py, needs hypothesis,
+# bench` needs it. Then 3,000 fuzzed requests (bench/fuzz.py, needs hypothesis,
 # one of the test tools), so that the whole stays under 10 minutes; `make fuzz`
 # sends 10,000 on its own. bench/matching_bench.py (Python against SQL
 # matching) runs by hand. attachments_bench draws its files with Pillow (the
@@ -71,7 +71,7 @@ $(AXE): package.json package-lock.json | deb-node
 DEB_BENCH := wrk libimage-exiftool-perl
 bench: deb-bench deb-run $(TEST_STAMP) translations
 	$(BIN)/python bench/run_all.py
-	$(BIN)/python bench/fuzz.py --cases 5000
+	$(BIN)/python bench/fuzz.py --cases 3000
 
 fuzz: deb-run $(TEST_STAMP) translations
 	$(BIN)/python bench/fuzz.py
