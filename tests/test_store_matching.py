@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 
 import pytest
-import sqlcipher3
 
 from onion_app.domain.matching import Needs, rank
 from onion_app.store import matching, volunteers
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
+from tests.statements import compilations
 
 SKILLS = ["legal", "press", "care", "security", "art", "research"]
 LANGUAGES = ["fa", "ar", "ru", "en", "tr", "zh"]
@@ -154,27 +153,6 @@ def test_requests_to_widen_are_the_stale_or_due_open_unclaimed_ones(db: Connecti
                                       volunteer_id=int(volunteer)) == []
 
 
-def _compilations(conn: Connection, work: Callable[[], object]) -> int:
-    """How often SQLite compiles a statement while ``work`` runs the second
-    time: the authorizer is asked at each compilation, never when a cached
-    statement runs again."""
-    compiled = 0
-
-    def authorizer(*_: object) -> int:
-        nonlocal compiled
-        compiled += 1
-        return int(sqlcipher3.SQLITE_OK)
-
-    conn.set_authorizer(authorizer)  # expires every statement: the first run compiles
-    try:
-        work()
-        compiled = 0
-        work()
-    finally:
-        conn.set_authorizer(None)
-    return compiled
-
-
 @pytest.mark.parametrize("few_holders", [0, 1_000_000])  # both plans
 def test_matching_queries_are_compiled_once(db: Connection, few_holders: int,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,9 +161,9 @@ def test_matching_queries_are_compiled_once(db: Connection, few_holders: int,
     _populate(db, rng, 60)
     needs = _needs(rng)
     assert matching.ranked(db, needs.skills, needs.languages, 10)
-    assert _compilations(db, lambda: (
+    assert compilations(db, lambda: (
         matching.ranked(db, needs.skills, needs.languages, 10),
         matching.triage_ranked(db, needs.languages, 3))) == 0
     # The check itself sees a compilation when there is one.
-    assert _compilations(db, lambda: db.execute(
+    assert compilations(db, lambda: db.execute(
         "SELECT id FROM volunteers LIMIT ?", (5,)).fetchall()) > 0

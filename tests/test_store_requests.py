@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import sqlcipher3
@@ -12,6 +12,7 @@ from onion_app.store import Database
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
 from tests.journey import add_volunteer
+from tests.statements import compilations
 
 
 @pytest.fixture
@@ -192,27 +193,6 @@ def test_sealed_requests_give_each_readers_stanza_with_its_body(conn: Connection
     assert rows.sealed_requests(conn, []) == {}
 
 
-def _compilations(conn: Connection, read: Callable[[], object]) -> int:
-    """How often SQLite compiles statements while ``read`` runs the second
-    time: the authorizer is asked at each compilation, never at a step of a
-    statement taken from the cache."""
-    compiled = 0
-
-    def authorizer(*_: object) -> int:
-        nonlocal compiled
-        compiled += 1
-        return int(sqlcipher3.SQLITE_OK)
-
-    conn.set_authorizer(authorizer)  # expires every statement: the first read compiles
-    try:
-        read()
-        compiled = 0
-        read()
-    finally:
-        conn.set_authorizer(None)
-    return compiled
-
-
 @pytest.mark.parametrize("page", [(0, 10), (10, 10), (0, -1)])
 def test_paged_queries_are_compiled_once(conn: Connection, page: tuple[int, int]) -> None:
     """A bare ``LIMIT ?`` makes SQLite compile the statement again at every new
@@ -221,11 +201,11 @@ def test_paged_queries_are_compiled_once(conn: Connection, page: tuple[int, int]
     request_id = _request(conn, requester_id)
     offset, limit = page
     rows.requests_of(conn, requester_id, offset=offset, limit=limit)
-    assert _compilations(conn, lambda: rows.requests_of(
+    assert compilations(conn, lambda: rows.requests_of(
         conn, requester_id, offset=offset, limit=limit)) == 0
-    assert _compilations(conn, lambda: rows.thread_of(
+    assert compilations(conn, lambda: rows.thread_of(
         conn, request_id, "a" * 32, offset=offset, limit=None if limit < 0 else limit)) == 0
     # The check itself sees a compilation when there is one.
-    assert _compilations(conn, lambda: conn.execute(
+    assert compilations(conn, lambda: conn.execute(
         "SELECT id FROM requests WHERE requester_id = ? LIMIT ?", (requester_id, 5)
     ).fetchall()) > 0
