@@ -88,7 +88,6 @@ def lazy_text(message: str, **numbers: int) -> LazyText:
     return LazyText(lambda: gettext(message, **{k: number(v) for k, v in numbers.items()}))
 
 
-
 # What templates call: ``_``, ``gettext``, ``ngettext``, ``pgettext`` and
 # ``npgettext``, and the {% trans %} blocks through them. They do what
 # Jinja's newstyle wrappers do (the translation is a format string, Markup

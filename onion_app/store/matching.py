@@ -23,11 +23,6 @@ from onion_app.store.rows import Candidate, RequestRef
 # (a rare skill: walking every volunteer in rank order would find nobody
 # after a long walk); above it, the rank walk finds k matches quickly.
 _FEW_HOLDERS = 400
-# SQLite reads a bare ``LIMIT ?`` when it plans, so every binding expires the
-# statement and the next run compiles it again: three compilations of these
-# queries in every submission. A CAST is an expression, which the planner
-# does not read, and the statement stays in the connection's cache.
-_LIMIT = "LIMIT CAST(? AS INTEGER)"
 
 # Skills and languages are gathered only for the (at most a few hundred) rows
 # that pass the filter, never for every volunteer.
@@ -57,7 +52,7 @@ def ranked(conn: Connection, skills: Iterable[str], languages: Iterable[str], li
         return []
     holders = conn.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM volunteer_skills WHERE skill IN ({skill_marks})"  # noqa: S608  (placeholders only)
-        f" {_LIMIT})", [*wanted_skills, _FEW_HOLDERS + 1]).fetchone()[0]
+        f" {rows.LIMIT})", [*wanted_skills, _FEW_HOLDERS + 1]).fetchone()[0]
     # Same filter and order either way; only where SQLite starts differs. The
     # unary + keeps the rank index out of the rare-skill plan.
     if holders <= _FEW_HOLDERS:
@@ -76,7 +71,7 @@ def ranked(conn: Connection, skills: Iterable[str], languages: Iterable[str], li
               AND NOT EXISTS (SELECT 1 FROM request_readers rr
                                WHERE rr.volunteer_id = v.id AND rr.request_id = ?)
             ORDER BY v.open_claims, v.last_active_on, v.id
-            {_LIMIT}""",  # noqa: S608  (placeholders only)
+            {rows.LIMIT}""",  # noqa: S608  (placeholders only)
         [*wanted_skills, *wanted_languages, -1 if request_id is None else request_id, limit])
     return rows.many(Candidate, found)
 
@@ -100,7 +95,7 @@ def triage_ranked(conn: Connection, languages: Iterable[str], limit: int,
                AND NOT EXISTS (SELECT 1 FROM request_readers rr
                                 WHERE rr.volunteer_id = v.id AND rr.request_id = ?)
              ORDER BY {shares} DESC, v.open_claims, v.last_active_on, v.id
-             {_LIMIT}""",  # noqa: S608  (placeholders only)
+             {rows.LIMIT}""",  # noqa: S608  (placeholders only)
         [-1 if request_id is None else request_id, *wanted, limit]))
 
 

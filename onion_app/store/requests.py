@@ -196,14 +196,6 @@ def upgrade_request_key(conn: Connection, request_id: int, mlkem_key: bytes) -> 
                  " WHERE id = ? AND requester_key_version = 1", (mlkem_key, request_id))
 
 
-# A page's bounds as bound values the query planner cannot see. SQLite (3.53
-# here) reads a bare ``LIMIT ?`` to estimate the plan, so every new binding
-# marks the statement stale and the next step compiles it again: the list's
-# query, with its five subqueries, was compiled on every page view (1.4 ms
-# of it while SQLCipher locks and wipes each allocation, against 0.1 ms
-# when it is reused). A CAST is an expression, not a bare parameter.
-_PAGE = "LIMIT CAST(? AS INTEGER) OFFSET CAST(? AS INTEGER)"
-
 _LIST_COLUMNS = """
     r.id, r.public_id, r.status, r.urgency, r.region, r.claimed_by, r.created_on, r.updated_on,
     r.requester_key_version,
@@ -224,7 +216,7 @@ def requests_of(conn: Connection, requester_id: int, *, offset: int = 0,
     ``limit`` of them (all when negative) from the ``offset``-th on."""
     return rows.many(RequestRow, conn.execute(
         f"SELECT {_LIST_COLUMNS} FROM requests r WHERE r.requester_id = ?"  # noqa: S608  (fixed text)
-        f" ORDER BY r.id DESC {_PAGE}",
+        f" ORDER BY r.id DESC {rows.PAGE}",
         (requester_id, limit, offset),
     ))
 
@@ -422,7 +414,7 @@ def thread_of(conn: Connection, request_id: int, fingerprint: str, *, offset: in
              LEFT JOIN volunteers v ON v.id = m.author_volunteer_id
             WHERE m.request_id = ?
             ORDER BY m.id
-            {_PAGE}""",  # noqa: S608  (fixed text)
+            {rows.PAGE}""",  # noqa: S608  (fixed text)
         (fingerprint, request_id, -1 if limit is None else limit, offset),
     ))
 

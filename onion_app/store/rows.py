@@ -15,6 +15,15 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+# A query's bounds, bound as values the query planner cannot see. SQLite
+# (3.53 here) reads a bare ``LIMIT ?`` when it plans, so every binding marks
+# the statement stale and the next run compiles it again: the requester's
+# list, with its five subqueries, was compiled at every page view, and
+# matching three times per submission. A CAST is an expression, not a bare
+# parameter, and the statement stays in the connection's cache.
+LIMIT = "LIMIT CAST(? AS INTEGER)"
+PAGE = f"{LIMIT} OFFSET CAST(? AS INTEGER)"
+
 
 @dataclasses.dataclass(frozen=True)
 class Requester:
