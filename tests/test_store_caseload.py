@@ -9,6 +9,7 @@ from onion_app.store import Database, caseload
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
 from tests.journey import add_volunteer
+from tests.statements import compilations
 
 
 @pytest.fixture
@@ -100,6 +101,17 @@ def test_unread_counts_what_others_wrote_since_last_seen(conn: Connection) -> No
     assert unread() == 0
     post(None)
     assert unread() == 1
+
+
+def test_dashboard_queries_are_compiled_once(conn: Connection) -> None:
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
+    _requests(conn, volunteer_id, 3)
+    anchor = caseload.dashboard(conn, volunteer_id, caseload.Filters()).rows[0]
+    assert compilations(conn, lambda: [
+        caseload.dashboard(conn, volunteer_id, filters) for filters in (
+            caseload.Filters(), caseload.Filters(skill="legal"), caseload.Filters(status="open"),
+            caseload.Filters(status="mine"), caseload.Filters(oldest=True),
+            caseload.Filters(after=caseload.Anchor(0, anchor.public_id)))]) == 0
 
 
 def test_dashboard_uses_the_reader_index(conn: Connection) -> None:

@@ -11,6 +11,7 @@ from onion_app.store import Database, oversight
 from onion_app.store import requests as rows
 from onion_app.store.connection import Connection
 from tests.journey import add_volunteer
+from tests.statements import compilations
 
 
 @pytest.fixture
@@ -35,6 +36,13 @@ def test_metadata_listing_holds_no_ciphertext(conn: Connection) -> None:
     values = [v for row in listing for v in dataclasses.astuple(row)]
     assert b"SEALED" not in values
     assert all(not isinstance(v, bytes) for v in values)
+
+
+def test_metadata_listing_is_compiled_once(conn: Connection) -> None:
+    _request(conn, rows.create_requester(conn, b"L" * 32, b"P" * 32))
+    assert compilations(conn, lambda: [
+        oversight.requests_metadata(conn, flagged_only=flagged, page=page)
+        for flagged in (False, True) for page in (1, 2)]) == 0
 
 
 def test_counts(conn: Connection) -> None:

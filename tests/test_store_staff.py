@@ -9,6 +9,7 @@ from onion_app.config import Config
 from onion_app.domain import handles
 from onion_app.store import Database, staff
 from onion_app.store.connection import Connection
+from tests.statements import compilations
 
 
 @pytest.fixture
@@ -53,6 +54,14 @@ def test_listing_by_status(conn: Connection) -> None:
     staff.update(conn, one, status="vetted")
     assert [r.handle for r in staff.listing(conn, "applied")] == ["two"]
     assert [r.handle for r in staff.listing(conn)] == ["one", "two"]
+
+
+def test_operator_lists_are_compiled_once(conn: Connection) -> None:
+    staff.create_volunteer(conn, _application("one"))
+    # Each page binds its own bounds; a bare LIMIT ? would compile again at each.
+    assert compilations(conn, lambda: (
+        staff.listing(conn, offset=6, limit=6), staff.listing(conn, "applied", limit=8),
+        staff.audit_lines(conn, 10, 20))) == 0
 
 
 def test_audit_lines_are_days(conn: Connection) -> None:

@@ -139,7 +139,7 @@ _TO_WIDEN = """
     SELECT r.id, r.public_id, r.requester_key_version, r.widened_on <= ? AS due
       FROM requests r INDEXED BY {index}
      WHERE r.status = 'open' AND r.claimed_by IS NULL AND {condition} AND {reader}
-     LIMIT ?"""
+     """ + rows.LIMIT  # noqa: S608  (placeholders only)
 
 
 def requests_to_widen(conn: Connection, *, pool: int, due_on_or_before: str, limit: int,

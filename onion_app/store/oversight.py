@@ -32,7 +32,7 @@ def requests_metadata(conn: Connection, *, flagged_only: bool, page: int,
                      WHERE rr.request_id = r.id AND rr.volunteer_id IS NOT NULL) AS readers,
                    (SELECT group_concat(reason) FROM request_flags f
                      WHERE f.request_id = r.id) AS flags
-              FROM requests r {where} ORDER BY r.id DESC LIMIT ? OFFSET ?""",  # noqa: S608
+              FROM requests r {where} ORDER BY r.id DESC {rows.PAGE}""",  # noqa: S608
         (page_size, (max(page, 1) - 1) * page_size),
     ))
     return found, total

@@ -150,11 +150,11 @@ def listing(conn: Connection, status: str | None = None, *, offset: int = 0,
     of them (-1: all) from ``offset``, for a page."""
     if status is None:
         return rows.many(Volunteer, conn.execute(
-            f"SELECT {_VOLUNTEER} FROM volunteers v ORDER BY v.handle"  # noqa: S608
-            " LIMIT ? OFFSET ?", (limit, offset)))
+            f"SELECT {_VOLUNTEER} FROM volunteers v ORDER BY v.handle {rows.PAGE}",  # noqa: S608
+            (limit, offset)))
     return rows.many(Volunteer, conn.execute(
         f"SELECT {_VOLUNTEER} FROM volunteers v WHERE v.status = ? ORDER BY v.id"  # noqa: S608
-        " LIMIT ? OFFSET ?", (status, limit, offset)))
+        f" {rows.PAGE}", (status, limit, offset)))
 
 
 def count(conn: Connection, status: str | None = None) -> int:
@@ -271,7 +271,7 @@ def audit_lines(conn: Connection, limit: int, offset: int) -> list[AuditLine]:
              LEFT JOIN volunteers ov ON ov.id = sv.volunteer_id
              LEFT JOIN audit_subjects sr ON sr.token = l.request
              LEFT JOIN requests r ON r.id = sr.request_id
-            ORDER BY l.id DESC LIMIT ? OFFSET ?""",
+            ORDER BY l.id DESC """ + rows.PAGE,  # noqa: S608  (fixed text)
         (limit, offset)).fetchall()
     return [_line(row) for row in found]
 
