@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from waitress.adjustments import Adjustments
 
 from onion_app.serving import connections, serve
 from onion_app.serving.serve import Served
@@ -224,3 +225,59 @@ def _wait_until_refused(port: int) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("the server kept accepting while stopping")
+
+
+class _Server:
+    """What a waitress channel needs of its server here."""
+
+    def __init__(self) -> None:
+        self.active_channels: dict[int, object] = {}
+        self.woken = 0
+
+    def pull_trigger(self) -> None:
+        self.woken += 1
+
+
+def _holding(lock: Any, held: threading.Event, done: threading.Event) -> None:
+    with lock:
+        held.set()
+        done.wait(10)
+
+
+def test_a_connection_whose_writer_holds_the_lock_is_not_polled_as_writable() -> None:
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    with contextlib.suppress(BlockingIOError):
+        while True:  # the client reads nothing: what follows stays unsent
+            ours.send(b"\0" * 65536)
+    server = _Server()
+    channel = connections.HavenChannel(server, ours, ("local", 0), Adjustments(), map={})
+    try:
+        channel.requests = [object()]  # a thread is serving it
+        channel.write_soon(b"a page")
+        assert channel.total_outbufs_len == len(b"a page")
+        assert server.woken == 1  # the writer woke the loop for what it left
+        # The lock free, the loop can send: writable, as waitress has it.
+        assert channel.writable()
+        held, done = threading.Event(), threading.Event()
+        writer = threading.Thread(target=_holding, args=(channel.outbuf_lock, held, done))
+        writer.start()
+        try:
+            assert held.wait(10)
+            # The writing thread holds it: the loop could only try it and spin.
+            assert not channel.writable()
+            channel.will_close = True  # closing is the loop's, lock or not
+            assert channel.writable()
+            channel.will_close = False
+            # Past the watermark the writer waits for the loop, letting the lock go.
+            channel.total_outbufs_len += channel.adj.outbuf_high_watermark
+            assert channel.writable()
+            channel.total_outbufs_len -= channel.adj.outbuf_high_watermark
+            channel.requests = []  # served: the loop sends without the lock
+            assert channel.writable()
+        finally:
+            done.set()
+            writer.join()
+    finally:
+        channel.close()
+        theirs.close()

@@ -15,6 +15,14 @@
   ``100 Continue`` and then marked the (complete) request as waiting for
   its body, which never came: the connection hung. :class:`HavenChannel`
   sends no 100 for a request that is already complete, as RFC 9110 allows.
+- **No busy loop while a thread writes.** A thread writing a page sends it
+  itself, holding the connection's output lock, and gives the GIL up for
+  each send. waitress's loop then saw unsent bytes, polled the socket as
+  writable, could not take the lock, and polled again at once: tens of
+  thousands of turns a second, each taking the GIL from the threads
+  serving pages. :class:`HavenChannel` reports such a connection writable
+  only when the loop could send on it; the writing thread wakes the loop
+  when it leaves bytes unsent, as waitress has it do anyway.
 """
 
 from __future__ import annotations
@@ -77,6 +85,26 @@ class HavenChannel(HTTPChannel):
             self.request.expect_continue = False
             return
         super().send_continue()
+
+    def writable(self) -> bool:
+        """waitress's check, except while a thread serving this connection
+        holds its output lock: :meth:`handle_write` would only try the lock
+        and return, and the loop would poll again at once.
+
+        The thread wakes the loop when it leaves bytes unsent (waitress's
+        ``write_soon``) and when it is done (``service``). One that waits
+        for the loop to send (more than the high watermark unsent) has let
+        the lock go, or is about to: that case is left as waitress has it.
+        """
+        if not super().writable():
+            return False
+        if (not self.requests or self.will_close or self.close_when_flushed
+                or self.total_outbufs_len > self.adj.outbuf_high_watermark):
+            return True
+        if not self.outbuf_lock.acquire(blocking=False):
+            return False
+        self.outbuf_lock.release()
+        return True
 
 
 class SheddingServer:
