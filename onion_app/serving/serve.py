@@ -3,8 +3,8 @@
 waitress rather than Flask's development server: it is a production server
 with no C dependencies, bounded threads, request-body limits, and it writes no
 access log unless asked (Haven must keep none). Haven's threads serve pages
-before forms (:mod:`.lanes`); its connections are bounded and shed when idle
-(:mod:`.connections`).
+before forms (:mod:`.lanes`), and take turns at pages (:mod:`.turns`); its
+connections are bounded and shed when idle (:mod:`.connections`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from flask import Flask
 from onion_app.serving import buffers, connections, server_errors
 from onion_app.serving.buffers import InMemorySlices
 from onion_app.serving.lanes import LanedDispatcher
+from onion_app.serving.turns import TakingTurns, Turns
 from onion_app.serving.upload_slots import UploadSlots
 from onion_app.web.state import state_of
 
@@ -116,6 +117,8 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
     # call), dozens of times a page. A shorter interval keeps cheap pages
     # quick while forms are refused (bench/login_flood.py).
     sys.setswitchinterval(SWITCH_INTERVAL)
+    # One turn for every app served here: they share the GIL (turns.py).
+    turns = Turns()
     servers: dict[str, Any] = {}
     for role, app in apps.items():
         config = state_of(app).config
@@ -130,7 +133,7 @@ def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None
         dispatcher = LanedDispatcher(form_threads=FORM_THREADS)
         dispatcher.set_thread_count(THREADS)
         servers[role] = connections.make_server(
-            InMemorySlices(app), dispatcher, threads=THREADS,
+            InMemorySlices(TakingTurns(app, turns)), dispatcher, threads=THREADS,
             ident="",  # no Server header
             # No request or page ever spooled to a temporary file: see buffers.py.
             **buffers.adjustments(config.max_request_body),

@@ -1,0 +1,80 @@
+"""Pages take turns: one server thread at a time runs a page.
+
+Haven's server threads share one GIL. sqlcipher3 lets it go around each
+column it reads and PyNaCl around each libsodium call, about ninety times
+for a signed-in page. With eight threads serving pages at once, each of
+those hands the GIL to a waiting thread and back, a system call and a
+context switch each time: under 32 connections a signed-in page cost 6.3 ms
+of CPU, against 3.5 ms served alone. Taking turns, a page lets the GIL go
+with no other page waiting for it: that page served 193 against 154 pages a
+second in the same run (``bench/http_bench.py``'s server, 32 connections).
+
+A turn is the GIL's share of the work, not a new limit:
+
+- **Pages only.** A request that only reads (GET, HEAD, OPTIONS) takes a
+  turn. Form posts never do: they wait for key derivations, write locks,
+  the disk and file cleaning, and must not hold pages up while they wait.
+- **Never stuck behind one page.** A page that blocks while it has the turn
+  (the database busy, tor slow to answer the operator's status page) would
+  hold every page up. A page waits for its turn at most :data:`TURN_WAIT`;
+  the first to wait that long marks the turn held up, and until it is given
+  back, pages go round it and run side by side as they did before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from onion_app.serving.lanes import READING_METHODS
+
+__all__ = ["TURN_WAIT", "TakingTurns", "Turns"]
+
+# Seconds a page waits for its turn before going round it. Eight threads'
+# pages of a few milliseconds each queue for far less; a page held up this
+# long is waiting for something other than the CPU.
+TURN_WAIT = 0.2
+
+
+class Turns:
+    """One turn, which the threads serving pages take one after another."""
+
+    def __init__(self, wait: float = TURN_WAIT) -> None:
+        self.wait = wait
+        self._turn = threading.Lock()
+        # Set when a page waited ``wait`` in vain; cleared when the turn is given back.
+        self._held_up = False
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[bool]:
+        """Runs the block in its turn, or beside the others if the turn is held up.
+
+        :returns: (as the context value) whether the block had the turn
+        """
+        if self._held_up or not self._turn.acquire(timeout=self.wait):
+            self._held_up = True
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._held_up = False
+            self._turn.release()
+
+
+class TakingTurns:
+    """WSGI middleware: a page's request runs in its turn, a form's as it comes."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], turns: Turns) -> None:
+        self.app = app
+        self.turns = turns
+
+    def __call__(self, environ: dict[str, Any],
+                 start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """:returns: the app's body (a Flask page's bytes are made in the turn)"""
+        if str(environ.get("REQUEST_METHOD", "")).upper() not in READING_METHODS:
+            return self.app(environ, start_response)
+        with self.turns.turn():
+            return self.app(environ, start_response)
