@@ -21,8 +21,8 @@
   writable, could not take the lock, and polled again at once: tens of
   thousands of turns a second, each taking the GIL from the threads
   serving pages. :class:`HavenChannel` reports such a connection writable
-  only when the loop could send on it; the writing thread wakes the loop
-  when it leaves bytes unsent, as waitress has it do anyway.
+  only when the loop could send on it, and the writing thread wakes the
+  loop once it has let the lock go if it left bytes unsent.
 """
 
 from __future__ import annotations
@@ -91,10 +91,11 @@ class HavenChannel(HTTPChannel):
         holds its output lock: :meth:`handle_write` would only try the lock
         and return, and the loop would poll again at once.
 
-        The thread wakes the loop when it leaves bytes unsent (waitress's
-        ``write_soon``) and when it is done (``service``). One that waits
-        for the loop to send (more than the high watermark unsent) has let
-        the lock go, or is about to: that case is left as waitress has it.
+        The thread wakes the loop after it lets the lock go when it leaves
+        bytes unsent (:meth:`write_soon`), and when it is done (waitress's
+        ``service``). One that waits for the loop to send (more than the
+        high watermark unsent) has let the lock go, or is about to: that
+        case is left as waitress has it.
         """
         if not super().writable():
             return False
@@ -105,6 +106,17 @@ class HavenChannel(HTTPChannel):
             return False
         self.outbuf_lock.release()
         return True
+
+    def write_soon(self, data: bytes) -> int:
+        """waitress's, then the loop woken again if bytes are left unsent.
+
+        waitress wakes it while still holding the output lock, when
+        :meth:`writable` may find the lock taken; this wake-up comes after.
+        """
+        written: int = super().write_soon(data)
+        if self.requests and self.total_outbufs_len:
+            self.server.pull_trigger()
+        return written
 
 
 class SheddingServer:
