@@ -25,6 +25,7 @@ from onion_app.store import Database
 from onion_app.store import attachments as files_store
 from onion_app.web.factory import create_app
 from onion_app.web.state import Runtime
+from onion_app.web.uploads import GIVE_BACK_TURN
 from tests import attachment_files as files
 from tests import journey as requester
 from tests.database_pages import decrypted_pages
@@ -259,6 +260,21 @@ def test_replies_carry_files_both_ways(site: Site) -> None:
     assert [m[1] for m in mine] == [t[1] for t in theirs] == ["hearing.txt", "notice.jpg"]
     assert downloaded(client, mine[0][0]) == note
     assert revealing("jpeg", downloaded(helper, theirs[1][0])) == []
+
+
+def test_a_download_gives_its_turn_back_before_opening_the_file(site: Site) -> None:
+    helper = volunteer(site)
+    client, public_id = asked(site, [("hearing.txt", b"The hearing is on Monday.\n")])
+    given_back: list[str] = []
+    for who, page in ((client, f"/requests/{public_id}"), (helper, f"/cases/{public_id}")):
+        [(url, _name, _size, _note)] = links(who.get(page).get_data(as_text=True))
+        # As served, a page with the turn finds this in its environ (serving/turns.py).
+        answer = who.get(url, environ_base={GIVE_BACK_TURN: lambda url=url: given_back.append(url)})
+        assert answer.status_code == 200
+        assert answer.get_data() == b"The hearing is on Monday.\n"
+    assert len(given_back) == 2
+    assert given_back[0].startswith("/requests/")
+    assert given_back[1].startswith("/cases/")
 
 
 def test_a_file_is_not_reachable_from_another_request_or_account(site: Site) -> None:

@@ -11,6 +11,7 @@ from flask import Flask
 
 from onion_app.serving import serve
 from onion_app.serving.turns import TakingTurns, Turns
+from onion_app.web.uploads import GIVE_BACK_TURN
 
 
 def _in_turn(turns: Turns, inside: list[bool], entered: threading.Event,
@@ -70,6 +71,38 @@ def test_a_page_held_up_in_its_turn_is_gone_round() -> None:
         assert mine is True
 
 
+def test_a_turn_marked_held_up_as_it_was_given_back_is_taken_again() -> None:
+    """A wait that ran out just as the holder gave the turn back marks it held
+    up with nobody holding it; the next page takes it rather than go round
+    for ever."""
+    turns = Turns(wait=60)
+    turns._held_up = True  # what that interleaving leaves
+    with turns.turn() as mine:
+        assert mine is True
+    with turns.turn() as mine:  # the mark went with the turn
+        assert mine is True
+
+
+def test_a_page_can_give_its_turn_back_early() -> None:
+    turns = Turns(wait=60)
+    others: list[bool] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        environ[GIVE_BACK_TURN]()
+        other = threading.Thread(target=lambda: others.append(turns.take()))
+        other.start()
+        other.join(10)
+        environ[GIVE_BACK_TURN]()  # once only: this does nothing
+        turns.give_back()  # the other thread's, given back for it
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    _call(TakingTurns(app, turns), "GET")
+    assert others == [True]  # it had the turn while the page was still running
+    with turns.turn() as mine:
+        assert mine is True
+
+
 def _app(calls: list[str]) -> Callable[..., Iterable[bytes]]:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         calls.append(environ["REQUEST_METHOD"])
@@ -106,9 +139,11 @@ class Blocking:
         self.app = app
         self.arrived = threading.Event()
         self.release = threading.Event()
+        self.in_turn: list[bool] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
+        self.in_turn.append(GIVE_BACK_TURN in environ)
         if environ["PATH_INFO"] == "/blocked":
             self.arrived.set()
             self.release.wait(60)
@@ -134,6 +169,11 @@ def test_a_served_page_blocked_in_its_turn_holds_no_other_page_up(public_app: Fl
         blocking.release.set()
         blocked.join(60)
         assert got == [200]
+        with urllib.request.urlopen(running.address("public"), timeout=30) as answer:
+            assert answer.status == 200
+        # The blocked page had the turn, the three went round it, and once it
+        # was given back the next page took it again.
+        assert blocking.in_turn == [True, False, False, False, True]
     finally:
         blocking.release.set()
         running.close()

@@ -430,6 +430,7 @@ def _thread_page(me: Session, request_row: RequestRow, reply: ReplyForm,
 @auth.login_required
 def download(me: Session, public_id: str, file_id: str) -> Response:
     request_row = _mine(me, public_id)
+    uploads.give_back_turn()
     found = attachments.open_file(get_db(), request_row.id, request_row.public_id, file_id,
                                   _key_for(me, request_row))
     if found is None:

@@ -116,6 +116,7 @@ def _case_page(me: Session, row: RequestRow, reply: ReplyForm, status: int,
 @auth.login_required
 def download(me: Session, public_id: str, file_id: str) -> Response:
     row = _case(me, public_id)
+    uploads.give_back_turn()
     found = attachments.open_file(get_db(), row.id, row.public_id, file_id, _key(me))
     if found is None:
         abort(404)

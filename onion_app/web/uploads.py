@@ -30,6 +30,9 @@ from crypto.attachment import Attachment
 from onion_app.config import Config
 from onion_app.domain import attachments, cleaning
 
+# Where the server leaves a page the means to give its turn back early
+# (serving/turns.py); absent when the page has no turn.
+GIVE_BACK_TURN = "haven.give_back_turn"
 HOLD_SECONDS = 15 * 60
 HOLD_LIMIT = 32
 _FIELD = "files"
@@ -158,6 +161,17 @@ def receive(owner: str) -> Outcome:
 def owner_of(kind: str, account_id: int, account_ref: str) -> str:
     """Whose held files these are: the account, and what ties a session to it for good."""
     return f"{kind}:{account_id}:{account_ref}"
+
+
+def give_back_turn() -> None:
+    """Before reading and opening a file: other pages need not wait for it.
+
+    A file of several MiB takes tens of milliseconds to read and open, and
+    libsodium does it without the GIL, beside the other threads' pages.
+    """
+    give_back = request.environ.get(GIVE_BACK_TURN)
+    if give_back is not None:
+        give_back()
 
 
 def download(attachment: Attachment) -> Response:
