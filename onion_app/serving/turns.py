@@ -6,8 +6,9 @@ for a signed-in page. With eight threads serving pages at once, each of
 those hands the GIL to a waiting thread and back, a system call and a
 context switch each time: under 32 connections a signed-in page cost 6.3 ms
 of CPU, against 3.5 ms served alone. Taking turns, a page lets the GIL go
-with no other page waiting for it: that page served 193 against 154 pages a
-second in the same run (``bench/http_bench.py``'s server, 32 connections).
+with no other page waiting for it: that page served 257 against 178 pages a
+second, alternating in the same run (``bench/http_bench.py``'s server, 32
+connections).
 
 A turn is the GIL's share of the work, not a new limit:
 
