@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -369,3 +369,73 @@ def test_the_skill_filter_and_the_keyset_seek_their_index(conn: Connection) -> N
                 [*query.params, 1, 1]))
             assert "(priority,request_id)" in plan
             assert "TEMP B-TREE" not in plan
+
+
+def _steps(conn: Connection, work: Callable[[], object]) -> int:
+    """How many thousand steps of SQLite's machine ``work`` takes."""
+    steps = 0
+
+    def step() -> int:
+        nonlocal steps
+        steps += 1
+        return 0
+
+    conn.set_progress_handler(step, 1000)
+    try:
+        work()
+    finally:
+        conn.set_progress_handler(None, 0)
+    return steps
+
+
+def test_ended_filters_read_the_ended_rows_only(conn: Connection) -> None:
+    volunteer_id, _ = add_volunteer(conn, "v", ["legal"], ["fa"])
+    ended = _requests(conn, volunteer_id, 5)
+    for request_id in ended[:2]:
+        caseload.resolve(conn, request_id)
+    for request_id in ended[2:]:
+        rows.set_status(conn, request_id, "closed")
+    _requests(conn, volunteer_id, 20)
+
+    def pages() -> list[list[int]]:
+        return [[r.id for r in caseload.dashboard(
+            conn, volunteer_id, caseload.Filters(status=status)).rows]
+            for status in ("resolved", "closed")]
+
+    assert pages() == [ended[1::-1], ended[:1:-1]]  # newest first
+    assert [caseload.count(conn, volunteer_id, caseload.Filters(status=status))
+            for status in ("resolved", "closed")] == [2, 3]
+    few = _steps(conn, pages)
+    open_before = _steps(conn, lambda: caseload.dashboard(
+        conn, volunteer_id, caseload.Filters(status="open")))
+    _requests(conn, volunteer_id, 400)
+    assert pages() == [ended[1::-1], ended[:1:-1]]
+    # Four hundred more open requests: the ended filters read what they did...
+    assert _steps(conn, pages) <= few + 1
+    # ...where a filter that reads each row's request reads them all.
+    assert _steps(conn, lambda: caseload.dashboard(
+        conn, volunteer_id, caseload.Filters(status="open"))) > 2 * open_before + 1
+
+
+def _ends(conn: Connection, request_id: int) -> set[str | None]:
+    return {r[0] for r in conn.execute(
+        "SELECT ended FROM request_readers WHERE request_id = ?", (request_id,))}
+
+
+def test_reader_rows_follow_how_their_request_ended(conn: Connection) -> None:
+    one, _ = add_volunteer(conn, "one", ["legal"], ["fa"])
+    two, _ = add_volunteer(conn, "two", ["legal"], ["fa"])
+    [request_id] = _requests(conn, one, 1)
+    assert _ends(conn, request_id) == {None}
+    caseload.resolve(conn, request_id)
+    assert _ends(conn, request_id) == {"resolved"}
+    rows.set_status(conn, request_id, "closed")
+    assert _ends(conn, request_id) == {"closed"}
+    # A reader added to an ended request is written ended.
+    rows.add_request_readers(conn, request_id, [rows.Reader("g" * 32, two, b"\x01t")])
+    assert _ends(conn, request_id) == {"closed"}
+    assert [r.id for r in caseload.dashboard(
+        conn, two, caseload.Filters(status="closed")).rows] == [request_id]
+    rows.set_status(conn, request_id, "open")
+    assert _ends(conn, request_id) == {None}
+    assert caseload.dashboard(conn, two, caseload.Filters(status="closed")).rows == []

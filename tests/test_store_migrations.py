@@ -233,3 +233,28 @@ def test_0007_rewrites_the_audit_log_and_drops_orphaned_stanzas(
     for statement in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"):
         with pytest.raises(Exception, match="append-only"):
             conn.execute(statement)
+
+
+def test_ended_migration_marks_the_readers_of_ended_requests(
+        conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    everything = migrations.available()
+    monkeypatch.setattr(migrations, "available", lambda: [m for m in everything
+                                                          if m.version < 18])
+    migrations.apply_pending(conn)
+    conn.execute("INSERT INTO requesters (id, lookup_id, public_key, created_on)"
+                 " VALUES (1, x'01', x'02', '2026-01-01')")
+    for request_id, status in ((1, "open"), (2, "resolved"), (3, "closed")):
+        conn.execute("INSERT INTO requests (id, public_id, requester_id, urgency, region,"
+                     " created_on, updated_on, status) VALUES"
+                     " (?, ?, 1, 'normal', 'unsaid', '2026-01-01', '2026-01-01', ?)",
+                     (request_id, f"r{request_id}", status))
+        conn.execute("INSERT INTO request_readers (request_id, fingerprint, stanza)"
+                     " VALUES (?, 'f', x'01aa')", (request_id,))
+    conn.commit()
+    monkeypatch.setattr(migrations, "available", lambda: everything)
+    assert 18 in [m.version for m in migrations.apply_pending(conn)]
+    assert [tuple(r) for r in conn.execute(
+        "SELECT request_id, ended FROM request_readers ORDER BY request_id")] == [
+        (1, None), (2, "resolved"), (3, "closed")]
+    with pytest.raises(sqlcipher3.IntegrityError, match="CHECK constraint failed"):
+        conn.execute("UPDATE request_readers SET ended = 'open'")

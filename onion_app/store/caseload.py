@@ -13,9 +13,10 @@ reads a hundred requests or twenty thousand. The bodies and stanzas of the
 one page shown are then fetched in a single query. No query per row.
 
 The status filter "mine" starts from the few requests the volunteer helps
-with. The other status filters read each row's request: "open" and
-"unclaimed" match most rows, but "resolved" and "closed", which may match
-few, can walk many rows to fill a page or to count.
+with; "resolved" and "closed", which may match few, walk an index of the
+rows of ended requests (migration 0018). "open" and "unclaimed" read each
+row's request, and match most rows. A skill and a status together walk the
+skill's rows and read each one's request.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ PAGE_SIZE = 20
 COUNT_LIMIT = 1_000
 
 STATUS_FILTERS = ("open", "mine", "unclaimed", "resolved", "closed")
+# The statuses a request ends in, which its reader rows carry (migration 0018).
+ENDED = ("resolved", "closed")
 
 # A public id is token_urlsafe(16); the pattern allows what it may become.
 _ANCHOR = re.compile(r"([012])\.([A-Za-z0-9_-]{1,64})")
@@ -156,6 +159,14 @@ def _query(volunteer_id: int, filters: Filters, *, joined: bool = True) -> _Quer
                                " WHERE fs.request_id = r.id AND fs.skill = ?)")
             query.params.append(filters.skill)
         return query
+    if filters.status in ENDED and not filters.skill:
+        # Few of a volunteer's requests have ended: the rows of ended ones
+        # are on an index of their own, in display order (migration 0018).
+        source = "FROM request_readers rr INDEXED BY request_readers_ended"
+        if joined:
+            source += " JOIN requests r ON r.id = rr.request_id"
+        return _Query(source, ["rr.volunteer_id = ?", "rr.ended = ?"],
+                      [volunteer_id, filters.status], "rr")
     if filters.skill:
         source = "FROM reader_skills k"
         if joined or filters.status in STATUS_FILTERS:

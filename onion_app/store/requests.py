@@ -60,16 +60,18 @@ def stanza_format(stanza: bytes) -> int:
 # replacing an X25519 one), never downgraded or rewritten for nothing. A new
 # row gets, as it is written, its request's priority on the dashboard (2 for
 # an open request at risk of life or liberty, 1 open and urgent, else 0;
-# requests_priority follows later changes) and, for a volunteer, the day it
+# requests_priority follows later changes), how it ended if it has (0018;
+# requests_ended follows later changes), and, for a volunteer, the day it
 # was shared with them, which digests count as news. A replaced stanza keeps
 # both. One write a row: migration 0016 says why.
 _UPSERT_REQUEST_READER = """
     INSERT INTO request_readers (request_id, fingerprint, volunteer_id, stanza, stanza_format,
-                                 for_triage, priority, added_on)
+                                 for_triage, priority, ended, added_on)
     VALUES (?1, ?2, ?3, ?4, ?5, ?6,
             (SELECT CASE WHEN status != 'open' THEN 0 WHEN urgency = 'critical' THEN 2
                          WHEN urgency = 'urgent' THEN 1 ELSE 0 END
                FROM requests WHERE id = ?1),
+            (SELECT CASE WHEN status != 'open' THEN status END FROM requests WHERE id = ?1),
             CASE WHEN ?3 IS NOT NULL THEN ?7 END)
     ON CONFLICT (request_id, fingerprint) DO UPDATE
        SET stanza = excluded.stanza, stanza_format = excluded.stanza_format
