@@ -256,5 +256,8 @@ def test_ended_migration_marks_the_readers_of_ended_requests(
     assert [tuple(r) for r in conn.execute(
         "SELECT request_id, ended FROM request_readers ORDER BY request_id")] == [
         (1, None), (2, "resolved"), (3, "closed")]
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"request_readers_ended", "requests_priority_and_end"} <= names
+    assert "requests_priority" not in names  # one trigger writes both now
     with pytest.raises(sqlcipher3.IntegrityError, match="CHECK constraint failed"):
         conn.execute("UPDATE request_readers SET ended = 'open'")

@@ -59,11 +59,11 @@ def stanza_format(stanza: bytes) -> int:
 # reader's stanza is replaced only by one of a newer format (a hybrid stanza
 # replacing an X25519 one), never downgraded or rewritten for nothing. A new
 # row gets, as it is written, its request's priority on the dashboard (2 for
-# an open request at risk of life or liberty, 1 open and urgent, else 0;
-# requests_priority follows later changes), how it ended if it has (0018;
-# requests_ended follows later changes), and, for a volunteer, the day it
-# was shared with them, which digests count as news. A replaced stanza keeps
-# both. One write a row: migration 0016 says why.
+# an open request at risk of life or liberty, 1 open and urgent, else 0), how
+# it ended if it has (migration 0018; the trigger requests_priority_and_end
+# follows later changes to both), and, for a volunteer, the day it was
+# shared with them, which digests count as news. A replaced stanza keeps
+# them. One write a row: migration 0016 says why.
 _UPSERT_REQUEST_READER = """
     INSERT INTO request_readers (request_id, fingerprint, volunteer_id, stanza, stanza_format,
                                  for_triage, priority, ended, added_on)
