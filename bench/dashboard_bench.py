@@ -276,14 +276,18 @@ def measure(config: Any, volunteers: list[hb.Volunteer], runs: int, made: int,
     return stage
 
 
-def _row(name: str, stages: list[Stage], figure: str, complete: bool) -> None:
+def _row(name: str, stages: list[Stage], figure: str, complete: bool,
+         flat: bool = True) -> None:
+    """A row of figures by size; ``flat``: whether the goal asks the same work
+    to cost the same at every size."""
     values = [getattr(s, figure) for s in stages]
     growth = values[-1] / values[0]
     sizes = " / ".join(f"{v:.1f} ms at {s.requests:,}"
                        for v, s in zip(values, stages, strict=True))
     hb.row(name, sizes + f" (x{growth:.1f}; bare Flask page "
            + " / ".join(f"{s.bare:.2f}" for s in stages) + " ms)",
-           f"<= {GOAL_MS:g} ms, flat", max(values) <= GOAL_MS and growth < 1.5 and complete)
+           f"<= {GOAL_MS:g} ms" + (", flat" if flat else ""),
+           max(values) <= GOAL_MS and (growth < 1.5 or not flat) and complete)
 
 
 def main() -> int:
@@ -349,7 +353,10 @@ def main() -> int:
     _row(f"/dashboard?skill={hb.SKILL_CODES[0]} p50, same volunteer", measured, "skill",
          complete)
     _row("last /dashboard page p50, same volunteer", measured, "last", complete)
-    _row("/dashboard?status=closed p50, same volunteer", measured, "closed", complete)
+    # Not the same work at each size: at 1,000 requests the busiest volunteer
+    # holds about ten closed ones, fewer than the page's twenty titles.
+    _row("/dashboard?status=closed p50, same volunteer", measured, "closed", complete,
+         flat=False)
     hb.row(f"building {stages[-1]:,} sealed requests (1,000 volunteers included)",
            f"{building:.0f} s" + ("" if complete
                                   else f" for {measured[-1].requests:,} (stopped at the budget)"),
