@@ -11,7 +11,7 @@ times, for the volunteer who reads the most requests, the whole
 ``/dashboard`` page through the app (20 titles opened), the page filtered by
 a skill, the last page, and the page of closed requests, beside a bare Flask
 page timed in the same run. About one request in seven has ended
-(:data:`ENDED_SHARE`: resolved, or closed), set as a volunteer sets it.
+(:data:`ENDED_SHARE`: resolved, or closed), set through the app's own store call.
 
 How the build is fast, and what it leaves out of a submission's path:
 
@@ -177,7 +177,7 @@ class Builder:
                     requester_key=requester_x25519, requester_key_version=2,
                     requester_mlkem_key=requester_mlkem, matched_pool=self.pool_version)
                 end = self.ends.random()
-                if end < ENDED_SHARE:  # through the same triggers as a volunteer's "resolved"
+                if end < ENDED_SHARE:  # the store call, and triggers, the app uses
                     rows.set_status(self.conn, request_id,
                                     "resolved" if end < ENDED_SHARE * 2 / 3 else "closed")
             self.made += len(sealed)
@@ -249,7 +249,7 @@ def measure(config: Any, volunteers: list[hb.Volunteer], runs: int, made: int,
 
     paths = ["/dashboard", f"/dashboard?skill={skill}", "/dashboard?oldest=1",
              "/dashboard?status=closed"]
-    # Interleaved, so that whatever else the machine does falls on all three.
+    # Interleaved, so that whatever else the machine does falls on all of them.
     # Also the CPU time this process spent on each: on a shared machine the
     # wall time grows with the load, the CPU time much less.
     times: dict[str, list[float]] = {path: [] for path in paths}

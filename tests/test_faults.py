@@ -62,13 +62,15 @@ def _remount(mount_point: Path, mode: str) -> None:
 def _fill(mount_point: Path) -> Path:
     """Writes a file until the disk is full; returns it (delete it to free the disk)."""
     filler = mount_point / "filler"
-    with filler.open("wb") as handle:
-        try:
+    full = False
+    # Unbuffered: a buffered file could still hold bytes the disk refused, and
+    # raise ENOSPC again as it closes.
+    try:
+        with filler.open("wb", buffering=0) as handle:
             while True:
                 handle.write(b"\0" * 65536)
-                handle.flush()
-        except OSError as error:
-            full = error.errno == errno.ENOSPC
+    except OSError as error:
+        full = error.errno == errno.ENOSPC
     assert full
     return filler
 
