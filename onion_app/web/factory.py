@@ -34,6 +34,7 @@ from onion_app.web import (
     uploads,
 )
 from onion_app.web.first_visit import FirstVisit
+from onion_app.web.folding import FoldingEnvironment
 from onion_app.web.limits import AccountWindow, TokenBucket
 from onion_app.web.security import SecurityHeaders
 from onion_app.web.sessions import SessionStore
@@ -79,6 +80,8 @@ class HavenFlask(Flask):
 
     request_class = HavenRequest
     session_interface = SigningOnce()
+    # Each language's templates compiled with its fixed words written in.
+    jinja_environment = FoldingEnvironment
 
     def log_exception(self, exc_info: Any) -> None:
         _kind, error, trace = exc_info
