@@ -5,14 +5,17 @@ before."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import flask.templating
 import pytest
 from flask import Flask
 from flask.templating import Environment
+from jinja2 import TemplateSyntaxError, nodes
 
 from onion_app.i18n.text import CATALOGUE
+from onion_app.web import folding
 from onion_app.web.folding import FoldingEnvironment
 from tests import journey as requester
 from tests.pages import public_pages, staff_pages, staff_world
@@ -94,22 +97,45 @@ def test_the_app_compiles_per_language_in_a_request_only(public_app: Flask,
 
 
 def _compared(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Renders every page a second time with nothing folded, and compares."""
+    """Renders every page a second time with nothing folded anywhere (the
+    page, what it extends, includes and imports), and compares."""
     compared: list[str] = []
     render = flask.templating._render  # the one place Flask renders
 
     def both(app: Flask, template: Any, context: dict[str, Any]) -> str:
         folded = render(app, template, context)
         assert template.environment.folded_language is not None, template.name
-        # The base environment compiles without folding (and caches apart).
-        called = Environment._load_template(app.jinja_env, template.name, None)
-        assert called.environment is app.jinja_env
-        assert called.render(context) == folded, template.name
+        with monkeypatch.context() as unfolded:
+            # Every template comes from the base environment, compiled without
+            # folding and cached apart from the overlays.
+            unfolded.setattr(FoldingEnvironment, "_load_template",
+                             Environment._load_template)
+            called = app.jinja_env.get_template(template.name)
+            assert called.environment is app.jinja_env
+            assert called.render(context) == folded, template.name
         compared.append(template.name)
         return folded
 
     monkeypatch.setattr(flask.templating, "_render", both)
     return compared
+
+
+def test_the_comparison_sees_a_wrong_word_in_a_parent_template(
+        public_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fold gone wrong in base.html, which every page extends, fails the
+    comparison the page tests below rely on."""
+    class Wrong:
+        def __init__(self, real: Any) -> None:
+            self.real = real
+
+        def ugettext(self, message: str) -> str:
+            return "WRONG" if message == "Skip to content" else str(self.real.ugettext(message))
+
+    real = folding.catalogue_for
+    monkeypatch.setattr(folding, "catalogue_for", lambda locale: Wrong(real(locale)))
+    _compared(monkeypatch)
+    with pytest.raises(AssertionError, match=r"login\.html"):
+        public_app.test_client().get("/login")
 
 
 @pytest.mark.parametrize("code", ["en", "fa", "ar"])
@@ -153,3 +179,116 @@ def test_readers_of_two_languages_in_turn_each_get_their_own(public_app: Flask) 
         assert re.search(f"<h1>{re.escape(words)}</h1>", page), code
         others = [w for c, (_client, w) in readers.items() if c != code]
         assert not any(f"<h1>{w}</h1>" in page for w in others)
+
+
+def _multipart(boundary: str, fields: list[tuple[str, str]]) -> bytes:
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+             f"{value}\r\n" for name, value in fields]
+    return ("".join(parts) + f"--{boundary}--\r\n").encode()
+
+
+def test_a_body_too_large_to_read_cannot_mix_two_languages(
+        public_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A form whose first field is over the form memory limit, and whose
+    language button comes after it: Werkzeug gives up at the first field, and
+    another look would parse the rest and find the button. The page is in the
+    cookie's language alone, and so is every later page."""
+    compared = _compared(monkeypatch)
+    attacker = public_app.test_client()
+    requester.new_account(attacker)
+    compared.clear()
+    body = _multipart("b0undary", [("story", "x" * 600_000), ("hl", "fa")])
+    refused = attacker.post("/requests/new", data=body,
+                            content_type="multipart/form-data; boundary=b0undary")
+    assert refused.status_code == 413
+    page = refused.get_data(as_text=True)
+    assert HTML_TAG.search(page).group(1) == "en"  # type: ignore[union-attr]
+    assert not re.search("[\u0600-\u06ff]{3}", page.split('<nav class="languages"')[0])
+    assert compared == ["error.html"]
+    for code, words in (("en", "Sign in with your codename"), ("fa", "ورود با نام رمز")):
+        visitor = public_app.test_client()
+        visitor.set_cookie("haven_public_language", code)
+        later = visitor.get("/login").get_data(as_text=True)
+        assert HTML_TAG.search(later).group(1) == code  # type: ignore[union-attr]
+        assert f"<h1>{words}</h1>" in later
+    assert compared[-2:] == ["requester/login.html"] * 2
+
+
+@pytest.mark.parametrize("code", ["fa", "ar"])
+def test_an_error_page_first_then_the_rest_in_that_language(
+        public_app: Flask, code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    compared = _compared(monkeypatch)
+    visitor = public_app.test_client()
+    visitor.set_cookie("haven_public_language", code)
+    assert visitor.get("/nowhere").status_code == 404
+    for url in ("/", "/login", "/start"):
+        page = visitor.get(url).get_data(as_text=True)
+        assert HTML_TAG.search(page).group(1) == code  # type: ignore[union-attr]
+    assert compared[0] == "error.html"
+    assert len(compared) == 4
+
+
+def test_a_language_button_on_a_form_switches_the_page_it_answers(
+        public_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    compared = _compared(monkeypatch)
+    visitor = public_app.test_client()
+    typed = "not yet my codename"
+    page = visitor.post("/login", data={"csrf_token": requester.csrf(visitor, "/login"),
+                                        "codename": typed, "hl": "fa"})
+    text = page.get_data(as_text=True)
+    assert HTML_TAG.search(text).group(1) == "fa"  # type: ignore[union-attr]
+    english = visitor.get("/login?lang=en")
+    assert HTML_TAG.search(english.get_data(as_text=True)).group(1) == "fa"  # type: ignore[union-attr]
+    assert compared.count("requester/login.html") == 3  # the csrf fetch, the switch, after
+
+
+FOLDED_NAMES = {"_", "url_for"}
+_REBOUND_IN_VIEW = re.compile(r"render_template(_string)?\([^)]*\b(_|url_for)\s*=")
+
+
+def _rebound(environment: Environment, source: str) -> set[str]:
+    """The folded names a template assigns, loops over, takes as a macro's
+    name or parameter, or imports as."""
+    found = set()
+    tree = environment.parse(source)
+    for name in tree.find_all(nodes.Name):
+        if name.ctx in ("store", "param"):
+            found.add(name.name)
+    for macro in tree.find_all(nodes.Macro):
+        found.add(macro.name)
+    for imported in tree.find_all(nodes.Import):
+        found.add(imported.target)
+    for imported_from in tree.find_all(nodes.FromImport):
+        found.update(n[1] if isinstance(n, tuple) else n for n in imported_from.names)
+    return found & FOLDED_NAMES
+
+
+def test_no_template_or_view_gives_the_folded_names_another_meaning(
+        public_app: Flask) -> None:
+    """What a template cannot see of a parent's, an import's or a view's
+    meaning for `_` or `url_for`: none of them gives one."""
+    environment = public_app.jinja_env
+    root = Path(__file__).resolve().parent.parent
+    templates = sorted((root / "templates").rglob("*.html"))
+    assert len(templates) > 20
+    for path in templates:
+        assert not _rebound(environment, path.read_text()), path
+    for path in sorted((root / "onion_app").rglob("*.py")):
+        assert not _REBOUND_IN_VIEW.search(path.read_text()), path
+    for rebound in ("{% set _ = x %}", "{% for a, url_for in xs %}{% endfor %}",
+                    "{% macro _(a) %}{% endmacro %}", "{% macro m(_) %}{% endmacro %}",
+                    "{% from 'm.html' import t as _ %}", "{% import 'm.html' as url_for %}",
+                    "{% with url_for = 1 %}{% endwith %}"):
+        assert _rebound(environment, rebound), rebound
+    assert not _rebound(environment, "{% set a = {'k': _('x')} %}{{ url_for('static') }}")
+    assert _REBOUND_IN_VIEW.search('render_template("x.html", _=gettext)')
+
+
+def test_a_call_inside_trans_stays_a_syntax_error(public_app: Flask) -> None:
+    text = "{% trans %}Hello {{ _('Plain') }}{% endtrans %}"
+    with public_app.test_request_context("/"):
+        overlay = _overlay(public_app, _Catalogue())
+        with pytest.raises(TemplateSyntaxError):
+            overlay.from_string(text)
+        with pytest.raises(TemplateSyntaxError):
+            public_app.jinja_env.from_string(text)

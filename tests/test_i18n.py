@@ -18,6 +18,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 
 from onion_app.i18n import PUBLIC_LANGUAGES, STAFF_LANGUAGES, TRANSLATIONS, Language
+from onion_app.i18n import catalogues as haven_catalogues
 from tests import journey as requester
 from tests.pages import Page, public_pages, staff_pages, staff_world
 from tests.test_security import check_headers
@@ -101,6 +102,9 @@ def _pseudo_catalogues(folder: Path) -> Path:
 def _speak_pseudo(app: Flask, folder: Path) -> None:
     babel = app.extensions["babel"]
     babel.translation_directories = [str(folder)] * len(babel.translation_directories)
+    # Haven's own catalogues, which its pages read, from the same folder.
+    domains = app.extensions["haven.catalogues"].domains
+    haven_catalogues.init_app(app, folder, domains)
 
 
 def _check_all_marked(pages: list[Page]) -> None:

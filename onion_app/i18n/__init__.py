@@ -14,7 +14,8 @@ from flask_babel import Babel
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from onion_app.i18n import chooser
+from onion_app.i18n import catalogues, chooser
+from onion_app.i18n.catalogues import catalogue_for, translations
 from onion_app.i18n.chooser import current, offered, safe_return_path, switching
 from onion_app.i18n.formatting import (
     day,
@@ -43,7 +44,6 @@ from onion_app.i18n.text import (
     lazy_gettext,
     lazy_text,
     ngettext,
-    translations,
     with_user_text,
 )
 
@@ -57,6 +57,7 @@ __all__ = [
     "TRANSLATIONS",
     "Language",
     "LazyText",
+    "catalogue_for",
     "current",
     "day",
     "days_ago",
@@ -85,6 +86,7 @@ def init_app(app: Flask, role: str) -> None:
         BABEL_TRANSLATION_DIRECTORIES=";".join([str(TRANSLATIONS)] * len(domains)),
     )
     Babel(app, locale_selector=chooser.locale_for_request)
+    catalogues.init_app(app, TRANSLATIONS, domains)
     # The request's catalogue, looked up once per request, straight from the
     # template (onion_app.i18n.text.TEMPLATE_CALLABLES says why not Jinja's
     # own wrappers). Newstyle: {% trans %} blocks call these too.

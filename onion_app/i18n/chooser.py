@@ -84,10 +84,19 @@ def offered() -> dict[str, Language]:
     return _offered_state().languages
 
 
+_CURRENT = "haven.language"
+_SWITCHED = "haven.language.switched"
+
+
 def current() -> Language:
-    """The language of this request's page."""
-    chosen = _chosen_code()
-    return offered().get(chosen, ENGLISH) if chosen else ENGLISH
+    """The language of this request's page: one answer for the whole request,
+    which its words, its compiled templates and its numbers all follow."""
+    environ = request.environ
+    found: Language | None = environ.get(_CURRENT)
+    if found is None:
+        chosen = _chosen_code()
+        found = environ[_CURRENT] = offered().get(chosen, ENGLISH) if chosen else ENGLISH
+    return found
 
 
 def switching() -> bool:
@@ -101,12 +110,18 @@ def switching() -> bool:
 def _switched_code() -> str | None:
     if request.method != "POST":
         return None
+    environ = request.environ
+    if _SWITCHED in environ:
+        return environ[_SWITCHED]  # type: ignore[no-any-return]
     try:
         code = request.form.get(SWITCH_FIELD)
     except HTTPException:
-        # A body too large or malformed: its error page speaks the cookie's language.
-        return None
-    return code if code in offered() else None
+        # A body too large or malformed: its error page speaks the cookie's
+        # language. Werkzeug would parse what is left of the body at the next
+        # look, and could find a field there that this one did not.
+        code = None
+    found = environ[_SWITCHED] = code if code in offered() else None
+    return found
 
 
 def _keep_switched_language(response: Response) -> Response:

@@ -11,14 +11,13 @@ import functools
 import math
 import unicodedata
 
-import flask_babel
 from babel import Locale
 from babel.dates import format_date, format_timedelta
 from babel.numbers import format_decimal
-from flask_babel import get_locale
 
 from onion_app.domain.days import age_in_days
-from onion_app.i18n.languages import ENGLISH
+from onion_app.i18n.catalogues import translations
+from onion_app.i18n.chooser import locale_for_request
 
 # Numbers and dates in the reader's conventions. Babel groups numbers the
 # locale's way but writes Latin digits whatever the locale; Persian readers
@@ -40,7 +39,9 @@ def native_digits(text: str) -> str:
 
 
 def _locale() -> str:
-    return str(get_locale() or ENGLISH.locale)
+    # The language this request's words are in (i18n.catalogues says why
+    # not Flask-Babel's own idea of it).
+    return locale_for_request()
 
 
 def number(value: int) -> str:
@@ -77,7 +78,7 @@ def days_ago(value: str, today: str) -> str:
     """How old a day is: "today", "3 days ago", in the reader's words and digits."""
     age = age_in_days(value, today)
     if age == 0:
-        return str(flask_babel.gettext("today"))
+        return str(translations().ugettext("today"))
     # An infinite threshold keeps whole days: "45 days ago", never "2 months ago".
     formatted = format_timedelta(datetime.timedelta(days=-age), granularity="day",
                                  threshold=math.inf, add_direction=True,

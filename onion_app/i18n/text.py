@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import flask_babel
-from flask import has_request_context, request
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from onion_app.i18n.catalogues import translations
 from onion_app.i18n.formatting import number
 
 
@@ -18,27 +17,6 @@ def isolate(text: object) -> Markup:
     """User text (a handle, a title) inside a translated sentence, in ``<bdi>``,
     so a Latin handle in a Persian sentence keeps its own direction."""
     return Markup("<bdi>%s</bdi>") % escape(text)
-
-
-_TRANSLATIONS = "haven.translations"
-
-
-def translations() -> Any:
-    """This request's catalogue, looked up once per request.
-
-    Flask-Babel looks it up again for every string (its context, the locale,
-    its cache), which made a seventh of a signed-in page's time. It is kept
-    in the request's own environ, not in ``g``: request contexts pushed inside
-    one app context share its ``g``, and could each speak another language.
-    Outside a request, Flask-Babel's own lookup.
-    """
-    if not has_request_context():
-        return flask_babel.get_translations()
-    environ = request.environ
-    found = environ.get(_TRANSLATIONS)
-    if found is None:
-        found = environ[_TRANSLATIONS] = flask_babel.get_translations()
-    return found
 
 
 def gettext(message: str, **variables: object) -> str:

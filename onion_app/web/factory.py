@@ -17,6 +17,7 @@ from flask import Flask, Request, request
 from flask.logging import default_handler
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
 
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
@@ -42,12 +43,26 @@ from onion_app.web.state import AppState, Runtime, attach
 
 
 class HavenRequest(Request):
-    """A request whose uploaded files stay in memory.
+    """A request whose uploaded files stay in memory, and whose form is read
+    once.
 
     Werkzeug spools a file part to a temporary file on disk once it passes
     500 KB; the body is already bounded by ``MAX_CONTENT_LENGTH``, and
     nothing a visitor sends may reach the disk unsealed.
+
+    A body Werkzeug refuses partway (a field over the form memory limit) is
+    refused, and is then no form at all: Werkzeug's next look would parse
+    what is left of it, and find fields the first did not, such as a
+    language button after a huge field.
     """
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except HTTPException:
+            empty = self.parameter_storage_class()
+            self.__dict__.update(stream=io.BytesIO(), form=empty, files=empty)
+            raise
 
     def _get_file_stream(self, total_content_length: int | None, content_type: str | None,
                          filename: str | None = None,

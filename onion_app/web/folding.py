@@ -16,13 +16,17 @@ Only these exact forms are folded, with nothing else between the braces:
 ``{{ _('literal') }}`` and ``{{ url_for('endpoint', name='literal', ...) }}``.
 A translation is written as ``_`` renders it (a template's words are markup,
 and "%%" is "%"); one that will not format stays a call, and so does any link
-that needs escaping or cannot be built without the request's values. A
-template that gives either name another meaning (``{% set _ = ... %}``) is
-left alone for that name. Outside a request, templates compile as before.
+that needs escaping or cannot be built without the request's values, and
+nothing inside ``{% trans %}``. A template that gives either name another
+meaning (``{% set _ = ... %}``) is left alone for that name; one template
+cannot see what a parent or a view's context gives them, so Haven gives
+them no other meaning anywhere (a test reads every template and view).
+Outside a request, templates compile as before.
 
 What is folded is what every reader of one language sees: no visitor's
-state, no content. The overlays are keyed by language alone, and each page
-is rendered by the overlay of the language the rest of it is rendered in
+state, no content. An overlay is keyed by language alone and holds that
+language's catalogue (``i18n.catalogue_for``), whoever asked first; each page
+is rendered by the overlay of the one language its request has
 (``i18n.current``), so a page can never carry words of another visitor's
 language (tests/test_folding.py).
 """
@@ -39,6 +43,7 @@ from jinja2 import Template
 from jinja2.ext import Extension
 from jinja2.lexer import (
     TOKEN_ASSIGN,
+    TOKEN_BLOCK_BEGIN,
     TOKEN_COMMA,
     TOKEN_DATA,
     TOKEN_LPAREN,
@@ -53,8 +58,8 @@ from jinja2.lexer import (
 from markupsafe import escape
 from werkzeug.routing import BuildError
 
+from onion_app.i18n import Language, catalogue_for
 from onion_app.i18n import current as current_language
-from onion_app.i18n.text import translations
 
 _GETTEXT, _URL_FOR = "_", "url_for"
 # Jinja's own default, which the overlays keep.
@@ -79,16 +84,17 @@ class FoldingEnvironment(Environment):
     def _load_template(self, name: str,
                        globals: MutableMapping[str, Any] | None) -> Template:
         if self.folded_language is None and has_request_context():
-            overlay = self.overlay_for(current_language().code)
+            overlay = self.overlay_for(current_language())
             return overlay._load_template(name, globals)
         return super()._load_template(name, globals)
 
-    def overlay_for(self, code: str) -> FoldingEnvironment:
-        """The overlay that compiles templates in language ``code``.
+    def overlay_for(self, language: Language) -> FoldingEnvironment:
+        """The overlay that compiles templates in ``language``.
 
-        Made at the first page in that language, from inside that request:
-        its catalogue is the one that request's own ``_`` reads.
+        Its catalogue is that language's, whoever's request first asks for
+        it: nothing of that request decides what the overlay holds.
         """
+        code = language.code
         found = self._overlays.get(code)
         if found is not None:
             return found
@@ -99,7 +105,7 @@ class FoldingEnvironment(Environment):
                 # compiled without folding.
                 found = self.overlay(cache_size=_CACHE_SIZE)
                 found.folded_language = code
-                found.catalogue = translations()
+                found.catalogue = catalogue_for(language.locale)
                 self._overlays[code] = found
         return found
 
@@ -130,9 +136,16 @@ def _shadowed(tokens: list[Token]) -> set[str]:
 
 def _folded(tokens: list[Token], catalogue: Any, shadowed: set[str]) -> Iterator[Token]:
     index = 0
+    in_trans = False
     while index < len(tokens):
         token = tokens[index]
-        if token.type == TOKEN_VARIABLE_BEGIN:
+        if token.type == TOKEN_BLOCK_BEGIN and index + 1 < len(tokens):
+            # Inside {% trans %} a call is a syntax error, and must stay one:
+            # folded, it would become part of the message looked up.
+            tag = tokens[index + 1]
+            if tag.type == TOKEN_NAME and tag.value in ("trans", "endtrans"):
+                in_trans = tag.value == "trans"
+        if token.type == TOKEN_VARIABLE_BEGIN and not in_trans:
             call = _literal_call(tokens, index + 1)
             if call is not None:
                 name, arguments, end = call
