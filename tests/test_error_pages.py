@@ -119,3 +119,21 @@ def test_crash_log_holds_no_request_data(app_with_forms: Flask,
     assert "SECRET-IN-QUERY" not in logged
     assert "secret internal detail" not in logged
     assert "/_test/crash" not in logged
+
+
+# Host headers a client can send that Werkzeug cannot bind: an empty label,
+# a name IDNA refuses. Haven builds relative links only.
+UNBINDABLE_HOSTS = ("a..b", "..", ".", "a." + "b" * 64 + ".onion", "-.onion")
+
+
+@pytest.mark.parametrize("host", UNBINDABLE_HOSTS)
+def test_a_host_that_cannot_be_bound_still_gets_a_haven_page(app: Flask, host: str) -> None:
+    client = app.test_client()
+    for path, status in (("/nowhere", 404), ("/login", 200), ("/static/haven.css", 200)):
+        response = client.get(path, headers={"Host": host})
+        assert response.status_code == status, (host, path)
+        check_headers(response)
+        if response.mimetype == "text/html":
+            page = response.get_data(as_text=True)
+            assert 'href="/static/haven.css"' in page
+            assert not any(leak in page for leak in LEAKS)

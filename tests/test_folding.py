@@ -292,3 +292,22 @@ def test_a_call_inside_trans_stays_a_syntax_error(public_app: Flask) -> None:
             overlay.from_string(text)
         with pytest.raises(TemplateSyntaxError):
             public_app.jinja_env.from_string(text)
+
+
+def test_a_page_under_a_path_prefix_is_compiled_as_before(
+        public_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Haven serves at the root; were a page asked for under a prefix
+    (SCRIPT_NAME), its links would carry it, so it is neither folded nor
+    kept, and the root's pages never carry the prefix."""
+    prefixed = public_app.test_client().get("/login", base_url="http://localhost/under/")
+    assert 'href="/under/static/haven.css"' in prefixed.get_data(as_text=True)
+    assert not public_app.jinja_env._overlays  # type: ignore[attr-defined]
+    compared = _compared(monkeypatch)
+    for _visit in range(2):  # the second from the page cache
+        page = public_app.test_client().get("/login").get_data(as_text=True)
+        assert 'href="/static/haven.css"' in page
+        assert "/under/" not in page
+    assert compared == ["requester/login.html"]
+    monkeypatch.undo()
+    again = public_app.test_client().get("/login", base_url="http://localhost/under/")
+    assert 'href="/under/static/haven.css"' in again.get_data(as_text=True)

@@ -17,7 +17,8 @@ from flask import Flask, Request, request
 from flask.logging import default_handler
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadHost, HTTPException
+from werkzeug.routing import MapAdapter
 
 from onion_app import i18n, resources
 from onion_app.config import ROLES, Config
@@ -97,6 +98,21 @@ class HavenFlask(Flask):
     session_interface = SigningOnce()
     # Each language's templates compiled with its fixed words written in.
     jinja_environment = FoldingEnvironment
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        try:
+            return super().create_url_adapter(request)
+        except BadHost:
+            if request is None:
+                raise
+        # A Host header Werkzeug cannot bind (``a..b``, an empty IDNA label)
+        # left the request with no way to build a link, so its error page
+        # failed: a 500 for a header anyone can send. Haven builds relative
+        # links only and reads nothing else from the host; the header is
+        # treated as absent, as the first visit's own path treats it.
+        request.environ.pop("HTTP_HOST", None)
+        request.__dict__.pop("host", None)
+        return super().create_url_adapter(request)
 
     def log_exception(self, exc_info: Any) -> None:
         _kind, error, trace = exc_info

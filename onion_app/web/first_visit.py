@@ -136,9 +136,11 @@ class FirstVisit:
     def _page(self, environ: dict[str, Any]) -> str | None:
         """The cached page this request may be given, or None for Flask to answer."""
         endpoint = self.endpoints.get(environ.get("PATH_INFO", ""))
+        # The kept pages' links are the root's: a path prefix (SCRIPT_NAME,
+        # never set as Haven serves) goes to Flask.
         if (endpoint is None or environ.get("REQUEST_METHOD") != "GET"
                 or environ.get("QUERY_STRING") or SERVER_ERROR in environ
-                or content_types.has_body(environ)):
+                or environ.get("SCRIPT_NAME") or content_types.has_body(environ)):
             return None
         cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
         if self.session_cookie in cookies:

@@ -37,7 +37,7 @@ import threading
 from collections.abc import Iterable, Iterator, MutableMapping
 from typing import Any
 
-from flask import has_request_context, url_for
+from flask import has_request_context, request, url_for
 from flask.templating import Environment
 from jinja2 import Template
 from jinja2.ext import Extension
@@ -83,7 +83,10 @@ class FoldingEnvironment(Environment):
 
     def _load_template(self, name: str,
                        globals: MutableMapping[str, Any] | None) -> Template:
-        if self.folded_language is None and has_request_context():
+        # Links are folded as built at the site's root: under a path prefix
+        # (SCRIPT_NAME, never set as Haven serves) a page is compiled as before.
+        if (self.folded_language is None and has_request_context()
+                and not request.script_root):
             overlay = self.overlay_for(current_language())
             return overlay._load_template(name, globals)
         return super()._load_template(name, globals)

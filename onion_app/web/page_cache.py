@@ -86,8 +86,11 @@ def page_cache_of(app: Flask) -> PageCache:
 def _key() -> tuple[str, str, str] | None:
     """This request's key, or None when it may not be served from or kept in the cache."""
     cache = page_cache_of(current_app)
+    # Under a path prefix (SCRIPT_NAME, never set as Haven serves) every link
+    # would carry it: such a page is neither kept nor served from here.
     if (request.method != "GET" or request.endpoint not in cache.endpoints
-            or request.query_string or not set(session).issubset(_ANONYMOUS_KEYS)):
+            or request.query_string or request.script_root
+            or not set(session).issubset(_ANONYMOUS_KEYS)):
         return None
     return (request.endpoint or "", chooser.current().code, request.path)
 
