@@ -85,7 +85,6 @@ def offered() -> dict[str, Language]:
 
 
 _CURRENT = "haven.language"
-_SWITCHED = "haven.language.switched"
 
 
 def current() -> Language:
@@ -110,18 +109,13 @@ def switching() -> bool:
 def _switched_code() -> str | None:
     if request.method != "POST":
         return None
-    environ = request.environ
-    if _SWITCHED in environ:
-        return environ[_SWITCHED]  # type: ignore[no-any-return]
     try:
         code = request.form.get(SWITCH_FIELD)
     except HTTPException:
         # A body too large or malformed: its error page speaks the cookie's
-        # language. Werkzeug would parse what is left of the body at the next
-        # look, and could find a field there that this one did not.
-        code = None
-    found = environ[_SWITCHED] = code if code in offered() else None
-    return found
+        # language (and the form stays empty: web.factory.HavenRequest).
+        return None
+    return code if code in offered() else None
 
 
 def _keep_switched_language(response: Response) -> Response:
