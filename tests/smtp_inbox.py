@@ -8,6 +8,7 @@ kept as the exact bytes received.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import socket
@@ -81,6 +82,42 @@ def _certificate(directory: Path, names: tuple[str, ...]) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
+class _ClosingController(Controller):  # type: ignore[misc]
+    """aiosmtpd's Controller, closing the connections still open when it stops.
+
+    aiosmtpd stops its loop with connections open (a client that had not yet
+    sent QUIT, or whose QUIT had not been read). Their transports are then
+    finalised whenever the garbage collector next runs, in whatever test runs
+    then, as an unclosed-transport ResourceWarning: under ``-W error`` an
+    error in a test that never touched mail (it set up
+    ``test_requester_and_staff_over_tor`` on the same worker once).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sessions: list[Any] = []
+
+    def factory(self) -> Any:
+        session = super().factory()
+        self.sessions.append(session)
+        return session
+
+    def stop(self, no_assert: bool = False) -> None:
+        if self._thread is not None and self.loop.is_running():
+            asyncio.run_coroutine_threadsafe(self._close_sessions(), self.loop).result(timeout=30)
+        super().stop(no_assert)
+
+    async def _close_sessions(self) -> None:
+        for session in self.sessions:
+            for transport in (session.transport, session._original_transport):
+                if transport is not None and not transport.is_closing():
+                    transport.abort()
+        # abort() finishes on the loop's next turns (connection_lost, then the
+        # socket's close); stop() would end the loop before them.
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -98,9 +135,9 @@ def smtp_inbox(directory: Path, names: tuple[str, ...] = (),
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert_file, key_file)
     inbox = Inbox(port or _free_port(), cert_file)
-    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port, tls_context=context,
-                            require_starttls=True, authenticator=inbox.authenticate,
-                            auth_required=True)
+    controller = _ClosingController(inbox, hostname="127.0.0.1", port=inbox.port,
+                                    tls_context=context, require_starttls=True,
+                                    authenticator=inbox.authenticate, auth_required=True)
     controller.start()
     try:
         yield inbox
