@@ -89,8 +89,8 @@ class _ClosingController(Controller):  # type: ignore[misc]
     sent QUIT, or whose QUIT had not been read). Their transports are then
     finalised whenever the garbage collector next runs, in whatever test runs
     then, as an unclosed-transport ResourceWarning: under ``-W error`` an
-    error in a test that never touched mail (it set up
-    ``test_requester_and_staff_over_tor`` on the same worker once).
+    error in a test that never touched mail. The onion test's setup failed
+    so once, on the worker that runs the mail-over-tor tests.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -109,8 +109,10 @@ class _ClosingController(Controller):  # type: ignore[misc]
 
     async def _close_sessions(self) -> None:
         for session in self.sessions:
+            # Closing ones too: a TLS connection that is closing waits for
+            # the client's goodbye, which may never come.
             for transport in (session.transport, session._original_transport):
-                if transport is not None and not transport.is_closing():
+                if transport is not None:
                     transport.abort()
         # abort() finishes on the loop's next turns (connection_lost, then the
         # socket's close); stop() would end the loop before them.
