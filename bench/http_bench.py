@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import shutil
 import statistics
@@ -26,6 +27,7 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from http.client import HTTPConnection
 from pathlib import Path
 
@@ -107,6 +109,24 @@ def _bare_route(app: object, path: str, body: bytes) -> None:
     app.add_url_rule(path, endpoint=path, view_func=page)  # type: ignore[attr-defined]
 
 
+def _server_cpu_seconds(pid: int) -> float:
+    """User and system CPU time the server process has used (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _with_cpu(pid: int, per_request_ms: list[float], load: Callable[..., float],
+              url: str, cookie: str | None, seconds: float, connections: int) -> float:
+    """``load``'s req/s; the server's CPU time per request it served goes
+    in ``per_request_ms``. Only one of the server's apps is loaded at a time,
+    so the process's CPU time is that app's (and its waitress's)."""
+    before = _server_cpu_seconds(pid)
+    rate = load(url, cookie, seconds, connections)
+    served = rate * seconds  # both load generators run for ``seconds``
+    per_request_ms.append((_server_cpu_seconds(pid) - before) / served * 1000)
+    return rate
+
+
 def load_wrk(url: str, cookie: str | None, seconds: float, connections: int) -> float:
     # A long timeout: on a loaded machine a slow answer is a slow answer, not an error.
     command = ["wrk", "-t2", f"-c{connections}", f"-d{max(int(seconds), 1)}s", "--latency",
@@ -181,9 +201,12 @@ def main() -> int:
             haven_url = ready["addresses"][role].rstrip("/") + path
             bare_url = ready["addresses"][f"bare_{role}"].rstrip("/") + path
             ratios, havens, bares = [], [], []
+            cpu: dict[str, list[float]] = {"haven": [], "bare": []}
             for _ in range(args.rounds):
-                haven = load(haven_url, cookie, args.seconds, args.connections)
-                bare = load(bare_url, cookie, args.seconds, args.connections)
+                haven = _with_cpu(server.pid, cpu["haven"], load, haven_url, cookie,
+                                  args.seconds, args.connections)
+                bare = _with_cpu(server.pid, cpu["bare"], load, bare_url, cookie,
+                                 args.seconds, args.connections)
                 havens.append(haven)
                 bares.append(bare)
                 ratios.append(haven / bare)
@@ -192,6 +215,9 @@ def main() -> int:
             print(f"{name:<34} Haven {rate:7.0f} req/s   bare Flask "
                   f"{statistics.median(bares):7.0f} req/s   ratio {ratio:.2f}x "
                   f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
+            print(f"{'':34} server CPU per request: Haven "
+                  f"{statistics.median(cpu['haven']):.2f} ms, bare Flask "
+                  f"{statistics.median(cpu['bare']):.2f} ms")
             met = ratio >= goal and (floor is None or rate >= floor)
             goal_text = f">= {goal}x" + (f" and >= {floor:,.0f} req/s" if floor else "")
             hb.row(f"{name} req/s vs bare Flask", f"{rate:.0f} req/s, {ratio:.2f}x",
