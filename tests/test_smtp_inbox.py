@@ -29,7 +29,6 @@ def test_connections_open_when_it_stops_are_closed_with_it(tmp_path: Path,
             client.starttls(context=context)
             client.login(USER, PASSWORD)
             clients.append(client)
-    del inbox
     gc.collect()
     for client in clients:
         client.close()
