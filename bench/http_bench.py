@@ -11,11 +11,22 @@ machine; the ratio is the median over rounds of Haven's req/s over bare's.
 Needs wrk (``make bench`` installs it); without it, falls back to a bounded
 Python load generator, which measures both sides the same way but saturates
 sooner.
+
+``--floor`` measures only the signed-in page, four ways, each in a server of
+its own beside its own bare app: as served; with the view's data (the count,
+the list, the titles opened) replaced by what it found at start; with its
+rendering replaced by the page's bytes; and with both. What is left with
+both stand-ins is what Flask, Haven's hooks and the session cost, the part
+of the page no view or template can remove. Stand-ins exist only in this
+script's server, for this measurement.
+
+    .venv/bin/python bench/http_bench.py --floor [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -27,9 +38,10 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.client import HTTPConnection
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -46,7 +58,13 @@ TARGETS = [
 ]
 
 
-def serve() -> int:
+# The parts of the signed-in page --floor replaces, and in which order it
+# measures them: none, each alone, both.
+STAND_INS = ("data", "rendering")
+FLOOR_WAYS: list[tuple[str, ...]] = [(), ("data",), ("rendering",), ("data", "rendering")]
+
+
+def serve(stand_ins: tuple[str, ...] = ()) -> int:
     """The server process: prints the addresses and cookie as one JSON line,
     serves until stdin closes."""
     from flask import Flask
@@ -82,6 +100,7 @@ def serve() -> int:
         for _name, role, path, signed, _goal, _floor in TARGETS:
             page = hb.ok((client if signed else apps[role].test_client()).get(path), path)
             _bare_route(bare[role], path, page.get_data())
+        _stand_in(client, stand_ins)
         # The cookie as a browser holds it after its first page, CSRF secret
         # included; the one from before would make every answer set a new one.
         cookie = hb.session_cookie(client, apps["public"])
@@ -100,6 +119,45 @@ def serve() -> int:
         finally:
             served.close()
     return 0
+
+
+def _stand_in(client: Any, stand_ins: tuple[str, ...]) -> None:
+    """Replaces parts of the signed-in page's view (``--floor``).
+
+    ``data``: the count, the list and the titles opened are what the view
+    found on a first page, returned without a query or a decryption.
+    ``rendering``: ``render_template`` returns the page's bytes as rendered
+    on a first page. Everything else (the WSGI wrappers, every hook, the
+    session, the sign-in check and the account check) runs as served.
+    """
+    from onion_app.domain import sealing
+    from onion_app.requester import views
+    from onion_app.store import requests as rows
+
+    if not stand_ins:
+        return
+    found: dict[str, Any] = {}
+    # (module, name) of each part of the view's data; the view calls them so.
+    data = {"count": (rows, "count_requests_of"), "list": (rows, "requests_of"),
+            "open": (sealing, "open_requests")}
+    real = {key: getattr(module, name) for key, (module, name) in data.items()}
+
+    def keeping(key: str) -> Callable[..., Any]:
+        def kept(*args: Any, **kwargs: Any) -> Any:
+            found[key] = real[key](*args, **kwargs)
+            return found[key]
+        return kept
+
+    def as_found(key: str) -> Callable[..., Any]:
+        return lambda *_args, **_kwargs: found[key]
+
+    for key, (module, name) in data.items():
+        setattr(module, name, keeping(key))
+    text = hb.ok(client.get("/requests"), "/requests").get_data(as_text=True)
+    for key, (module, name) in data.items():
+        setattr(module, name, as_found(key) if "data" in stand_ins else real[key])
+    if "rendering" in stand_ins:
+        setattr(views, "render_template", lambda *_a, **_k: text)  # noqa: B010  (a stand-in)
 
 
 def _bare_route(app: object, path: str, body: bytes) -> None:
@@ -178,6 +236,10 @@ def load_python(url: str, cookie: str | None, seconds: float, connections: int) 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--stand-in", action="append", choices=STAND_INS, default=[],
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--floor", action="store_true",
+                        help="the signed-in page only, with parts of its view replaced")
     # Short runs, many rounds: this machine's speed changes from one few
     # seconds to the next (the same page measured 0.4x and 1.7x a minute
     # apart), and a median over finely interleaved pairs rides that out.
@@ -186,47 +248,71 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
     if args.serve:
-        return serve()
+        return serve(tuple(args.stand_in))
     load = load_wrk if shutil.which("wrk") else load_python
     print(f"load generator: {'wrk -t2' if load is load_wrk else 'Python threads'}, "
           f"{args.connections} connections, {args.seconds:g} s per run, {args.rounds} rounds")
-    server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE,  # noqa: S603  (this script)
+    if not args.floor:
+        with _server(()) as (server, ready):
+            for target in TARGETS:
+                _measure(server, ready, target, load, args)
+        return 0
+    signed = next(target for target in TARGETS if target[3])
+    for stand_ins in FLOOR_WAYS:
+        name = "signed-in /requests, " + (
+            " and ".join(f"{part} stood in" for part in stand_ins) or "as served")
+        with _server(stand_ins) as (server, ready):
+            _measure(server, ready, (name, *signed[1:]), load, args)
+    return 0
+
+
+@contextlib.contextmanager
+def _server(stand_ins: tuple[str, ...]) -> Iterator[tuple[subprocess.Popen[str], Any]]:
+    """This script's server process, ready: the process and what it printed."""
+    command = [sys.executable, __file__, "--serve",
+               *(f"--stand-in={part}" for part in stand_ins)]
+    server = subprocess.Popen(command, stdin=subprocess.PIPE,  # noqa: S603  (this script)
                               stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
         ready = json.loads(server.stdout.readline())
         print(f"server process, as served: {ready['memory']}")
-        for name, role, path, signed, goal, floor in TARGETS:
-            cookie = ready["cookie"] if signed else None
-            haven_url = ready["addresses"][role].rstrip("/") + path
-            bare_url = ready["addresses"][f"bare_{role}"].rstrip("/") + path
-            ratios, havens, bares = [], [], []
-            cpu: dict[str, list[float]] = {"haven": [], "bare": []}
-            for _ in range(args.rounds):
-                haven = _with_cpu(server.pid, cpu["haven"], load, haven_url, cookie,
-                                  args.seconds, args.connections)
-                bare = _with_cpu(server.pid, cpu["bare"], load, bare_url, cookie,
-                                 args.seconds, args.connections)
-                havens.append(haven)
-                bares.append(bare)
-                ratios.append(haven / bare)
-            ratio = statistics.median(ratios)
-            rate = statistics.median(havens)
-            print(f"{name:<34} Haven {rate:7.0f} req/s   bare Flask "
-                  f"{statistics.median(bares):7.0f} req/s   ratio {ratio:.2f}x "
-                  f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
-            print(f"{'':34} server CPU per request: Haven "
-                  f"{statistics.median(cpu['haven']):.2f} ms, bare Flask "
-                  f"{statistics.median(cpu['bare']):.2f} ms")
-            met = ratio >= goal and (floor is None or rate >= floor)
-            goal_text = f">= {goal}x" + (f" and >= {floor:,.0f} req/s" if floor else "")
-            hb.row(f"{name} req/s vs bare Flask", f"{rate:.0f} req/s, {ratio:.2f}x",
-                   goal_text, met)
+        yield server, ready
     finally:
         if server.stdin is not None:
             server.stdin.close()
         server.wait(timeout=30)
-    return 0
+
+
+def _measure(server: subprocess.Popen[str], ready: Any, target: tuple[Any, ...],
+             load: Callable[..., float], args: argparse.Namespace) -> None:
+    """Loads one of ``TARGETS`` and its bare twin in turn; prints its row."""
+    name, role, path, signed, goal, floor = target
+    cookie = ready["cookie"] if signed else None
+    haven_url = ready["addresses"][role].rstrip("/") + path
+    bare_url = ready["addresses"][f"bare_{role}"].rstrip("/") + path
+    ratios, havens, bares = [], [], []
+    cpu: dict[str, list[float]] = {"haven": [], "bare": []}
+    for _ in range(args.rounds):
+        haven = _with_cpu(server.pid, cpu["haven"], load, haven_url, cookie,
+                          args.seconds, args.connections)
+        bare = _with_cpu(server.pid, cpu["bare"], load, bare_url, cookie,
+                         args.seconds, args.connections)
+        havens.append(haven)
+        bares.append(bare)
+        ratios.append(haven / bare)
+    ratio = statistics.median(ratios)
+    rate = statistics.median(havens)
+    print(f"{name:<34} Haven {rate:7.0f} req/s   bare Flask "
+          f"{statistics.median(bares):7.0f} req/s   ratio {ratio:.2f}x "
+          f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
+    print(f"{'':34} server CPU per request: Haven "
+          f"{statistics.median(cpu['haven']):.2f} ms, bare Flask "
+          f"{statistics.median(cpu['bare']):.2f} ms")
+    met = ratio >= goal and (floor is None or rate >= floor)
+    goal_text = f">= {goal}x" + (f" and >= {floor:,.0f} req/s" if floor else "")
+    hb.row(f"{name} req/s vs bare Flask", f"{rate:.0f} req/s, {ratio:.2f}x",
+           goal_text, met)
 
 
 if __name__ == "__main__":
