@@ -45,6 +45,10 @@ class Served:
 
     servers: dict[str, Any]
     threads: list[threading.Thread] = field(default_factory=list)
+    # Held while close() pulls a trigger: a pull queues its call before it
+    # writes its byte, and a loop already awake may run the call in between.
+    # The trigger is closed under this lock, so never before that write.
+    _pulling: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def address(self, role: str) -> str:
         server = self.servers[role]
@@ -60,19 +64,22 @@ class Served:
         one closed from here while the loop polls it fails that loop with
         EBADF. The trigger itself is closed by the last worker thread to stop,
         so a request still running after ``wait`` makes its last wake-up call
-        to a live pipe, not a closed (or reused) descriptor.
+        to a live pipe, not a closed (or reused) descriptor, and never before
+        this method's own last call has written to it.
         """
         for server in self.servers.values():
             server.trigger.pull_trigger(functools.partial(_stop_accepting, server))
         for server in self.servers.values():
             server.task_dispatcher.shutdown(timeout=wait)
         for server in self.servers.values():
-            server.trigger.pull_trigger(functools.partial(_close_channels, server))
+            with self._pulling:
+                server.trigger.pull_trigger(functools.partial(_close_channels, server,
+                                                              self._pulling))
         for thread in self.threads:
             thread.join(timeout=wait)
         for server, thread in zip(self.servers.values(), self.threads, strict=True):
             if not thread.is_alive():  # a loop that had stopped before the trigger ran
-                _close_channels(server)
+                _close_channels(server, self._pulling)
             if server.adj.unix_socket:
                 Path(server.adj.unix_socket).unlink(missing_ok=True)
 
@@ -84,23 +91,31 @@ def _stop_accepting(server: Any) -> None:
     server.socket.close()
 
 
-def _close_channels(server: Any) -> None:
+def _close_channels(server: Any, pulling: threading.Lock) -> None:
     """In the loop's thread: closes every connection, which ends the loop.
 
     An answer finished during the wait may still sit in its connection's
     buffer: it gets one last try at being sent (waitress's own flush, which
     never blocks) before the connection closes. The trigger leaves the loop
-    now and is closed once no worker thread can pull it any more.
+    now and is closed once no worker thread can pull it any more, and once
+    ``pulling`` is free: the pull that queued this call may not have written
+    its byte yet.
     """
     for channel in list(server._map.values()):
         if channel is server.trigger:
             channel.del_channel()
-            server.task_dispatcher.when_stopped(channel.close)
+            server.task_dispatcher.when_stopped(functools.partial(_close_trigger, channel,
+                                                                  pulling))
             continue
         if getattr(channel, "total_outbufs_len", 0):
             with contextlib.suppress(OSError):
                 channel._flush_some_if_lockable(do_close=False)
         channel.close()
+
+
+def _close_trigger(trigger: Any, pulling: threading.Lock) -> None:
+    with pulling:
+        trigger.close()
 
 
 def start(apps: dict[str, Flask], host: str, ports: dict[str, int] | None = None,
