@@ -21,10 +21,11 @@ def test_the_last_pull_writes_to_a_live_trigger_when_the_loop_runs_its_call_firs
         public_app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     """waitress queues a pull's call, then writes its byte. A loop already
     awake (woken by the stop's first pull, on a busy machine) may run the
-    call in between. The call that closes the connections also closes the
-    trigger once no worker thread runs: before this change the pull's byte
-    then went to a closed descriptor (EBADF, one stop in a few hundred under
-    two test workers), or to whatever file had been given its number.
+    call in between. The call that closes the connections also has the
+    trigger closed once no worker thread runs; closed before the pull's
+    write, the byte would go to a closed descriptor (EBADF: one stop in a
+    few hundred under two test workers did so), or to whatever file had
+    been given its number.
 
     The loop is made late here on purpose: it reads the first pull's byte
     only once the last call is queued, and that pull writes only once the
